@@ -3,8 +3,62 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+
+from packaging.markers import default_environment
+
+from wheelnext_jupyter.providers.profile import ProfileError, TargetProfile, load_profile
+from wheelnext_jupyter.report import render_selection_text
+from wheelnext_jupyter.variants.metadata import VariantMetadataError, read_variant_metadata
+from wheelnext_jupyter.variants.ordering import Preference, SelectionOptions, order_variants
+from wheelnext_jupyter.variants.properties import InvalidVariantProperty
+from wheelnext_jupyter.variants.support import resolve_support
+
+#: Exit status for unusable input (bad files or arguments), as argparse uses for usage errors.
+EXIT_USAGE = 2
+
+
+class CommandError(Exception):
+    """An error the user can fix; printed as one line, exit status 2."""
+
+
+def _label_option(text: str) -> str:
+    # `--variant NAME=LABEL` is the install form; with a single variants file the name is implied.
+    return text.split("=", 1)[1] if "=" in text else text
+
+
+def _add_variant_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--enable-provider",
+        action="append",
+        default=[],
+        metavar="NS",
+        help="enable an optional provider's namespace",
+    )
+    parser.add_argument(
+        "--exclude-variant",
+        action="append",
+        default=[],
+        type=_label_option,
+        metavar="LABEL",
+        help="never choose this variant label",
+    )
+    parser.add_argument(
+        "--variant",
+        type=_label_option,
+        metavar="LABEL",
+        help="choose this variant label (only if the target supports it)",
+    )
+    parser.add_argument(
+        "--prefer",
+        action="append",
+        default=[],
+        metavar="NS[::FEATURE[::VALUE]]",
+        help="move a namespace, feature or value first in the preference order",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -12,14 +66,81 @@ def build_parser() -> argparse.ArgumentParser:
         prog="wheelnext-jupyter",
         description="Install the package builds that fit this machine's hardware.",
     )
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    explain = commands.add_parser(
+        "explain",
+        help="show which variants of a package version fit the target, and why",
+        description="Show the per-variant verdicts for one package version, without installing.",
+    )
+    explain.add_argument(
+        "--variants-json",
+        required=True,
+        metavar="FILE",
+        help="the version's {name}-{version}-variants.json (or a wheel's variant.json)",
+    )
+    explain.add_argument(
+        "--profile",
+        required=True,
+        metavar="FILE",
+        help="target profile (wheelnext-profile/1 JSON) describing the machine",
+    )
+    explain.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _add_variant_options(explain)
     return parser
+
+
+def _target_environment(profile: TargetProfile) -> dict[str, str]:
+    """Marker environment for `enable-if`: this interpreter's, overlaid by the profile's markers."""
+    environment = {key: str(value) for key, value in default_environment().items()}
+    markers = profile.host.get("markers")
+    if isinstance(markers, dict):
+        environment.update({str(k): str(v) for k, v in markers.items()})
+    return environment
+
+
+def _read_variants_file(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise CommandError(f"cannot read variants file {path}: {exc.strerror}") from None
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    path = Path(args.variants_json)
+    try:
+        metadata = read_variant_metadata(_read_variants_file(path), source=str(path))
+        profile = load_profile(args.profile)
+        prefer = tuple(Preference.parse(text) for text in args.prefer)
+    except (VariantMetadataError, ProfileError, InvalidVariantProperty) as exc:
+        raise CommandError(str(exc)) from None
+    support = resolve_support(
+        metadata,
+        profile.providers,
+        environment=_target_environment(profile),
+        enabled_optional=args.enable_provider,
+    )
+    options = SelectionOptions(
+        exclude=frozenset(args.exclude_variant), select=args.variant, prefer=prefer
+    )
+    selection = order_variants(metadata, support, options)
+    if args.json:
+        print(json.dumps(selection.to_json(), indent=2))
+    else:
+        schema = f"schema v{metadata.schema_version}" if metadata.schema_version else "no $schema"
+        title = f"Variants in {path.name} ({schema}) for the target in {args.profile}"
+        sys.stdout.write(render_selection_text(selection, title=title))
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    handlers = {"explain": run_explain}
     if args.command is None:
         parser.print_help(sys.stderr)
-        return 2
-    return 0
+        return EXIT_USAGE
+    try:
+        return handlers[args.command](args)
+    except CommandError as exc:
+        print(f"wheelnext-jupyter: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE

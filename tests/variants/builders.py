@@ -47,7 +47,8 @@ def configs(
     features: Mapping[str, Sequence[str]], multi: Sequence[str] = ()
 ) -> tuple[VariantFeatureConfig, ...]:
     return tuple(
-        VariantFeatureConfig(name, tuple(values), name in multi) for name, values in features.items()
+        VariantFeatureConfig(name, tuple(values), name in multi)
+        for name, values in features.items()
     )
 
 

@@ -153,7 +153,9 @@ def test_ahead_of_time_provider_uses_static_values_even_without_target_support()
     md = metadata(
         ["blas_lapack"],
         {"openblas": {"blas_lapack": {"provider": ["openblas"]}}},
-        providers={"blas_lapack": static_provider("blas_lapack", {"provider": ["openblas", "mkl"]})},
+        providers={
+            "blas_lapack": static_provider("blas_lapack", {"provider": ["openblas", "mkl"]})
+        },
     )
     result = select(md, {})
     assert result.order == ("openblas",)
@@ -337,7 +339,10 @@ def _pep825_example(with_priorities: bool):
     return metadata(
         ["x86_64", "aarch64", "blas_lapack"],
         {
-            "x8664v3_openblas": {"blas_lapack": {"library": ["openblas"]}, "x86_64": {"level": ["v3"]}},
+            "x8664v3_openblas": {
+                "blas_lapack": {"library": ["openblas"]},
+                "x86_64": {"level": ["v3"]},
+            },
             "x8664v4_mkl": {"blas_lapack": {"library": ["mkl"]}, "x86_64": {"level": ["v4"]}},
             "openblas": {"blas_lapack": {"library": ["openblas"]}},
             "mkl": {"blas_lapack": {"library": ["mkl"]}},
@@ -423,7 +428,10 @@ def test_abi_dependency_namespace_sorts_after_ranked_namespaces():
             "plain": {"x": {"a": ["1"]}},
         },
     )
-    supported = {"x": configs({"a": ["1"]}), "abi_dependency": configs({"torch": ["2.9.1", "2.9", "2"]})}
+    supported = {
+        "x": configs({"a": ["1"]}),
+        "abi_dependency": configs({"torch": ["2.9.1", "2.9", "2"]}),
+    }
     assert select(md, supported).order == ("plain", "abi")
     assert select(md, {"x": configs({"a": ["1"]})}).verdict("abi").verdict == "incompatible"
 
@@ -540,3 +548,12 @@ def test_json_shape_lists_order_and_every_variant():
     assert first["compatible"] is True
     assert "nvidia :: cuda_version_lower_bound :: 12.0" in first["properties"]
     assert all(v["reasons"] for v in doc["variants"])
+
+
+def test_legacy_hash_label_of_the_null_variant_maps_through_aliases():
+    md = metadata(["x"], {"null": None})
+    selection = select(md, {})
+    wheel = parse_wheel_filename("pkg-1.0-py3-none-any-00000000.whl")
+    tags = [Tag("py3", "none", "any")]
+    assert order_wheels([wheel], selection, tags) == []
+    assert order_wheels([wheel], selection, tags, aliases={"00000000": "null"}) == [wheel]

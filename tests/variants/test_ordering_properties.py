@@ -59,9 +59,7 @@ def ordered(namespaces, supported, variants, **options):
 def reference_order(namespaces, supported, variants):
     """PEP 825 "Variant ordering", transcribed step by step from its pseudocode."""
     feature_order = {ns: [c.name for c in supported.get(ns, [])] for ns in namespaces}
-    value_order = {
-        ns: {c.name: list(c.values) for c in supported.get(ns, [])} for ns in namespaces
-    }
+    value_order = {ns: {c.name: list(c.values) for c in supported.get(ns, [])} for ns in namespaces}
 
     def compatible(props):
         return all(

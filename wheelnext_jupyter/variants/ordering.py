@@ -394,13 +394,15 @@ def order_wheels(
     wheels: Iterable[WheelFilename],
     selection: Selection | None,
     supported_tags: Sequence[Tag],
+    aliases: Mapping[str, str] | None = None,
 ) -> list[WheelFilename]:
     """Installable wheels of one version, best first (PEP 825 step 9 / PEP 817 step 9).
 
     Tag-incompatible wheels are dropped, and so are variant wheels whose label is not eligible (or all
     of them when `selection` is None: no usable metadata). Groups follow the variant order, the
     non-variant group after the null variant; within a group, the best tag wins, then the higher
-    build number.
+    build number. `aliases` maps labels as written in filenames to metadata labels (legacy hash
+    labels such as `00000000` for the null variant).
     """
     tag_rank = {tag: index for index, tag in enumerate(supported_tags)}
     group_rank = {label: index for index, label in enumerate(selection.order if selection else ())}
@@ -410,10 +412,11 @@ def order_wheels(
         ranks = [tag_rank[tag] for tag in wheel.tags if tag in tag_rank]
         if not ranks:
             continue
-        if wheel.label is None:
+        label = (aliases or {}).get(wheel.label, wheel.label) if wheel.label else None
+        if label is None:
             group = plain_group
-        elif wheel.label in group_rank:
-            group = group_rank[wheel.label]
+        elif label in group_rank:
+            group = group_rank[label]
         else:
             continue
         build = wheel.build if wheel.build else (-1, "")
