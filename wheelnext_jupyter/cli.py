@@ -8,9 +8,20 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from packaging.markers import default_environment
-
-from wheelnext_jupyter.providers.profile import ProfileError, TargetProfile, load_profile
+from wheelnext_jupyter.detection import (
+    Detection,
+    detect,
+    render_summary,
+    summary_json,
+    target_markers,
+)
+from wheelnext_jupyter.providers.overrides import OverrideError
+from wheelnext_jupyter.providers.profile import (
+    ProfileError,
+    TargetProfile,
+    save_profile,
+    save_uv_lock,
+)
 from wheelnext_jupyter.report import render_selection_text
 from wheelnext_jupyter.variants.metadata import VariantMetadataError, read_variant_metadata
 from wheelnext_jupyter.variants.ordering import Preference, SelectionOptions, order_variants
@@ -80,19 +91,42 @@ def build_parser() -> argparse.ArgumentParser:
     )
     explain.add_argument(
         "--profile",
-        required=True,
         metavar="FILE",
-        help="target profile (wheelnext-profile/1 JSON) describing the machine",
+        help="describe the target with this profile (JSON, or uv's TOML) instead of detecting it",
+    )
+    explain.add_argument(
+        "--refresh", action="store_true", help="detect again instead of using cached results"
     )
     explain.add_argument("--json", action="store_true", help="print JSON instead of a table")
     _add_variant_options(explain)
+
+    detect_cmd = commands.add_parser(
+        "detect",
+        help="show this machine's hardware and the variant properties it supports",
+        description="Detect the hardware and print the supported variant properties.",
+    )
+    detect_cmd.add_argument(
+        "--json", action="store_true", help="print a target profile (JSON) with host facts"
+    )
+    detect_cmd.add_argument(
+        "--save-profile", metavar="FILE", help="write the target profile to FILE"
+    )
+    detect_cmd.add_argument(
+        "--uv-lock", metavar="FILE", help="write the result as uv's static variant file (TOML)"
+    )
+    detect_cmd.add_argument(
+        "--profile", metavar="FILE", help="read this profile instead of detecting (to convert it)"
+    )
+    detect_cmd.add_argument(
+        "--refresh", action="store_true", help="detect again instead of using cached results"
+    )
     return parser
 
 
-def _target_environment(profile: TargetProfile) -> dict[str, str]:
+def _target_environment(profile: TargetProfile | None) -> dict[str, str]:
     """Marker environment for `enable-if`: this interpreter's, overlaid by the profile's markers."""
-    environment = {key: str(value) for key, value in default_environment().items()}
-    markers = profile.host.get("markers")
+    environment = target_markers()
+    markers = profile.host.get("markers") if profile is not None else None
     if isinstance(markers, dict):
         environment.update({str(k): str(v) for k, v in markers.items()})
     return environment
@@ -105,18 +139,40 @@ def _read_variants_file(path: Path) -> bytes:
         raise CommandError(f"cannot read variants file {path}: {exc.strerror}") from None
 
 
+def _detection(args: argparse.Namespace) -> Detection:
+    try:
+        return detect(refresh=args.refresh, profile=args.profile)
+    except (ProfileError, OverrideError) as exc:
+        raise CommandError(str(exc)) from None
+
+
+def run_detect(args: argparse.Namespace) -> int:
+    detection = _detection(args)
+    try:
+        if args.save_profile:
+            save_profile(detection.to_profile(), args.save_profile)
+        if args.uv_lock:
+            save_uv_lock(detection.to_profile(), args.uv_lock)
+    except OSError as exc:
+        raise CommandError(f"cannot write {exc.filename}: {exc.strerror}") from None
+    print(summary_json(detection) if args.json else render_summary(detection))
+    return 0
+
+
 def run_explain(args: argparse.Namespace) -> int:
     path = Path(args.variants_json)
     try:
         metadata = read_variant_metadata(_read_variants_file(path), source=str(path))
-        profile = load_profile(args.profile)
         prefer = tuple(Preference.parse(text) for text in args.prefer)
-    except (VariantMetadataError, ProfileError, InvalidVariantProperty) as exc:
+    except (VariantMetadataError, InvalidVariantProperty) as exc:
         raise CommandError(str(exc)) from None
+    detection = _detection(args)
+    target = args.profile or "this machine"
+    supported = detection.supported_for(metadata.namespace_priorities)
     support = resolve_support(
         metadata,
-        profile.providers,
-        environment=_target_environment(profile),
+        supported,
+        environment=_target_environment(detection.profile),
         enabled_optional=args.enable_provider,
     )
     options = SelectionOptions(
@@ -127,7 +183,7 @@ def run_explain(args: argparse.Namespace) -> int:
         print(json.dumps(selection.to_json(), indent=2))
     else:
         schema = f"schema v{metadata.schema_version}" if metadata.schema_version else "no $schema"
-        title = f"Variants in {path.name} ({schema}) for the target in {args.profile}"
+        title = f"Variants in {path.name} ({schema}) for {target}"
         sys.stdout.write(render_selection_text(selection, title=title))
     return 0
 
@@ -135,12 +191,13 @@ def run_explain(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"explain": run_explain}
+    handlers = {"explain": run_explain, "detect": run_detect}
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
         return handlers[args.command](args)
-    except CommandError as exc:
+    # Detection is lazy, so a bad override variable can surface while the output is produced.
+    except (CommandError, ProfileError, OverrideError) as exc:
         print(f"wheelnext-jupyter: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

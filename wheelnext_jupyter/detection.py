@@ -194,7 +194,10 @@ class Detection:
                 "machine": _uname().machine,
                 "python": ".".join(map(str, sys.version_info[:3])),
                 "implementation": sys.implementation.name,
-            }
+            },
+            # The target's marker environment, so that `enable-if` conditions are evaluated for
+            # this machine when the profile is used elsewhere.
+            "markers": target_markers(),
         }
         for kind in HOST_KINDS:
             info = self.host_info(kind)
@@ -321,6 +324,13 @@ class Detection:
         doc["sources"] = {ns: r.source for ns, r in results.items()}
         doc["deviations"] = {ns: list(r.deviations) for ns, r in results.items() if r.deviations}
         return doc
+
+
+def target_markers() -> dict[str, str]:
+    """This interpreter's PEP 508 marker environment."""
+    from packaging.markers import default_environment
+
+    return {key: str(value) for key, value in default_environment().items()}
 
 
 def _builtin_multi_value(namespace: str, feature: str) -> bool:
