@@ -1,0 +1,138 @@
+"""On-disk HTTP response cache keyed by (URL, Accept), with the freshness rules the client needs.
+
+Each entry is two files named by the key's digest: `<key>.body` (written first) and `<key>.json`
+(the headers; written last, so a reader never sees headers without their body). Writes go through a
+temporary file and `Path.replace`, which keeps concurrent processes from reading half an entry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class CacheControl:
+    max_age: int | None = None
+    no_cache: bool = False
+    no_store: bool = False
+    immutable: bool = False
+
+    @classmethod
+    def parse(cls, header: str | None) -> CacheControl:
+        max_age: int | None = None
+        flags: set[str] = set()
+        for part in (header or "").split(","):
+            token, _, value = part.strip().partition("=")
+            token = token.strip().lower()
+            if token == "max-age":
+                try:
+                    max_age = max(0, int(value.strip().strip('"')))
+                except ValueError:
+                    max_age = 0
+            elif token:
+                flags.add(token)
+        return cls(
+            max_age=max_age,
+            no_cache="no-cache" in flags,
+            no_store="no-store" in flags,
+            immutable="immutable" in flags,
+        )
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    url: str
+    accept: str
+    content_type: str | None
+    etag: str | None
+    last_modified: str | None
+    cache_control: str | None
+    #: When the response was received (or last revalidated), seconds since the epoch.
+    stored_at: float
+    body: bytes
+
+    def is_fresh(self, now: float) -> bool:
+        """Within max-age and not marked no-cache."""
+        control = CacheControl.parse(self.cache_control)
+        if control.no_cache or control.no_store or control.max_age is None:
+            return False
+        return now - self.stored_at < control.max_age
+
+    @property
+    def revalidatable(self) -> bool:
+        return bool(self.etag or self.last_modified)
+
+
+def cache_key(url: str, accept: str) -> str:
+    return hashlib.sha256(f"{url}\n{accept}".encode()).hexdigest()
+
+
+class DiskCache:
+    """A directory of cached responses; safe to share between processes."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def _paths(self, url: str, accept: str) -> tuple[Path, Path]:
+        key = cache_key(url, accept)
+        sub = self.directory / key[:2]
+        return sub / f"{key}.json", sub / f"{key}.body"
+
+    def load(self, url: str, accept: str) -> CacheEntry | None:
+        meta_path, body_path = self._paths(url, accept)
+        try:
+            meta = json.loads(meta_path.read_text("utf-8"))
+            body = body_path.read_bytes()
+        except (OSError, ValueError):
+            return None
+        if not isinstance(meta, dict) or meta.get("size") != len(body) or meta.get("url") != url:
+            return None
+        try:
+            return CacheEntry(
+                url=url,
+                accept=accept,
+                content_type=meta.get("content_type"),
+                etag=meta.get("etag"),
+                last_modified=meta.get("last_modified"),
+                cache_control=meta.get("cache_control"),
+                stored_at=float(meta["stored_at"]),
+                body=body,
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def store(self, entry: CacheEntry) -> None:
+        meta_path, body_path = self._paths(entry.url, entry.accept)
+        meta = asdict(entry)
+        del meta["body"]
+        meta["size"] = len(entry.body)
+        try:
+            meta_path.parent.mkdir(parents=True, exist_ok=True)
+            _atomic_write(body_path, entry.body)
+            _atomic_write(meta_path, json.dumps(meta).encode())
+        except OSError:
+            # A cache that cannot be written only costs speed.
+            pass
+
+    def delete(self, url: str, accept: str) -> None:
+        for path in self._paths(url, accept):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        Path(tmp).replace(path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            Path(tmp).unlink()
+        raise

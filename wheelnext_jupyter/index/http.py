@@ -1,0 +1,290 @@
+"""One pooled HTTP client for every index request: retries, caching, credentials, redaction.
+
+The public API is synchronous; `get_many` runs requests on a thread pool sharing one
+`httpx.Client` (its connection pool is thread-safe).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import ssl
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, TypeVar
+
+import httpx
+
+from wheelnext_jupyter.index.auth import CredentialStore
+from wheelnext_jupyter.index.cache import CacheControl, CacheEntry, DiskCache
+from wheelnext_jupyter.index.errors import IndexHTTPError, IndexNetworkError
+from wheelnext_jupyter.index.redact import redact_text, redact_url
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+DEFAULT_TIMEOUT = 15.0
+DEFAULT_RETRIES = 3
+USER_AGENT = "wheelnext-jupyter"
+
+
+@dataclass(frozen=True)
+class Response:
+    """A response body with what callers need to interpret it."""
+
+    #: The requested URL without credentials.
+    url: str
+    status: int
+    content_type: str | None
+    body: bytes
+    #: True when no request was sent (memory or fresh disk entry) or the server answered 304.
+    from_cache: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+def default_ssl_verify() -> ssl.SSLContext | bool:
+    """The system trust store via `truststore` when installed, else httpx's default (certifi).
+
+    An explicit `SSL_CERT_FILE` / `SSL_CERT_DIR` wins: httpx reads those itself.
+    """
+    if os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR"):
+        return True
+    try:
+        import truststore  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return True
+    context: ssl.SSLContext = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    return context
+
+
+class HttpClient:
+    """Fetches URLs with pooling, bounded retries, an on-disk and an in-memory cache.
+
+    404 comes back as a `Response` (callers decide what "not here" means); other 4xx raise
+    `IndexHTTPError`; connect errors, timeouts, broken bodies and 5xx are retried `retries` times
+    with exponential backoff, then raise `IndexNetworkError`. Messages name URLs redacted.
+    """
+
+    def __init__(
+        self,
+        *,
+        cache_dir: Path | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        retries: int = DEFAULT_RETRIES,
+        backoff: float = 0.25,
+        max_workers: int = 8,
+        credentials: CredentialStore | None = None,
+        verify: ssl.SSLContext | bool | None = None,
+        clock: Callable[[], float] = time.time,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.credentials = credentials or CredentialStore()
+        self.disk = DiskCache(cache_dir) if cache_dir is not None else None
+        self.retries = max(0, retries)
+        self.backoff = backoff
+        self.max_workers = max(1, max_workers)
+        self._clock = clock
+        self._memory: dict[tuple[str, str], Response] = {}
+        self._memory_lock = threading.Lock()
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(max_connections=self.max_workers * 2),
+            verify=default_ssl_verify() if verify is None else verify,
+            headers={"User-Agent": USER_AGENT},
+            follow_redirects=True,
+            transport=transport,
+        )
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __repr__(self) -> str:
+        return f"HttpClient(cache={self.disk.directory if self.disk else None})"
+
+    # --- public ------------------------------------------------------------------------------
+
+    def get(
+        self,
+        url: str,
+        *,
+        accept: str = "*/*",
+        refresh: bool = False,
+        immutable: bool = False,
+        source: str | None = None,
+    ) -> Response:
+        """GET `url` through the caches.
+
+        `immutable` marks content addressed by hash: any cached copy is final. `refresh` skips
+        the caches' freshness (a stored validator is still sent, so an unchanged page costs a
+        304). `source` names the index in error messages.
+        """
+        url = self.credentials.remember(url)
+        key = (url, accept)
+        if not refresh:
+            with self._memory_lock:
+                hit = self._memory.get(key)
+            if hit is not None:
+                return replace(hit, from_cache=True)
+        entry = self.disk.load(url, accept) if self.disk is not None else None
+        if entry is not None and not refresh and (immutable or entry.is_fresh(self._clock())):
+            return self._remember(key, _from_entry(entry, from_cache=True), entry.cache_control)
+        headers = {"Accept": accept}
+        if refresh:
+            headers["Cache-Control"] = "max-age=0"
+        if entry is not None:
+            if entry.etag:
+                headers["If-None-Match"] = entry.etag
+            if entry.last_modified:
+                headers["If-Modified-Since"] = entry.last_modified
+        raw = self._send(url, headers, source)
+        if raw.status_code == 304 and entry is not None:
+            control = raw.headers.get("Cache-Control", entry.cache_control)
+            renewed = CacheEntry(
+                url=url,
+                accept=accept,
+                content_type=entry.content_type,
+                etag=raw.headers.get("ETag", entry.etag),
+                last_modified=raw.headers.get("Last-Modified", entry.last_modified),
+                cache_control=control,
+                stored_at=self._clock(),
+                body=entry.body,
+            )
+            self._store(renewed)
+            logger.debug("revalidated %s (304)", redact_url(url))
+            return self._remember(key, _from_entry(renewed, from_cache=True), control)
+        if raw.status_code == 404:
+            # Remembered for the process only: a name absent from a higher index is asked
+            # about once per run, but a later run sees it as soon as it is published.
+            missing = Response(url, 404, raw.headers.get("Content-Type"), b"")
+            return self._remember(key, missing, raw.headers.get("Cache-Control"))
+        if raw.status_code >= 400:
+            raise IndexHTTPError(
+                f"{_named(source)}{redact_url(url)} answered HTTP {raw.status_code}"
+                f"{_hint(raw.status_code)}",
+                url=redact_url(url),
+                status=raw.status_code,
+            )
+        body = raw.content
+        control_header = raw.headers.get("Cache-Control")
+        if immutable and control_header is None:
+            control_header = "max-age=365000000, immutable"
+        fresh = CacheEntry(
+            url=url,
+            accept=accept,
+            content_type=raw.headers.get("Content-Type"),
+            etag=raw.headers.get("ETag"),
+            last_modified=raw.headers.get("Last-Modified"),
+            cache_control=control_header,
+            stored_at=self._clock(),
+            body=body,
+        )
+        if not CacheControl.parse(control_header).no_store:
+            self._store(fresh)
+        elif self.disk is not None:
+            self.disk.delete(url, accept)
+        return self._remember(key, _from_entry(fresh, from_cache=False), control_header)
+
+    def get_many(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R | BaseException]:
+        """Run `fn` over `items` on the pool; each result is a value or the exception raised."""
+        items = list(items)
+        if len(items) <= 1:
+            return [_call(fn, item) for item in items]
+        with ThreadPoolExecutor(max_workers=min(self.max_workers, len(items))) as pool:
+            return list(pool.map(lambda item: _call(fn, item), items))
+
+    def forget(self, url: str, accept: str = "*/*") -> None:
+        """Drop one URL from both caches (e.g. after its content failed a hash check)."""
+        url = self.credentials.remember(url)
+        with self._memory_lock:
+            self._memory.pop((url, accept), None)
+        if self.disk is not None:
+            self.disk.delete(url, accept)
+
+    # --- internals ---------------------------------------------------------------------------
+
+    def _remember(self, key: tuple[str, str], response: Response, control: str | None) -> Response:
+        if not CacheControl.parse(control).no_store:
+            with self._memory_lock:
+                self._memory[key] = response
+        return response
+
+    def _store(self, entry: CacheEntry) -> None:
+        if self.disk is not None:
+            self.disk.store(entry)
+
+    def _send(self, url: str, headers: dict[str, str], source: str | None) -> httpx.Response:
+        creds = self.credentials.lookup(url)
+        auth = httpx.BasicAuth(*creds) if creds else None
+        attempts = self.retries + 1
+        last_problem = ""
+        for attempt in range(attempts):
+            if attempt:
+                time.sleep(self.backoff * (2 ** (attempt - 1)))
+            try:
+                response = self._client.get(url, headers=headers, auth=auth)
+                response.read()
+            except httpx.TransportError as exc:
+                last_problem = f"{type(exc).__name__}: {redact_text(str(exc)) or 'no detail'}"
+                logger.info(
+                    "%s (attempt %d/%d): %s", redact_url(url), attempt + 1, attempts, last_problem
+                )
+                continue
+            if response.status_code >= 500:
+                last_problem = f"HTTP {response.status_code}"
+                logger.info(
+                    "%s (attempt %d/%d): %s", redact_url(url), attempt + 1, attempts, last_problem
+                )
+                continue
+            return response
+        raise IndexNetworkError(
+            f"{_named(source)}could not fetch {redact_url(url)} after {attempts} attempts "
+            f"({last_problem}); check the network and the index URL, or try again later",
+            url=redact_url(url),
+            source=redact_text(source) if source else None,
+        )
+
+
+def _named(source: str | None) -> str:
+    return f"index {redact_text(source)!r}: " if source else ""
+
+
+def _hint(status: int) -> str:
+    if status in (401, 403):
+        return (
+            " (not authorised); put credentials in the index URL (user:password@host) or in "
+            "~/.netrc"
+        )
+    if status == 406:
+        return " (no acceptable content type); the server does not speak the simple API"
+    return ""
+
+
+def _from_entry(entry: CacheEntry, *, from_cache: bool) -> Response:
+    return Response(entry.url, 200, entry.content_type, entry.body, from_cache=from_cache)
+
+
+def _call(fn: Callable[[T], R], item: T) -> R | BaseException:
+    try:
+        return fn(item)
+    except Exception as exc:
+        return exc
+
+
+__all__ = ["DEFAULT_TIMEOUT", "HttpClient", "Response", "default_ssl_verify"]

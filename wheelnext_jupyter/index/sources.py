@@ -1,0 +1,495 @@
+"""Where distributions come from: a simple-API index, a find-links directory, a flat page of links.
+
+Every source answers the same questions: the project page of a name (None = "not here"), the
+candidates on it, a file's core metadata (PEP 658 file when published, else read from the wheel),
+and the variant metadata of one version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Protocol
+from urllib.parse import unquote, urlsplit
+
+from packaging.utils import canonicalize_name
+
+from wheelnext_jupyter.index.errors import HashMismatch, IndexResponseError, MetadataUnavailable
+from wheelnext_jupyter.index.models import (
+    SUPPORTED_API_VERSION,
+    CoreMetadata,
+    FileKind,
+    IndexFile,
+    ProjectPage,
+    ProjectStatus,
+    normalize_project_name,
+    project_page_url,
+)
+from wheelnext_jupyter.index.redact import redact_url
+from wheelnext_jupyter.index.simple_api import ACCEPT, parse_html_page, parse_project_page
+from wheelnext_jupyter.variants.filename import (
+    InvalidWheelFilename,
+    parse_variants_json_filename,
+    parse_wheel_filename,
+    variants_json_filename,
+)
+from wheelnext_jupyter.variants.metadata import (
+    VariantMetadata,
+    VariantMetadataError,
+    merge_variant_metadata,
+    read_variant_metadata,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from packaging.version import Version
+
+    from wheelnext_jupyter.index.http import HttpClient
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """How a source is named in candidates, reports and messages (URL always redacted)."""
+
+    name: str
+    url: str
+    kind: str  # "index" | "find-links" | "flat-page"
+
+    def __str__(self) -> str:
+        return self.name if self.name == self.url else f"{self.name} ({self.url})"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One distribution file offered by one source."""
+
+    file: IndexFile
+    source: SourceRef
+    #: Set when the file can never be chosen whatever the target (e.g. no variants file).
+    unusable: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.file.name
+
+    @property
+    def version(self) -> Version:
+        return self.file.version
+
+
+class Source(Protocol):
+    ref: SourceRef
+    #: Explicit sources are consulted only for names pinned to them.
+    explicit: bool
+
+    def project(self, name: str, *, refresh: bool = False) -> ProjectPage | None: ...
+
+    def candidates(self, page: ProjectPage) -> tuple[tuple[Candidate, ...], tuple[str, ...]]: ...
+
+    def core_metadata(self, file: IndexFile) -> bytes: ...
+
+    def variant_metadata(self, page: ProjectPage, version: Version) -> VariantMetadata | None: ...
+
+    def fetch_file(self, file: IndexFile) -> bytes: ...
+
+
+# --- shared functions---------------------------------------------------------------------------
+
+
+def verify_hashes(data: bytes, hashes: Mapping[str, str], *, url: str) -> None:
+    """Check `data` against every published digest hashlib knows; unknown algorithms are skipped."""
+    for algorithm, expected in hashes.items():
+        if algorithm not in hashlib.algorithms_available:
+            continue
+        got = hashlib.new(algorithm, data).hexdigest()
+        if got != expected.lower():
+            raise HashMismatch(
+                f"{redact_url(url)}: {algorithm} is {got}, but the index published {expected}; "
+                "the file changed after publication or was tampered with in transit — "
+                "do not use it; report it to the index operator",
+                url=redact_url(url),
+                algorithm=algorithm,
+                expected=expected,
+                got=got,
+            )
+
+
+def read_wheel_metadata(wheel: bytes | Path, *, filename: str) -> bytes:
+    """`*.dist-info/METADATA` from a wheel (bytes or a local path) without extracting it."""
+    source: io.BytesIO | Path = io.BytesIO(wheel) if isinstance(wheel, bytes) else wheel
+    try:
+        with zipfile.ZipFile(source) as archive:
+            member = _dist_info_member(archive, filename, "METADATA")
+            return archive.read(member)
+    except (zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise MetadataUnavailable(f"cannot read METADATA from {filename}: {exc}") from None
+
+
+def read_wheel_variant_json(wheel: Path, *, filename: str) -> bytes | None:
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            return archive.read(_dist_info_member(archive, filename, "variant.json"))
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return None
+
+
+def _dist_info_member(archive: zipfile.ZipFile, filename: str, leaf: str) -> str:
+    wheel = parse_wheel_filename(filename)
+    candidates = [
+        n for n in archive.namelist() if n.count("/") == 1 and n.endswith(f".dist-info/{leaf}")
+    ]
+    for name in candidates:
+        dist = name.split("/", 1)[0][: -len(".dist-info")].rpartition("-")[0]
+        if canonicalize_name(dist) == wheel.name:
+            return name
+    raise KeyError(f"no {leaf} in a .dist-info directory of {wheel.name}")
+
+
+def _missing_variants_warning(file: IndexFile) -> str:
+    expected = variants_json_filename(file.name, file.version)
+    return (
+        f"{file.filename} ignored: variant wheels need the version's variant metadata file "
+        f"{expected}, which the source does not list"
+    )
+
+
+def _with_variant_rule(
+    ref: SourceRef, page: ProjectPage, has_metadata: Iterable[Version]
+) -> tuple[tuple[Candidate, ...], tuple[str, ...]]:
+    known = set(has_metadata)
+    out, warnings = [], []
+    for file in page.files:
+        unusable = None
+        if file.is_variant_wheel and file.version not in known:
+            unusable = _missing_variants_warning(file)
+            warnings.append(unusable)
+        out.append(Candidate(file, ref, unusable))
+    for text in warnings:
+        logger.warning("%s: %s", ref, text)
+    return tuple(out), tuple(warnings)
+
+
+# --- HTTP-backed sources -----------------------------------------------------------------------
+
+
+class _HttpSource:
+    ref: SourceRef
+    explicit: bool
+
+    def __init__(self, client: HttpClient) -> None:
+        self.client = client
+
+    def candidates(self, page: ProjectPage) -> tuple[tuple[Candidate, ...], tuple[str, ...]]:
+        return _with_variant_rule(self.ref, page, page.variants_files)
+
+    def core_metadata(self, file: IndexFile) -> bytes:
+        """The file's METADATA: the PEP 658 file (hash-checked) when published, else the wheel's."""
+        if file.core_metadata.available:
+            response = self.client.get(
+                file.metadata_url, immutable=bool(file.core_metadata.hashes), source=self.ref.name
+            )
+            if response.ok:
+                try:
+                    verify_hashes(response.body, file.core_metadata.hashes, url=file.metadata_url)
+                except HashMismatch:
+                    self.client.forget(file.metadata_url)
+                    raise
+                return response.body
+            logger.info("%s: announced metadata file missing, reading the wheel", file.filename)
+        if file.kind is not FileKind.WHEEL:
+            raise MetadataUnavailable(
+                f"{file.filename} from {self.ref} has no metadata file and is not a wheel; "
+                "building source distributions is not supported — ask for a wheel"
+            )
+        return read_wheel_metadata(self.fetch_file(file), filename=file.filename)
+
+    def fetch_file(self, file: IndexFile) -> bytes:
+        """The whole file, hash-checked (files addressed by hash are cached as immutable)."""
+        response = self.client.get(file.url, immutable=bool(file.hashes), source=self.ref.name)
+        if not response.ok:
+            raise MetadataUnavailable(
+                f"{redact_url(file.url)} listed by {self.ref} answered HTTP {response.status}"
+            )
+        try:
+            verify_hashes(response.body, file.hashes, url=file.url)
+        except HashMismatch:
+            self.client.forget(file.url)
+            raise
+        return response.body
+
+    def variant_metadata(self, page: ProjectPage, version: Version) -> VariantMetadata | None:
+        """The version's `*-variants.json`, revalidated like a page (PEP 825: not immutable)."""
+        file = page.variants_file(version)
+        if file is None:
+            return None
+        response = self.client.get(file.url, source=self.ref.name)
+        if not response.ok:
+            logger.warning("%s: %s answered HTTP %s", self.ref, file.filename, response.status)
+            return None
+        try:
+            verify_hashes(response.body, file.hashes, url=file.url)
+        except HashMismatch:
+            self.client.forget(file.url)
+            raise
+        return read_variant_metadata(response.body, source=redact_url(file.url))
+
+    def _parse(self, url: str, name: str, refresh: bool) -> ProjectPage | None:
+        response = self.client.get(url, accept=ACCEPT, refresh=refresh, source=self.ref.name)
+        if response.status == 404:
+            return None
+        try:
+            return parse_project_page(
+                response.body, content_type=response.content_type, url=response.url, name=name
+            )
+        except IndexResponseError as exc:
+            # A broken page must not stay in the cache and poison the next run.
+            self.client.forget(url, ACCEPT)
+            raise IndexResponseError(f"index {self.ref.name!r}: {exc}") from None
+
+
+class IndexSource(_HttpSource):
+    """A simple-API index (`<base>/<name>/` pages)."""
+
+    def __init__(
+        self, url: str, client: HttpClient, *, name: str | None = None, explicit: bool = False
+    ) -> None:
+        super().__init__(client)
+        self.url = url if url.endswith("/") else url + "/"
+        shown = redact_url(self.url)
+        self.ref = SourceRef(name=name or shown, url=shown, kind="index")
+        self.explicit = explicit
+
+    def __repr__(self) -> str:
+        return f"IndexSource({self.ref.url!r}, name={self.ref.name!r}, explicit={self.explicit})"
+
+    def project(self, name: str, *, refresh: bool = False) -> ProjectPage | None:
+        return self._parse(project_page_url(self.url, name), name, refresh)
+
+
+class FlatPageSource(_HttpSource):
+    """One HTML page linking files of many projects (pip's `--find-links <URL>`)."""
+
+    def __init__(self, url: str, client: HttpClient, *, name: str | None = None) -> None:
+        super().__init__(client)
+        self.url = url
+        shown = redact_url(url)
+        self.ref = SourceRef(name=name or shown, url=shown, kind="flat-page")
+        self.explicit = False
+
+    def __repr__(self) -> str:
+        return f"FlatPageSource({self.ref.url!r})"
+
+    def project(self, name: str, *, refresh: bool = False) -> ProjectPage | None:
+        response = self.client.get(self.url, accept="text/html", refresh=refresh)
+        if response.status == 404:
+            return None
+        try:
+            page = parse_html_page(response.body, url=response.url, name=name)
+        except IndexResponseError as exc:
+            self.client.forget(self.url, "text/html")
+            raise IndexResponseError(f"find-links page {self.ref.name!r}: {exc}") from None
+        # The name "exists" on a flat page only if a file of it is listed.
+        return page if page.files or page.variants_files else None
+
+
+# --- local directories -------------------------------------------------------------------------
+
+
+class FindLinksDirectory:
+    """A local directory of wheels (and sdists), searched recursively — offline datasets nest.
+
+    A version with variant wheels but no `*-variants.json` in the directory gets one merged from
+    the wheels' own `*.dist-info/variant.json` files.
+    """
+
+    explicit = False
+
+    def __init__(self, path: Path | str, *, name: str | None = None) -> None:
+        self.path = Path(path)
+        self.ref = SourceRef(name=name or str(self.path), url=self.path.as_uri(), kind="find-links")
+        self._listing: dict[str, list[Path]] | None = None
+        self._merged: dict[tuple[str, Version], VariantMetadata | None] = {}
+
+    def __repr__(self) -> str:
+        return f"FindLinksDirectory({str(self.path)!r})"
+
+    def _files(self) -> dict[str, list[Path]]:
+        if self._listing is None:
+            listing: dict[str, list[Path]] = {}
+            seen: set[str] = set()
+            for file in sorted(self.path.rglob("*")):
+                if not file.is_file() or file.name in seen or file.name.endswith(".metadata"):
+                    continue
+                project = _project_of(file.name)
+                if project is not None:
+                    seen.add(file.name)
+                    listing.setdefault(project, []).append(file)
+            self._listing = listing
+        return self._listing
+
+    def project(self, name: str, *, refresh: bool = False) -> ProjectPage | None:
+        if refresh:
+            self._listing = None
+        project = normalize_project_name(name)
+        files = self._files().get(project)
+        if not files:
+            return None
+        dists: list[IndexFile] = []
+        variants: dict[Version, IndexFile] = {}
+        for path in files:
+            made = _local_file(project, path)
+            if made is None:
+                continue
+            if made.kind is FileKind.VARIANTS_JSON:
+                variants[made.version] = made
+            else:
+                dists.append(made)
+        return ProjectPage(
+            name=project,
+            files=tuple(dists),
+            variants_files=MappingProxyType(variants),
+            versions=(),
+            api_version=SUPPORTED_API_VERSION,
+            status=ProjectStatus.ACTIVE,
+            status_reason=None,
+            source_url=self.ref.url,
+        )
+
+    def candidates(self, page: ProjectPage) -> tuple[tuple[Candidate, ...], tuple[str, ...]]:
+        # Variant wheels here carry their own variant.json, so any version can be merged.
+        versions = set(page.variants_files) | {f.version for f in page.files if f.is_variant_wheel}
+        return _with_variant_rule(self.ref, page, versions)
+
+    def core_metadata(self, file: IndexFile) -> bytes:
+        path = _local_path(file.url)
+        sidecar = path.with_name(path.name + ".metadata")
+        if sidecar.is_file():
+            return sidecar.read_bytes()
+        if file.kind is not FileKind.WHEEL:
+            raise MetadataUnavailable(
+                f"{file.filename} in {self.path} is not a wheel; building source distributions "
+                "is not supported — put a wheel in the directory"
+            )
+        return read_wheel_metadata(path, filename=file.filename)
+
+    def fetch_file(self, file: IndexFile) -> bytes:
+        data = _local_path(file.url).read_bytes()
+        verify_hashes(data, file.hashes, url=file.url)
+        return data
+
+    def variant_metadata(self, page: ProjectPage, version: Version) -> VariantMetadata | None:
+        listed = page.variants_file(version)
+        if listed is not None:
+            path = _local_path(listed.url)
+            return read_variant_metadata(path.read_bytes(), source=str(path))
+        key = (page.name, version)
+        if key not in self._merged:
+            self._merged[key] = self._merge_from_wheels(page, version)
+        return self._merged[key]
+
+    def _merge_from_wheels(self, page: ProjectPage, version: Version) -> VariantMetadata | None:
+        documents = []
+        for file in page.files:
+            if file.version != version or not file.is_variant_wheel:
+                continue
+            path = _local_path(file.url)
+            raw = read_wheel_variant_json(path, filename=file.filename)
+            if raw is None:
+                logger.warning("%s has no .dist-info/variant.json; it is ignored", path)
+                continue
+            try:
+                documents.append(read_variant_metadata(raw, source=str(path)))
+            except VariantMetadataError as exc:
+                logger.warning("%s: %s", path, exc)
+        if not documents:
+            return None
+        try:
+            return merge_variant_metadata(documents)
+        except VariantMetadataError as exc:
+            logger.warning(
+                "%s %s in %s: variant metadata of the wheels disagree (%s); its variant wheels "
+                "are ignored",
+                page.name,
+                version,
+                self.path,
+                exc,
+            )
+            return None
+
+
+def _project_of(filename: str) -> str | None:
+    parsed = _name_version(filename)
+    return None if parsed is None else parsed[0]
+
+
+def _name_version(filename: str) -> tuple[str, Version] | None:
+    from packaging.utils import InvalidSdistFilename, parse_sdist_filename
+
+    if filename.endswith("-variants.json"):
+        return parse_variants_json_filename(filename)
+    if filename.endswith(".whl"):
+        try:
+            wheel = parse_wheel_filename(filename)
+        except InvalidWheelFilename:
+            return None
+        return wheel.name, wheel.version
+    if filename.endswith((".tar.gz", ".zip")):
+        try:
+            return parse_sdist_filename(filename)
+        except InvalidSdistFilename:
+            return None
+    return None
+
+
+def _local_file(project: str, path: Path) -> IndexFile | None:
+    parsed = _name_version(path.name)
+    if parsed is None or parsed[0] != project:
+        return None
+    name, version = parsed
+    if path.name.endswith("-variants.json"):
+        kind, wheel = FileKind.VARIANTS_JSON, None
+    elif path.name.endswith(".whl"):
+        kind, wheel = FileKind.WHEEL, parse_wheel_filename(path.name)
+    else:
+        kind, wheel = FileKind.SDIST, None
+    sidecar = path.with_name(path.name + ".metadata")
+    return IndexFile(
+        filename=path.name,
+        url=path.resolve().as_uri(),
+        # Local files are trusted as they are (as pip does); hashing large wheels costs seconds.
+        hashes=MappingProxyType({}),
+        kind=kind,
+        name=canonicalize_name(name),
+        version=version,
+        wheel=wheel,
+        core_metadata=CoreMetadata(available=sidecar.is_file()),
+        size=path.stat().st_size,
+    )
+
+
+def _local_path(url: str) -> Path:
+    return Path(unquote(urlsplit(url).path))
+
+
+def is_url(location: str) -> bool:
+    return urlsplit(location).scheme in ("http", "https", "file")
+
+
+__all__ = [
+    "Candidate",
+    "FindLinksDirectory",
+    "FlatPageSource",
+    "IndexSource",
+    "Source",
+    "SourceRef",
+    "read_wheel_metadata",
+    "verify_hashes",
+]
