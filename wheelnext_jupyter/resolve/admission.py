@@ -1,0 +1,159 @@
+"""Which candidate files a specifier admits: pre-releases (PEP 440) and yanked files (PEP 592).
+
+Pre-releases follow pip (packaging's `SpecifierSet.filter` with no explicit choice):
+
+* `--pre` admits every pre-release that matches;
+* a specifier that names a pre-release (`>=2.0b1`, `==2.0rc1`) admits matching pre-releases;
+* otherwise a pre-release is admitted only when no final release matches the specifier at all,
+  yanked files included (pip counts those too, so a yanked final release still blocks the
+  fallback).
+
+Yanked files are admitted only when the request is an exact pin (`==` without `.*`, or `===`)
+made by the user (command line, requirements file, lock) and nothing that is not yanked
+matches; each admitted one carries a warning with the yank reason. PEP 592 and the packse
+scenarios limit this to the user's own pins; pip 26.3 also honours a pin from a dependency's
+metadata, which `pinned_by_user=True` reproduces when a caller wants it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+
+class CandidateFile(Protocol):
+    """What admission needs of a file; `index.models.IndexFile` is one."""
+
+    @property
+    def filename(self) -> str: ...
+
+    @property
+    def version(self) -> Version: ...
+
+    @property
+    def yanked(self) -> bool: ...
+
+    @property
+    def yanked_reason(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Admit or reject one candidate file, and why (one sentence for the report)."""
+
+    candidate: CandidateFile
+    admitted: bool
+    reason: str
+    #: Set when the file is admitted but the user should know something (a yanked file).
+    warning: str | None = None
+
+
+def is_exact_pin(specifier: SpecifierSet) -> bool:
+    """Whether a clause pins one version: `==` without a `.*` suffix, or `===` (as pip)."""
+    for clause in specifier:
+        if clause.operator == "===":
+            return True
+        if clause.operator == "==" and not clause.version.endswith(".*"):
+            return True
+    return False
+
+
+def names_prerelease(specifier: SpecifierSet) -> bool:
+    """Whether the specifier itself names a pre-release, which opts in to pre-releases."""
+    return specifier.prereleases is True
+
+
+def _spec_text(specifier: SpecifierSet) -> str:
+    return str(specifier) or "(any version)"
+
+
+def admit(
+    candidates: Iterable[CandidateFile],
+    specifier: SpecifierSet,
+    *,
+    pre: bool = False,
+    pinned_by_user: bool,
+) -> list[Verdict]:
+    """One verdict per candidate, in the given order.
+
+    `pre` is `--pre` (for this package). `pinned_by_user` says whether `specifier`'s exact pin,
+    if any, comes from the user rather than only from a dependency's metadata.
+    """
+    files: Sequence[CandidateFile] = list(candidates)
+    shown = _spec_text(specifier)
+    matching = [f for f in files if specifier.contains(f.version, prereleases=True)]
+    finals_match = any(not f.version.is_prerelease for f in matching)
+    opted_in_by_specifier = names_prerelease(specifier)
+
+    # First the version rules, then yanks among what they admit.
+    version_ok: dict[int, str] = {}
+    verdicts: dict[int, Verdict] = {}
+    for position, file in enumerate(files):
+        version = file.version
+        if not specifier.contains(version, prereleases=True):
+            verdicts[position] = Verdict(file, False, f"{version} does not satisfy {shown}")
+        elif not version.is_prerelease:
+            version_ok[position] = f"{version} satisfies {shown}"
+        elif pre:
+            version_ok[position] = f"pre-release {version} satisfies {shown} and --pre is given"
+        elif opted_in_by_specifier:
+            version_ok[position] = (
+                f"pre-release {version} satisfies {shown}, which names a pre-release"
+            )
+        elif not finals_match:
+            version_ok[position] = (
+                f"pre-release {version} admitted because no final release satisfies {shown}"
+            )
+        else:
+            verdicts[position] = Verdict(
+                file,
+                False,
+                f"{version} is a pre-release; pass --pre or name a pre-release in the "
+                "specifier (e.g. >=2.0b1) to allow it",
+            )
+
+    unyanked_left = any(not files[p].yanked for p in version_ok)
+    pinned = is_exact_pin(specifier)
+    for position, reason in version_ok.items():
+        file = files[position]
+        if not file.yanked:
+            verdicts[position] = Verdict(file, True, reason)
+            continue
+        yank = file.yanked_reason or "no reason given"
+        if unyanked_left:
+            verdicts[position] = Verdict(
+                file,
+                False,
+                f"{file.filename} is yanked ({yank}) and files that are not yanked also match",
+            )
+        elif not pinned:
+            verdicts[position] = Verdict(
+                file,
+                False,
+                f"{file.filename} is yanked ({yank}); a yanked file is used only when an exact "
+                f"pin (== or ===) names its version, and {shown} is not one",
+            )
+        elif not pinned_by_user:
+            verdicts[position] = Verdict(
+                file,
+                False,
+                f"{file.filename} is yanked ({yank}); only a pin you write yourself (command "
+                "line, requirements file, lock) selects a yanked file, not a dependency's pin",
+            )
+        else:
+            verdicts[position] = Verdict(
+                file,
+                True,
+                f"{reason}; yanked, but {shown} pins it and nothing else matches",
+                warning=f"installing yanked file {file.filename}: {yank}",
+            )
+    return [verdicts[position] for position in range(len(files))]
+
+
+def admitted(verdicts: Iterable[Verdict]) -> list[CandidateFile]:
+    """The admitted candidates of `admit`'s verdicts, in order."""
+    return [verdict.candidate for verdict in verdicts if verdict.admitted]
