@@ -1,0 +1,154 @@
+"""Every check `verify_wheel` makes before a wheel may be written."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.install.tampering import rewrite_wheel
+from tests.support.wheels import build_wheel, variant_document
+from wheelnext_jupyter.install.target import current_target
+from wheelnext_jupyter.install.wheelfile import (
+    IncompatibleWheel,
+    InvalidWheel,
+    PathEscape,
+    RecordMismatch,
+    VariantMismatch,
+    verify_wheel,
+)
+
+INIT = "demo_pkg/__init__.py"
+DIST_INFO = "demo_pkg-1.0.dist-info"
+
+
+@pytest.fixture
+def good(tmp_path: Path) -> Path:
+    return build_wheel(tmp_path / "good", "demo-pkg", "1.0").path
+
+
+def test_plain_wheel_passes_and_lists_every_member_but_record(good: Path) -> None:
+    verified = verify_wheel(good, current_target())
+    assert verified.name == "demo-pkg"
+    assert str(verified.version) == "1.0"
+    assert verified.dist_info == DIST_INFO
+    assert verified.root_is_purelib is True
+    assert {e.path for e in verified.entries} == {
+        INIT,
+        f"{DIST_INFO}/METADATA",
+        f"{DIST_INFO}/WHEEL",
+    }
+
+
+def test_variant_wheel_passes_and_keeps_its_label(tmp_path: Path) -> None:
+    built = build_wheel(
+        tmp_path, "demo-pkg", "1.0", label="cu12", variant={"nvidia": {"cuda": ["12"]}}
+    )
+    verified = verify_wheel(built.path, current_target())
+    assert verified.label == "cu12"
+    assert verified.variant_metadata is not None
+    assert "cu12" in verified.variant_metadata.variants
+
+
+def test_changed_file_with_stale_record_is_a_record_mismatch(good: Path, tmp_path: Path) -> None:
+    bad = rewrite_wheel(
+        good, tmp_path / "bad" / good.name, replace={INIT: b"x = 1\n"}, fix_record=False
+    )
+    with pytest.raises(RecordMismatch, match=r"demo_pkg/__init__\.py has sha256="):
+        verify_wheel(bad)
+
+
+def test_member_missing_from_record_is_refused(good: Path, tmp_path: Path) -> None:
+    bad = rewrite_wheel(
+        good, tmp_path / "bad" / good.name, add={"demo_pkg/extra.py": b""}, fix_record=False
+    )
+    with pytest.raises(
+        RecordMismatch, match=re.escape("extra.py is in the archive but not in RECORD")
+    ):
+        verify_wheel(bad)
+
+
+@pytest.mark.parametrize(
+    "member",
+    ["../evil.py", "/tmp/evil.py", "demo_pkg/../../evil.py", "demo_pkg-1.0.data/elsewhere/x"],
+)
+def test_member_escaping_the_scheme_is_a_path_escape(
+    good: Path, tmp_path: Path, member: str
+) -> None:
+    bad = rewrite_wheel(good, tmp_path / "bad" / good.name, add={member: b"boom\n"})
+    with pytest.raises(PathEscape):
+        verify_wheel(bad)
+
+
+def test_dist_info_name_must_match_the_filename(good: Path, tmp_path: Path) -> None:
+    other = build_wheel(tmp_path / "other", "other-pkg", "1.0").path
+    renamed = tmp_path / "bad" / good.name
+    renamed.parent.mkdir()
+    renamed.write_bytes(other.read_bytes())
+    with pytest.raises(InvalidWheel, match=re.escape("other_pkg-1.0.dist-info does not match")):
+        verify_wheel(renamed)
+
+
+def test_wheel_version_2_is_refused(good: Path, tmp_path: Path) -> None:
+    wheel_file = b"Wheel-Version: 2.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    bad = rewrite_wheel(
+        good, tmp_path / "bad" / good.name, replace={f"{DIST_INFO}/WHEEL": wheel_file}
+    )
+    with pytest.raises(InvalidWheel, match=re.escape("Wheel-Version '2.0' is not supported")):
+        verify_wheel(bad)
+
+
+def test_weak_record_hash_is_refused(good: Path, tmp_path: Path) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(good) as archive:
+        record = archive.read(f"{DIST_INFO}/RECORD").decode()
+    weak = record.replace("sha256=", "md5=", 1).encode()
+    bad = rewrite_wheel(
+        good, tmp_path / "bad" / good.name, replace={f"{DIST_INFO}/RECORD": weak}, fix_record=False
+    )
+    with pytest.raises(RecordMismatch, match="'md5'"):
+        verify_wheel(bad)
+
+
+def test_tags_the_target_does_not_support_are_refused(tmp_path: Path) -> None:
+    built = build_wheel(
+        tmp_path,
+        "demo-pkg",
+        "1.0",
+        python_tag="cp27",
+        abi_tag="cp27mu",
+        platform_tag="manylinux1_x86_64",
+    )
+    with pytest.raises(IncompatibleWheel, match="cp27-cp27mu-manylinux1_x86_64 are not supported"):
+        verify_wheel(built.path, current_target())
+
+
+def test_variant_wheel_without_variant_json_is_refused(tmp_path: Path) -> None:
+    built = build_wheel(tmp_path, "demo-pkg", "1.0", label="cu12", variant={})
+    bad = rewrite_wheel(
+        built.path, tmp_path / "bad" / built.filename, drop=(f"{DIST_INFO}/variant.json",)
+    )
+    with pytest.raises(VariantMismatch, match=re.escape("variant.json is missing")):
+        verify_wheel(bad)
+
+
+def test_variant_json_naming_another_label_is_refused(tmp_path: Path) -> None:
+    doc = variant_document({"cu13": {"nvidia": {"cuda": ["13"]}}})
+    built = build_wheel(tmp_path, "demo-pkg", "1.0", label="cu12", variant_json=doc)
+    with pytest.raises(
+        VariantMismatch, match=r"names variant\(s\) cu13, not the filename's label 'cu12'"
+    ):
+        verify_wheel(built.path)
+
+
+def test_unparseable_variant_json_is_refused(tmp_path: Path) -> None:
+    built = build_wheel(tmp_path, "demo-pkg", "1.0", label="cu12", variant={})
+    broken = json.dumps(["not", "an", "object"]).encode()
+    bad = rewrite_wheel(
+        built.path, tmp_path / "bad" / built.filename, replace={f"{DIST_INFO}/variant.json": broken}
+    )
+    with pytest.raises(VariantMismatch, match="unreadable"):
+        verify_wheel(bad)

@@ -1,0 +1,197 @@
+"""The environment wheels are installed into: its interpreter, install scheme, markers and tags.
+
+The running interpreter is described in-process; another one (`--python PATH`) by running
+`_probe.py` in it once and reading its JSON, so every fact comes from the interpreter that will
+import the installed files.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import packaging
+from packaging.tags import Tag, parse_tag
+
+from wheelnext_jupyter.install import _probe
+
+
+class TargetError(RuntimeError):
+    """The target interpreter cannot be described (missing, not Python, or it failed)."""
+
+
+class EnvironmentKind(enum.Enum):
+    VENV = "venv"
+    CONDA = "conda"
+    USER = "user"
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class InstallScheme:
+    """Where each kind of wheel content goes (the wheel spec's `.data/<key>/` directories)."""
+
+    purelib: Path
+    platlib: Path
+    scripts: Path
+    data: Path
+    #: Headers go to `headers / <distribution name>`, as pip places them.
+    headers: Path
+
+    def path_for(self, key: str) -> Path:
+        """The directory for a `.data/<key>/` entry; `KeyError` for an unknown key."""
+        paths = {
+            "purelib": self.purelib,
+            "platlib": self.platlib,
+            "scripts": self.scripts,
+            "data": self.data,
+            "headers": self.headers,
+        }
+        return paths[key]
+
+
+@dataclass(frozen=True)
+class TargetEnvironment:
+    python: Path
+    prefix: Path
+    base_prefix: Path
+    kind: EnvironmentKind
+    scheme: InstallScheme
+    version: tuple[int, int, int]
+    implementation: str
+    #: `sys.implementation.cache_tag`, e.g. "cpython-311" (bytecode file names).
+    cache_tag: str | None
+    #: `sysconfig.get_path("stdlib")`, where PEP 668's EXTERNALLY-MANAGED file lives.
+    stdlib: Path
+    platform: str
+    markers: Mapping[str, str]
+    #: Supported tags, most preferred first.
+    tags: tuple[Tag, ...]
+    #: True when this is the interpreter running this code.
+    is_current: bool
+
+    @property
+    def is_venv(self) -> bool:
+        return self.kind is EnvironmentKind.VENV
+
+    def supported_tags(self) -> frozenset[Tag]:
+        return frozenset(self.tags)
+
+    def tag_priority(self, tag: Tag) -> int | None:
+        """Index of `tag` in the preference list (lower is better); None if unsupported."""
+        try:
+            return self.tags.index(tag)
+        except ValueError:
+            return None
+
+
+def current_target(*, user: bool = False) -> TargetEnvironment:
+    """The running interpreter's environment; `user` selects its user scheme (`pip --user`)."""
+    return _from_facts(_probe.describe(), user=user, is_current=True)
+
+
+def probe_target(python: str | os.PathLike[str], *, user: bool = False) -> TargetEnvironment:
+    """Describe another interpreter by asking it once (one subprocess, JSON out)."""
+    executable = Path(python)
+    # Appended, not prepended: a target with its own packaging keeps using it.
+    our_packaging = str(Path(packaging.__file__).resolve().parent.parent)
+    try:
+        completed = subprocess.run(
+            [str(executable), "-E", str(Path(_probe.__file__).resolve()), our_packaging],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise TargetError(
+            f"cannot run the target interpreter {executable}: {exc}; "
+            "pass --python the path of a Python 3 executable"
+        ) from None
+    if completed.returncode != 0:
+        last = (completed.stderr.strip().splitlines() or ["no output"])[-1]
+        raise TargetError(
+            f"the target interpreter {executable} failed to describe itself "
+            f"(exit {completed.returncode}): {last}"
+        )
+    try:
+        facts = json.loads(completed.stdout)
+    except json.JSONDecodeError:
+        raise TargetError(
+            f"the target interpreter {executable} printed something that is not JSON; "
+            "is it a Python interpreter?"
+        ) from None
+    is_current = facts.get("executable") == sys.executable and facts.get("prefix") == sys.prefix
+    return _from_facts(facts, user=user, is_current=is_current)
+
+
+def _from_facts(facts: Mapping[str, object], *, user: bool, is_current: bool) -> TargetEnvironment:
+    def text(key: str) -> str:
+        value = facts[key]
+        assert isinstance(value, str), key
+        return value
+
+    def mapping(key: str) -> dict[str, str]:
+        value = facts[key]
+        assert isinstance(value, dict), key
+        return {str(k): str(v) for k, v in value.items()}
+
+    version_raw = facts["version"]
+    assert isinstance(version_raw, list)
+    version = (int(version_raw[0]), int(version_raw[1]), int(version_raw[2]))
+    prefix = Path(text("prefix"))
+    in_venv = bool(facts["in_venv"])
+    if user:
+        paths = mapping("user_paths")
+        if not paths:
+            raise TargetError(
+                "this interpreter has no user install scheme; use a virtual environment"
+            )
+        kind = EnvironmentKind.USER
+    else:
+        paths = mapping("paths")
+        if in_venv:
+            kind = EnvironmentKind.VENV
+        elif facts["conda"]:
+            kind = EnvironmentKind.CONDA
+        else:
+            kind = EnvironmentKind.SYSTEM
+    if in_venv and not user:
+        # pip's layout for headers inside a virtual environment.
+        headers = prefix / "include" / "site" / f"python{version[0]}.{version[1]}"
+    else:
+        headers = Path(paths["include"])
+    scheme = InstallScheme(
+        purelib=Path(paths["purelib"]),
+        platlib=Path(paths["platlib"]),
+        scripts=Path(paths["scripts"]),
+        data=Path(paths["data"]),
+        headers=headers,
+    )
+    tags_raw = facts["tags"]
+    assert isinstance(tags_raw, list)
+    tags: list[Tag] = []
+    for tag_text in tags_raw:
+        tags.extend(sorted(parse_tag(str(tag_text)), key=str))
+    cache_tag = facts.get("cache_tag")
+    return TargetEnvironment(
+        python=Path(text("executable")),
+        prefix=prefix,
+        base_prefix=Path(text("base_prefix")),
+        kind=kind,
+        scheme=scheme,
+        version=version,
+        implementation=text("implementation"),
+        cache_tag=cache_tag if isinstance(cache_tag, str) else None,
+        stdlib=Path(text("stdlib")),
+        platform=text("platform"),
+        markers=mapping("markers"),
+        tags=tuple(tags),
+        is_current=is_current,
+    )

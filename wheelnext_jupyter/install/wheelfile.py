@@ -1,0 +1,314 @@
+"""Check a wheel completely before a byte of it is written into an environment.
+
+pip and packaging reject variant filenames and installer swallows the label into the platform
+tag, so the filename, tags, metadata names, RECORD and the variant label are all checked here.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass
+from email.parser import BytesHeaderParser
+from pathlib import Path
+
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from wheelnext_jupyter.install.target import TargetEnvironment
+from wheelnext_jupyter.variants.filename import (
+    InvalidWheelFilename,
+    WheelFilename,
+    parse_wheel_filename,
+)
+from wheelnext_jupyter.variants.metadata import (
+    VariantMetadata,
+    VariantMetadataError,
+    read_variant_metadata,
+)
+
+#: `.data/<key>/` directories the wheel spec defines.
+DATA_SCHEME_KEYS = frozenset({"purelib", "platlib", "scripts", "data", "headers"})
+#: Hashes weaker than these are refused in RECORD (the wheel spec forbids md5 and sha1).
+_ACCEPTED_HASHES = frozenset({"sha256", "sha384", "sha512", "sha3_256", "sha3_384", "sha3_512"})
+_SIGNATURE_FILES = ("RECORD.jws", "RECORD.p7s")
+_DRIVE_RE = re.compile(r"^[A-Za-z]:")
+
+
+class WheelError(Exception):
+    """A wheel that must not be installed; names the file and the problem."""
+
+    def __init__(self, wheel: str, problem: str) -> None:
+        super().__init__(f"{wheel}: {problem}")
+        self.wheel = wheel
+        self.problem = problem
+
+
+class InvalidWheel(WheelError):
+    """Malformed filename, archive, metadata or WHEEL file."""
+
+
+class IncompatibleWheel(WheelError):
+    """None of the wheel's tags is supported by the target interpreter."""
+
+
+class RecordMismatch(WheelError):
+    """RECORD is missing an entry, or a file's hash or size differs from RECORD."""
+
+
+class PathEscape(WheelError):
+    """An archive member would land outside the install scheme (absolute path, `..`)."""
+
+
+class VariantMismatch(WheelError):
+    """A variant wheel whose `variant.json` is missing, unreadable or does not name its label."""
+
+
+@dataclass(frozen=True)
+class RecordEntry:
+    path: str
+    hash_algorithm: str
+    #: urlsafe base64 without padding, as RECORD writes it.
+    digest: str
+    size: int
+
+
+@dataclass(frozen=True)
+class VerifiedWheel:
+    """A wheel that passed every check, with what the writer needs to install it."""
+
+    path: Path
+    filename: WheelFilename
+    name: NormalizedName
+    #: The `Name:` of METADATA as written (display name).
+    display_name: str
+    version: Version
+    #: `{name}-{version}.dist-info` as found in the archive.
+    dist_info: str
+    #: `{name}-{version}.data` (may be absent from the archive).
+    data_dir: str
+    root_is_purelib: bool
+    #: Archive members with their RECORD entries (RECORD itself and signatures excluded).
+    entries: tuple[RecordEntry, ...]
+    label: str | None
+    variant_metadata: VariantMetadata | None
+
+    @property
+    def sha256(self) -> str:
+        """Hex sha256 of the wheel file (for `direct_url.json`)."""
+        digest = hashlib.sha256()
+        with self.path.open("rb") as stream:
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
+
+
+def record_digest(algorithm: str, data: bytes) -> str:
+    return base64.urlsafe_b64encode(hashlib.new(algorithm, data).digest()).rstrip(b"=").decode()
+
+
+def check_member_path(wheel: str, member: str, data_dir: str) -> None:
+    """Refuse names that could escape the scheme directories (absolute, drive, `..`, bad `.data`)."""
+    if member.startswith(("/", "\\")) or _DRIVE_RE.match(member):
+        raise PathEscape(wheel, f"archive member {member!r} is an absolute path")
+    parts = member.replace("\\", "/").split("/")
+    if ".." in parts:
+        raise PathEscape(wheel, f"archive member {member!r} climbs out with '..'")
+    if parts[0] == data_dir and (len(parts) < 3 or parts[1] not in DATA_SCHEME_KEYS):
+        raise PathEscape(
+            wheel,
+            f"archive member {member!r} is not inside one of "
+            f"{data_dir}/{{{','.join(sorted(DATA_SCHEME_KEYS))}}}/",
+        )
+
+
+def verify_wheel(path: str | Path, target: TargetEnvironment | None = None) -> VerifiedWheel:
+    """Check a wheel file; raise a `WheelError` subclass naming the first problem found.
+
+    With `target`, the wheel's tags must be among the target's supported tags.
+    """
+    path = Path(path)
+    wheel = path.name
+    try:
+        filename = parse_wheel_filename(wheel)
+    except InvalidWheelFilename as exc:
+        raise InvalidWheel(wheel, str(exc)) from None
+    if target is not None and not (filename.tags & target.supported_tags()):
+        raise IncompatibleWheel(
+            wheel,
+            f"tags {filename.python_tag}-{filename.abi_tag}-{filename.platform_tag} are not "
+            f"supported by {target.python} ({target.implementation} "
+            f"{'.'.join(map(str, target.version))}, {target.platform}); "
+            "pick a wheel built for this interpreter",
+        )
+    try:
+        archive = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise InvalidWheel(wheel, f"not a readable zip archive ({exc})") from None
+    with archive:
+        return _verify_archive(path, filename, archive)
+
+
+def _verify_archive(path: Path, filename: WheelFilename, archive: zipfile.ZipFile) -> VerifiedWheel:
+    wheel = path.name
+    members = [info for info in archive.infolist() if not info.is_dir()]
+    names = {info.filename for info in members}
+    dist_infos = {
+        name.split("/", 1)[0]
+        for name in names
+        if "/" in name and name.split("/", 1)[0].endswith(".dist-info")
+    }
+    if len(dist_infos) != 1:
+        found = ", ".join(sorted(dist_infos)) or "none"
+        raise InvalidWheel(
+            wheel, f"expected exactly one top-level .dist-info directory, found {found}"
+        )
+    dist_info = dist_infos.pop()
+    stem = dist_info[: -len(".dist-info")]
+    dist_name, _, dist_version = stem.rpartition("-")
+    try:
+        parsed_version = Version(dist_version)
+    except InvalidVersion:
+        raise InvalidWheel(wheel, f"{dist_info} does not end in a valid version") from None
+    if canonicalize_name(dist_name) != filename.name or parsed_version != filename.version:
+        raise InvalidWheel(
+            wheel,
+            f"{dist_info} does not match the filename's {filename.name} {filename.version}",
+        )
+    data_dir = f"{stem}.data"
+
+    metadata = _read(archive, wheel, f"{dist_info}/METADATA")
+    headers = BytesHeaderParser().parsebytes(metadata)
+    meta_name, meta_version = headers.get("Name"), headers.get("Version")
+    if not meta_name or not meta_version:
+        raise InvalidWheel(wheel, f"{dist_info}/METADATA lacks Name or Version")
+    try:
+        version = Version(meta_version)
+    except InvalidVersion:
+        raise InvalidWheel(wheel, f"METADATA Version {meta_version!r} is invalid") from None
+    if canonicalize_name(meta_name) != filename.name or version != filename.version:
+        raise InvalidWheel(
+            wheel,
+            f"METADATA says {meta_name} {meta_version}, the filename says "
+            f"{filename.name} {filename.version}",
+        )
+
+    wheel_headers = BytesHeaderParser().parsebytes(_read(archive, wheel, f"{dist_info}/WHEEL"))
+    wheel_version = (wheel_headers.get("Wheel-Version") or "").strip()
+    if not re.match(r"^1(\.\d+)?$", wheel_version):
+        raise InvalidWheel(
+            wheel,
+            f"Wheel-Version {wheel_version or '(missing)'!r} is not supported; only 1.x is",
+        )
+    purelib_text = (wheel_headers.get("Root-Is-Purelib") or "").strip().lower()
+    if purelib_text not in ("true", "false"):
+        raise InvalidWheel(wheel, "WHEEL must say Root-Is-Purelib: true or false")
+
+    entries = _verify_record(archive, wheel, dist_info, data_dir, names)
+    label = filename.label
+    variant_metadata = None
+    if label is not None:
+        variant_metadata = _verify_variant(archive, wheel, dist_info, label, names)
+    return VerifiedWheel(
+        path=path,
+        filename=filename,
+        name=filename.name,
+        display_name=meta_name,
+        version=version,
+        dist_info=dist_info,
+        data_dir=data_dir,
+        root_is_purelib=purelib_text == "true",
+        entries=entries,
+        label=label,
+        variant_metadata=variant_metadata,
+    )
+
+
+def _read(archive: zipfile.ZipFile, wheel: str, member: str) -> bytes:
+    try:
+        return archive.read(member)
+    except KeyError:
+        raise InvalidWheel(wheel, f"{member} is missing") from None
+
+
+def _verify_record(
+    archive: zipfile.ZipFile, wheel: str, dist_info: str, data_dir: str, names: set[str]
+) -> tuple[RecordEntry, ...]:
+    record_name = f"{dist_info}/RECORD"
+    text = _read(archive, wheel, record_name).decode("utf-8", errors="replace")
+    recorded: dict[str, RecordEntry] = {}
+    for row in csv.reader(io.StringIO(text)):
+        if not row:
+            continue
+        if len(row) != 3:
+            raise RecordMismatch(wheel, f"RECORD row {row!r} does not have 3 fields")
+        member, hash_text, size_text = row
+        check_member_path(wheel, member, data_dir)
+        if member == record_name or member in {f"{dist_info}/{s}" for s in _SIGNATURE_FILES}:
+            continue
+        algorithm, _, digest = hash_text.partition("=")
+        if not digest:
+            raise RecordMismatch(wheel, f"RECORD has no hash for {member}")
+        if algorithm not in _ACCEPTED_HASHES:
+            raise RecordMismatch(wheel, f"RECORD uses {algorithm!r} for {member}; use sha256")
+        try:
+            size = int(size_text)
+        except ValueError:
+            raise RecordMismatch(
+                wheel, f"RECORD size {size_text!r} of {member} is not a number"
+            ) from None
+        recorded[posixpath.normpath(member)] = RecordEntry(member, algorithm, digest, size)
+
+    for name in sorted(names):
+        check_member_path(wheel, name, data_dir)
+        if name == record_name or name in {f"{dist_info}/{s}" for s in _SIGNATURE_FILES}:
+            continue
+        if posixpath.normpath(name) not in recorded:
+            raise RecordMismatch(wheel, f"{name} is in the archive but not in RECORD")
+    entries: list[RecordEntry] = []
+    for entry in recorded.values():
+        if entry.path not in names:
+            raise RecordMismatch(wheel, f"RECORD lists {entry.path}, which is not in the archive")
+        hasher = hashlib.new(entry.hash_algorithm)
+        size = 0
+        with archive.open(entry.path) as stream:
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                hasher.update(block)
+                size += len(block)
+        actual = base64.urlsafe_b64encode(hasher.digest()).rstrip(b"=").decode()
+        if actual != entry.digest:
+            raise RecordMismatch(
+                wheel,
+                f"{entry.path} has {entry.hash_algorithm}={actual}, RECORD says {entry.digest}; "
+                "the wheel is corrupt or was modified — download it again",
+            )
+        if size != entry.size:
+            raise RecordMismatch(wheel, f"{entry.path} is {size} bytes, RECORD says {entry.size}")
+        entries.append(entry)
+    return tuple(entries)
+
+
+def _verify_variant(
+    archive: zipfile.ZipFile, wheel: str, dist_info: str, label: str, names: set[str]
+) -> VariantMetadata:
+    member = f"{dist_info}/variant.json"
+    if member not in names:
+        raise VariantMismatch(
+            wheel, f"the filename carries variant label {label!r} but {member} is missing"
+        )
+    try:
+        metadata = read_variant_metadata(archive.read(member), source=f"{wheel}:{member}")
+    except VariantMetadataError as exc:
+        raise VariantMismatch(wheel, f"{member} is unreadable: {exc}") from None
+    known = set(metadata.labels()) | set(metadata.label_aliases)
+    if label not in known:
+        named = ", ".join(sorted(known)) or "none"
+        raise VariantMismatch(
+            wheel, f"{member} names variant(s) {named}, not the filename's label {label!r}"
+        )
+    return metadata

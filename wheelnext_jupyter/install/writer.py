@@ -1,0 +1,323 @@
+"""Write one verified wheel into a target environment, the way pip leaves it.
+
+The result reads to pip like its own work: files under the scheme, launchers for console and GUI
+scripts with the target's shebang, `RECORD` listing the installed paths with their hashes,
+`INSTALLER`, `REQUESTED` and `direct_url.json`. The wheel's `variant.json` stays in the
+`.dist-info` directory; it is how `list` finds the variant label later.
+
+Every path written is known before writing starts (`planned_files`), so a transaction can move
+conflicting files aside and journal the list first.
+"""
+
+from __future__ import annotations
+
+import configparser
+import csv
+import io
+import json
+import os
+import py_compile
+import re
+import subprocess
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.utils import NormalizedName
+from packaging.version import Version
+
+from wheelnext_jupyter.install.target import TargetEnvironment
+from wheelnext_jupyter.install.wheelfile import (
+    DATA_SCHEME_KEYS,
+    PathEscape,
+    RecordMismatch,
+    VerifiedWheel,
+    record_digest,
+)
+
+#: What `INSTALLER` says; `pip list` shows distributions with another installer unchanged.
+INSTALLER_NAME = "wheelnext-jupyter"
+#: Longest shebang the Linux kernel reads in full (BINPRM_BUF_SIZE is 128 bytes incl. "#!").
+_MAX_SHEBANG = 127
+_ENTRY_POINT_RE = re.compile(r"^(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+))?\s*(\[.*\])?\s*$")
+_SCRIPT_NAME_RE = re.compile(r"^[^/\\\x00]+$")
+
+
+class WriteError(RuntimeError):
+    """A wheel that could not be written (e.g. an unusable entry point); names the wheel."""
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    #: The user asked for this distribution (not pulled in as a dependency): writes `REQUESTED`.
+    requested: bool = True
+    #: The PEP 610 `direct_url.json` document, or None for files from an index.
+    direct_url: Mapping[str, object] | None = None
+    #: Byte-compile the written `.py` files and list the `.pyc` files in RECORD.
+    compile_bytecode: bool = False
+
+
+@dataclass(frozen=True)
+class InstalledDistribution:
+    name: NormalizedName
+    version: Version
+    label: str | None
+    dist_info: Path
+    #: Every file written, in writing order.
+    files: tuple[Path, ...] = field(default=())
+
+
+def direct_url_for_file(wheel: VerifiedWheel) -> dict[str, object]:
+    """PEP 610 record for a wheel installed from a local file."""
+    digest = wheel.sha256
+    return {
+        "url": wheel.path.resolve().as_uri(),
+        "archive_info": {"hash": f"sha256={digest}", "hashes": {"sha256": digest}},
+    }
+
+
+@dataclass(frozen=True)
+class _Script:
+    name: str
+    module: str
+    attr: str
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where each archive member and generated file goes."""
+
+    root: Path
+    members: tuple[tuple[str, Path], ...]
+    scripts: tuple[tuple[_Script, Path], ...]
+    dist_info: Path
+    pyc: tuple[tuple[Path, Path], ...]
+
+
+def _layout(wheel: VerifiedWheel, target: TargetEnvironment, options: WriteOptions) -> _Layout:
+    scheme = target.scheme
+    root = scheme.purelib if wheel.root_is_purelib else scheme.platlib
+    members: list[tuple[str, Path]] = []
+    for entry in wheel.entries:
+        parts = entry.path.split("/")
+        if parts[0] == wheel.data_dir:
+            key = parts[1]
+            if key not in DATA_SCHEME_KEYS:
+                raise PathEscape(wheel.path.name, f"unknown data directory in {entry.path!r}")
+            base = scheme.path_for(key)
+            if key == "headers":
+                base = base / wheel.display_name
+            dest = base.joinpath(*parts[2:])
+        else:
+            base = root
+            dest = root.joinpath(*parts)
+        # The filename checks already refuse '..' and absolute names; this guards the rest.
+        if not os.path.normpath(dest).startswith(os.path.normpath(base) + os.sep):
+            raise PathEscape(wheel.path.name, f"{entry.path!r} would be written outside {base}")
+        members.append((entry.path, dest))
+    scripts = tuple(
+        (script, scheme.scripts / script.name) for script in _entry_point_scripts(wheel)
+    )
+    pyc: list[tuple[Path, Path]] = []
+    if options.compile_bytecode and target.cache_tag:
+        for _, dest in members:
+            if dest.suffix == ".py" and _is_under(dest, (scheme.purelib, scheme.platlib)):
+                cached = dest.parent / "__pycache__" / f"{dest.stem}.{target.cache_tag}.pyc"
+                pyc.append((dest, cached))
+    return _Layout(
+        root=root,
+        members=tuple(members),
+        scripts=scripts,
+        dist_info=root / wheel.dist_info,
+        pyc=tuple(pyc),
+    )
+
+
+def _is_under(path: Path, bases: tuple[Path, ...]) -> bool:
+    return any(os.path.normpath(path).startswith(os.path.normpath(b) + os.sep) for b in bases)
+
+
+def planned_files(
+    wheel: VerifiedWheel, target: TargetEnvironment, options: WriteOptions
+) -> tuple[Path, ...]:
+    """Every path `write_wheel` will create, before it creates any."""
+    layout = _layout(wheel, target, options)
+    files = [dest for _, dest in layout.members]
+    files += [dest for _, dest in layout.scripts]
+    files += [cached for _, cached in layout.pyc]
+    files += [layout.dist_info / "INSTALLER", layout.dist_info / "RECORD"]
+    if options.requested:
+        files.append(layout.dist_info / "REQUESTED")
+    if options.direct_url is not None:
+        files.append(layout.dist_info / "direct_url.json")
+    # RECORD is in the archive too; keep each path once, in order.
+    return tuple(dict.fromkeys(files))
+
+
+def write_wheel(
+    wheel: VerifiedWheel, target: TargetEnvironment, options: WriteOptions
+) -> InstalledDistribution:
+    """Write `wheel` into `target`; the destination paths must be free (see `planned_files`)."""
+    layout = _layout(wheel, target, options)
+    record_path = layout.dist_info / "RECORD"
+    written: list[Path] = []
+    rows: list[tuple[str, str, str]] = []
+
+    def add(dest: Path, data: bytes, *, executable: bool = False) -> None:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with dest.open("xb") as stream:
+            stream.write(data)
+        if executable:
+            dest.chmod(0o755)
+        written.append(dest)
+        rows.append(
+            (
+                _record_name(dest, layout.root),
+                f"sha256={record_digest('sha256', data)}",
+                str(len(data)),
+            )
+        )
+
+    by_path = {entry.path: entry for entry in wheel.entries}
+    with zipfile.ZipFile(wheel.path) as archive:
+        for member, dest in layout.members:
+            if dest == record_path:
+                continue
+            data = archive.read(member)
+            entry = by_path[member]
+            # Checked again here: the file could have changed since it was verified.
+            if record_digest(entry.hash_algorithm, data) != entry.digest:
+                raise RecordMismatch(wheel.path.name, f"{member} changed since it was verified")
+            is_script = member.startswith(f"{wheel.data_dir}/scripts/")
+            if is_script and data.startswith(b"#!python"):
+                data = _shebang(target.python).encode() + data[len(b"#!python") :]
+            mode = archive.getinfo(member).external_attr >> 16
+            add(dest, data, executable=is_script or bool(mode & 0o111))
+    for script, dest in layout.scripts:
+        add(dest, _launcher(script, target.python).encode(), executable=True)
+    add(layout.dist_info / "INSTALLER", f"{INSTALLER_NAME}\n".encode())
+    if options.requested:
+        add(layout.dist_info / "REQUESTED", b"")
+    if options.direct_url is not None:
+        add(
+            layout.dist_info / "direct_url.json",
+            json.dumps(dict(options.direct_url), sort_keys=True).encode(),
+        )
+    for source, cached in _compile(layout.pyc, target):
+        data = cached.read_bytes()
+        written.append(cached)
+        rows.append(
+            (
+                _record_name(cached, layout.root),
+                f"sha256={record_digest('sha256', data)}",
+                str(len(data)),
+            )
+        )
+        del source
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerows(rows)
+    writer.writerow((_record_name(record_path, layout.root), "", ""))
+    record_path.parent.mkdir(parents=True, exist_ok=True)
+    with record_path.open("x", encoding="utf-8", newline="") as stream:
+        stream.write(buffer.getvalue())
+    written.append(record_path)
+    return InstalledDistribution(
+        name=wheel.name,
+        version=wheel.version,
+        label=wheel.label,
+        dist_info=layout.dist_info,
+        files=tuple(written),
+    )
+
+
+def _record_name(path: Path, root: Path) -> str:
+    return os.path.relpath(path, root).replace(os.sep, "/")
+
+
+def _compile(
+    pairs: tuple[tuple[Path, Path], ...], target: TargetEnvironment
+) -> list[tuple[Path, Path]]:
+    """Byte-compile for the target interpreter; files that do not compile are skipped, as pip does."""
+    if not pairs:
+        return []
+    if target.is_current:
+        done = []
+        for source, cached in pairs:
+            try:
+                py_compile.compile(str(source), cfile=str(cached), doraise=True)
+            except py_compile.PyCompileError:
+                continue
+            done.append((source, cached))
+        return done
+    # Another interpreter writes its own bytecode format.
+    program = (
+        "import json, py_compile, sys\n"
+        "for src, dst in json.load(sys.stdin):\n"
+        "    try:\n"
+        "        py_compile.compile(src, cfile=dst, doraise=True)\n"
+        "    except py_compile.PyCompileError:\n"
+        "        pass\n"
+    )
+    subprocess.run(
+        [str(target.python), "-E", "-c", program],
+        input=json.dumps([[str(s), str(c)] for s, c in pairs]),
+        text=True,
+        capture_output=True,
+        check=False,
+        timeout=600,
+    )
+    return [(source, cached) for source, cached in pairs if cached.exists()]
+
+
+def _entry_point_scripts(wheel: VerifiedWheel) -> list[_Script]:
+    member = f"{wheel.dist_info}/entry_points.txt"
+    if not any(entry.path == member for entry in wheel.entries):
+        return []
+    with zipfile.ZipFile(wheel.path) as archive:
+        text = archive.read(member).decode("utf-8")
+    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    try:
+        parser.read_string(text)
+    except configparser.Error as exc:
+        raise WriteError(f"{wheel.path.name}: entry_points.txt is malformed ({exc})") from None
+    scripts: list[_Script] = []
+    for section in ("console_scripts", "gui_scripts"):
+        if not parser.has_section(section):
+            continue
+        for name, value in parser.items(section):
+            match = _ENTRY_POINT_RE.match(value)
+            if not match or not match.group("attr") or not _SCRIPT_NAME_RE.match(name):
+                raise WriteError(
+                    f"{wheel.path.name}: entry point {name} = {value!r} is not 'module:function'"
+                )
+            if name in (".", ".."):
+                raise PathEscape(wheel.path.name, f"script name {name!r}")
+            scripts.append(_Script(name, match.group("module"), match.group("attr")))
+    return scripts
+
+
+def _shebang(python: Path) -> str:
+    text = str(python)
+    if " " not in text and len(text) + 2 <= _MAX_SHEBANG:
+        return f"#!{text}"
+    # Too long or with spaces for the kernel: let sh find the interpreter (still valid Python).
+    return f"#!/bin/sh\n'''exec' \"{text}\" \"$0\" \"$@\"\n' '''"
+
+
+def _launcher(script: _Script, python: Path) -> str:
+    head = script.attr.split(".", 1)[0]
+    return (
+        f"{_shebang(python)}\n"
+        "import sys\n"
+        f"from {script.module} import {head}\n"
+        "\n"
+        "if __name__ == '__main__':\n"
+        "    # Launched through a Windows .exe shim the name carries the suffix.\n"
+        "    if sys.argv[0].endswith('.exe'):\n"
+        "        sys.argv[0] = sys.argv[0][:-4]\n"
+        f"    sys.exit({script.attr}())\n"
+    )
