@@ -15,6 +15,13 @@ from wheelnext_jupyter.detection import (
     summary_json,
     target_markers,
 )
+from wheelnext_jupyter.engine import InstallRequest, Progress, RequestError, install, plan
+from wheelnext_jupyter.index.config import IndexOptions
+from wheelnext_jupyter.index.errors import IndexClientError
+from wheelnext_jupyter.install.externally_managed import ExternallyManagedEnvironment
+from wheelnext_jupyter.install.target import TargetError
+from wheelnext_jupyter.install.transaction import TransactionError
+from wheelnext_jupyter.install.wheelfile import WheelError
 from wheelnext_jupyter.providers.overrides import OverrideError
 from wheelnext_jupyter.providers.profile import (
     ProfileError,
@@ -22,7 +29,10 @@ from wheelnext_jupyter.providers.profile import (
     save_profile,
     save_uv_lock,
 )
-from wheelnext_jupyter.report import render_selection_text
+from wheelnext_jupyter.providers.trust import TrustError
+from wheelnext_jupyter.report import build_report, render_plan_text, render_selection_text
+from wheelnext_jupyter.resolve.build import BuildError
+from wheelnext_jupyter.resolve.resolver import ResolutionError
 from wheelnext_jupyter.variants.metadata import VariantMetadataError, read_variant_metadata
 from wheelnext_jupyter.variants.ordering import Preference, SelectionOptions, order_variants
 from wheelnext_jupyter.variants.properties import InvalidVariantProperty
@@ -34,6 +44,24 @@ EXIT_USAGE = 2
 
 class CommandError(Exception):
     """An error the user can fix; printed as one line, exit status 2."""
+
+
+#: Errors whose message already says what is wrong and how to fix it: printed as they are.
+#: Detection is lazy, so a bad override variable can surface while output is produced.
+USER_ERRORS: tuple[type[Exception], ...] = (
+    CommandError,
+    ProfileError,
+    OverrideError,
+    RequestError,
+    ResolutionError,
+    IndexClientError,
+    TargetError,
+    TrustError,
+    BuildError,
+    WheelError,
+    TransactionError,
+    ExternallyManagedEnvironment,
+)
 
 
 def _label_option(text: str) -> str:
@@ -72,6 +100,172 @@ def _add_variant_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_install_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `install` (the `%wninstall` magic accepts exactly these)."""
+    parser.add_argument("requirements", nargs="*", metavar="REQ", help="requirement specifiers")
+    add = parser.add_argument
+    add(
+        "-r",
+        "--requirement",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="install from the given requirements file (repeatable)",
+    )
+    add(
+        "-c",
+        "--constraint",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="constrain versions with the given constraints file (repeatable)",
+    )
+    add("-U", "--upgrade", action="store_true", help="upgrade the named packages to the newest")
+    add("--force-reinstall", action="store_true", help="reinstall even what is up to date")
+    add("--pre", action="store_true", help="include pre-release versions")
+    add("--no-deps", action="store_true", help="do not install dependencies")
+    add("--dry-run", action="store_true", help="show the plan, install nothing")
+    add("--report", metavar="FILE", help="write the JSON report to FILE ('-' for stdout)")
+    add("--python", metavar="PATH", help="install into the environment of this interpreter")
+    add("--python-version", metavar="X.Y", help=argparse.SUPPRESS)
+    group = parser.add_argument_group("package indexes (highest priority first)")
+    group.add_argument(
+        "--index",
+        action="append",
+        default=[],
+        metavar="[NAME=]URL",
+        help="a package index (repeatable; earlier ones have priority)",
+    )
+    group.add_argument(
+        "-i", "--index-url", metavar="URL", help="the default index (lowest priority)"
+    )
+    group.add_argument(
+        "--extra-index-url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="another index (before --index-url, as uv orders them)",
+    )
+    group.add_argument(
+        "-f",
+        "--find-links",
+        action="append",
+        default=[],
+        metavar="DIR|URL",
+        help="a directory of wheels or a page of links",
+    )
+    group.add_argument("--no-index", action="store_true", help="use only --find-links sources")
+    group.add_argument(
+        "--index-strategy",
+        choices=["first-index", "first-match", "best-match"],
+        help="how indexes share a package (default first-index)",
+    )
+    group.add_argument(
+        "--pin",
+        action="append",
+        default=[],
+        metavar="NAME=INDEX",
+        help="take NAME only from the index named INDEX",
+    )
+    group.add_argument(
+        "--allow-index-fallthrough",
+        action="store_true",
+        default=None,
+        help="go on to the next index when one fails (network, 5xx)",
+    )
+    group.add_argument(
+        "--refresh", action="store_true", help="ignore cached index pages and detection"
+    )
+    variants = parser.add_argument_group("variants")
+    variants.add_argument(
+        "--profile", metavar="FILE", help="install for the machine this profile describes"
+    )
+    variants.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME=LABEL",
+        help="choose this variant of NAME (only if supported)",
+    )
+    variants.add_argument(
+        "--exclude-variant",
+        action="append",
+        default=[],
+        metavar="NAME=LABEL",
+        help="never choose this variant of NAME",
+    )
+    variants.add_argument(
+        "--prefer",
+        action="append",
+        default=[],
+        metavar="NS[::FEATURE[::VALUE]]",
+        help="move a namespace, feature or value first in the preference order",
+    )
+    variants.add_argument(
+        "--no-variants", action="store_true", help="ignore variant wheels (plain wheels only)"
+    )
+    variants.add_argument(
+        "--enable-provider",
+        action="append",
+        default=[],
+        metavar="NS",
+        help="enable an optional provider's namespace",
+    )
+    variants.add_argument(
+        "--trust-provider",
+        action="append",
+        default=[],
+        metavar="NAME==VERSION",
+        help="allow this external provider plugin to run",
+    )
+    variants.add_argument(
+        "--no-default-extras",
+        action="store_true",
+        help="do not install packages' default extras (PEP 771)",
+    )
+    add("--only-binary", action="store_true", help="never build from source distributions")
+    add("--compile", action="store_true", help="compile installed Python files to bytecode")
+    add(
+        "--break-system-packages",
+        action="store_true",
+        help="install into an externally managed (PEP 668) environment anyway",
+    )
+
+
+def request_from_args(args: argparse.Namespace) -> InstallRequest:
+    return InstallRequest(
+        requirements=list(args.requirements),
+        requirement_files=list(args.requirement),
+        constraint_files=list(args.constraint),
+        index=IndexOptions(
+            indexes=list(args.index),
+            index_url=args.index_url,
+            extra_index_urls=list(args.extra_index_url),
+            find_links=list(args.find_links),
+            no_index=args.no_index,
+            strategy=args.index_strategy,
+            pins=list(args.pin),
+            allow_fallthrough=args.allow_index_fallthrough,
+        ),
+        pre=args.pre,
+        no_deps=args.no_deps,
+        upgrade=args.upgrade,
+        force_reinstall=args.force_reinstall,
+        python=args.python,
+        profile=args.profile,
+        variants=list(args.variant),
+        exclude_variants=list(args.exclude_variant),
+        prefer=list(args.prefer),
+        enable_providers=list(args.enable_provider),
+        trust_providers=list(args.trust_provider),
+        no_variants=args.no_variants,
+        no_default_extras=args.no_default_extras,
+        only_binary=args.only_binary,
+        refresh=args.refresh,
+        python_version=args.python_version,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wheelnext-jupyter",
@@ -99,6 +293,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     explain.add_argument("--json", action="store_true", help="print JSON instead of a table")
     _add_variant_options(explain)
+
+    install = commands.add_parser(
+        "install",
+        help="install packages, choosing the builds that fit the target's hardware",
+        description="Install packages, choosing the builds (wheel variants) that fit the target.",
+    )
+    add_install_arguments(install)
 
     detect_cmd = commands.add_parser(
         "detect",
@@ -188,16 +389,52 @@ def run_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_install(args: argparse.Namespace) -> int:
+    request = request_from_args(args)
+    result = plan(request)
+    if args.report:
+        text = json.dumps(build_report(result), indent=2)
+        if args.report == "-":
+            print(text)
+        else:
+            try:
+                Path(args.report).write_text(text + "\n", encoding="utf-8")
+            except OSError as exc:
+                raise CommandError(f"cannot write report {args.report}: {exc.strerror}") from None
+    if args.report != "-":
+        sys.stdout.write(render_plan_text(result, dry_run=args.dry_run))
+    if args.dry_run or not result.plan.to_install:
+        return 0
+    done = install(
+        result,
+        progress=_print_progress,
+        compile_bytecode=args.compile,
+        break_system_packages=args.break_system_packages,
+    )
+    print(f"Installed {', '.join(done.installed)}")
+    for warning in done.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if done.restart_required:
+        print(f"Restart needed for: {', '.join(done.restart_required)}")
+    return 0
+
+
+def _print_progress(event: Progress) -> None:
+    if event.phase == "download" and event.filename:
+        print(
+            f"  fetched {event.filename} ({event.files_done}/{event.files_total})", file=sys.stderr
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"explain": run_explain, "detect": run_detect}
+    handlers = {"explain": run_explain, "detect": run_detect, "install": run_install}
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
         return handlers[args.command](args)
-    # Detection is lazy, so a bad override variable can surface while the output is produced.
-    except (CommandError, ProfileError, OverrideError) as exc:
+    except USER_ERRORS as exc:
         print(f"wheelnext-jupyter: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

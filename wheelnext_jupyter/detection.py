@@ -11,16 +11,15 @@ keyed by the override variables and `root`.
 
 from __future__ import annotations
 
+import _thread
 import importlib
-import json
 import os
 import sys
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
 
+from wheelnext_jupyter.host.marker_environment import marker_environment, uname
 from wheelnext_jupyter.providers import builtin
 from wheelnext_jupyter.providers.overrides import (
     DISABLE_VARIABLE,
@@ -28,10 +27,17 @@ from wheelnext_jupyter.providers.overrides import (
     Overrides,
     read_overrides,
 )
-from wheelnext_jupyter.providers.profile import TargetProfile, load_profile_file
 from wheelnext_jupyter.variants.properties import VariantFeatureConfig
 
-Provenance = Literal["detected", "env override", "profile", "disabled"]
+# Only what every call needs is imported here: the first detection in a fresh kernel is meant to
+# take milliseconds, and `typing`, `json`, `threading` and the profile reader each cost some.
+TYPE_CHECKING = False  # mypy treats this name as true
+if TYPE_CHECKING:
+    from typing import Any, Literal
+
+    from wheelnext_jupyter.providers.profile import TargetProfile
+
+    Provenance = Literal["detected", "env override", "profile", "disabled"]
 
 #: Host detector kinds, in the order the summary and JSON list them.
 HOST_KINDS: tuple[str, ...] = (
@@ -104,21 +110,6 @@ def _call_detector(func: Callable[..., Any], root: Path, environ: Mapping[str, s
     return func(**kwargs)
 
 
-class _Uname(NamedTuple):
-    sysname: str
-    machine: str
-
-
-def _uname() -> _Uname:
-    # `platform` costs ~10 ms to import; os.uname is what it reads on POSIX.
-    if hasattr(os, "uname"):
-        uname = os.uname()
-        return _Uname(uname.sysname, uname.machine)
-    import platform
-
-    return _Uname(platform.system(), platform.machine())
-
-
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
@@ -138,7 +129,7 @@ class Detection:
         self.environ: Mapping[str, str] = dict(os.environ if environ is None else environ)
         self.profile = profile
         self.profile_source = profile_source
-        self._lock = threading.RLock()
+        self._lock = _thread.RLock()
         self._host: dict[str, Any] = {}
         self._host_errors: dict[str, str] = {}
         self._results: dict[str, NamespaceResult] = {}
@@ -188,10 +179,11 @@ class Detection:
         """Host facts as JSON (from the profile when there is one)."""
         if self.profile is not None:
             return dict(self.profile.host)
+        system, _, _, machine = uname()
         out: dict[str, Any] = {
             "platform": {
-                "system": _uname().sysname,
-                "machine": _uname().machine,
+                "system": system,
+                "machine": machine,
                 "python": ".".join(map(str, sys.version_info[:3])),
                 "implementation": sys.implementation.name,
             },
@@ -314,6 +306,8 @@ class Detection:
 
     def to_profile(self) -> TargetProfile:
         """A `wheelnext-profile/1` profile of this detection (unsupported namespaces omitted)."""
+        from wheelnext_jupyter.providers.profile import TargetProfile
+
         return TargetProfile(providers=self.supported, host=self.host_json())
 
     def to_json(self) -> dict[str, Any]:
@@ -327,10 +321,8 @@ class Detection:
 
 
 def target_markers() -> dict[str, str]:
-    """This interpreter's PEP 508 marker environment."""
-    from packaging.markers import default_environment
-
-    return {key: str(value) for key, value in default_environment().items()}
+    """This interpreter's PEP 508 marker environment (packaging's `default_environment()`)."""
+    return marker_environment()
 
 
 def _builtin_multi_value(namespace: str, feature: str) -> bool:
@@ -343,7 +335,7 @@ def _builtin_multi_value(namespace: str, feature: str) -> bool:
 # -- the process-wide cache -------------------------------------------------------------------
 
 _cache: dict[tuple[str, tuple[tuple[str, str], ...]], Detection] = {}
-_cache_lock = threading.Lock()
+_cache_lock = _thread.allocate_lock()
 _KEY_VARIABLES = frozenset((*builtin.plugin_variables(), *builtin.DETECTION_VARIABLES))
 
 
@@ -372,6 +364,8 @@ def detect(
     `refresh=True` forgets every cached detection and starts again.
     """
     if profile is not None:
+        from wheelnext_jupyter.providers.profile import TargetProfile, load_profile_file
+
         if isinstance(profile, TargetProfile):
             return Detection(root=root, environ=environ or {}, profile=profile)
         return Detection(
@@ -522,4 +516,6 @@ def render_summary(detection: Detection) -> str:
 
 def summary_json(detection: Detection) -> str:
     """`detect --json` output."""
+    import json
+
     return json.dumps(detection.to_json(), indent=2)

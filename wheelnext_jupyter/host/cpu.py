@@ -9,12 +9,17 @@ real `x86_64`/`aarch64` plugins report the features of archspec's *matched targe
 from __future__ import annotations
 
 import functools
-import platform
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+from wheelnext_jupyter.host import target_cache
+from wheelnext_jupyter.host.marker_environment import uname
+
+TYPE_CHECKING = False  # `typing` stays off detection's import path; mypy treats this as true
+if TYPE_CHECKING:
+    from typing import Any
 
 X86_64 = "x86_64"
 AARCH64 = "aarch64"
@@ -289,8 +294,9 @@ def detect_cpu(*, root: Path = Path("/"), machine: str | None = None) -> CpuInfo
     `root` is the filesystem root to read `proc/cpuinfo` under (tests pass a recorded tree);
     `machine` overrides `platform.machine()` (recorded trees come from other architectures).
     """
-    system = platform.system().lower()
-    architecture = normalize_machine(machine if machine is not None else platform.machine())
+    system, _, _, host_machine = uname()
+    system = system.lower()
+    architecture = normalize_machine(machine if machine is not None else host_machine)
     cpuinfo = root / "proc" / "cpuinfo"
     try:
         # A kernel that prints /proc/cpuinfo is Linux (or a Linux tree recorded elsewhere).
@@ -298,7 +304,7 @@ def detect_cpu(*, root: Path = Path("/"), machine: str | None = None) -> CpuInfo
     except OSError:
         pass
     if system == "darwin" and root == Path("/"):
-        return _from_sysctl(machine if machine is not None else platform.machine())
+        return _from_sysctl(machine if machine is not None else host_machine)
     if system == "windows" and root == Path("/") and architecture == X86_64:
         return _from_cpuid(architecture)
     return CpuInfo(architecture=architecture, system=system, source="none")
@@ -373,15 +379,78 @@ def lineage(name: str) -> tuple[str, ...]:
     return (target.name, *(a.name for a in target.ancestors))
 
 
+def _cache_key(info: CpuInfo) -> target_cache.Key | None:
+    """The facts `_archspec_match` reads, plus what else its answer depends on."""
+    stamp = target_cache.fingerprint(__file__)
+    if stamp is None:
+        return None
+    facts = (info.vendor, info.flags, info.model_name, info.cpu_implementer, info.cpu_part)
+    return (stamp, info.architecture, info.system, *facts)
+
+
+def _to_cache(match: TargetMatch) -> target_cache.Value:
+    return (
+        match.name,
+        match.vendor,
+        match.family,
+        match.ancestors,
+        match.generic,
+        match.generic_lineage,
+        tuple(sorted(match.features)),
+        match.archspec_version,
+    )
+
+
+def _strings(value: object) -> tuple[str, ...] | None:
+    if isinstance(value, tuple) and all(isinstance(item, str) for item in value):
+        return tuple(str(item) for item in value)
+    return None
+
+
+def _from_cache(value: target_cache.Value) -> TargetMatch | None:
+    """The match a cache entry holds, or None for an entry of another shape."""
+    if len(value) != 8:
+        return None
+    texts = _strings((value[0], value[1], value[2], value[4], value[7]))
+    ancestors, generic_lineage, features = (_strings(value[i]) for i in (3, 5, 6))
+    if texts is None or ancestors is None or generic_lineage is None or features is None:
+        return None
+    name, vendor, family, generic, version = texts
+    return TargetMatch(
+        name=name,
+        vendor=vendor,
+        family=family,
+        ancestors=ancestors,
+        generic=generic,
+        generic_lineage=generic_lineage,
+        features=frozenset(features),
+        archspec_version=version,
+    )
+
+
 @functools.lru_cache(maxsize=32)
 def match_target(info: CpuInfo) -> TargetMatch | None:
     """archspec's host-matching algorithm applied to `info` (None for other architectures).
 
     Same steps as `archspec.cpu.host()` but fed from `info` instead of re-reading the machine, so
-    recorded inputs and the live host go through one path.
+    recorded inputs and the live host go through one path. A match computed before for the same
+    facts and the same archspec is read from `target_cache` without importing archspec.
     """
     if info.architecture not in (X86_64, AARCH64):
         return None
+    key = _cache_key(info)
+    if key is not None:
+        cached = target_cache.load(key)
+        found = _from_cache(cached) if cached is not None else None
+        if found is not None:
+            return found
+    match = _archspec_match(info)
+    if key is not None:
+        target_cache.store(key, _to_cache(match))
+    return match
+
+
+def _archspec_match(info: CpuInfo) -> TargetMatch:
     import archspec
     from archspec.cpu import TARGETS
     from archspec.cpu.alias import FEATURE_ALIASES

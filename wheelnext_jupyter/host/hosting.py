@@ -12,7 +12,6 @@ import sys
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from wheelnext_jupyter.host.pci import read_text, under
 
@@ -73,6 +72,10 @@ PLATFORMS = (
 
 def redact(value: str) -> str:
     """The value with any URL's user name and password removed."""
+    if "@" not in value:
+        return value  # no user info possible; spares importing urllib.parse
+    from urllib.parse import urlsplit, urlunsplit
+
     parts = urlsplit(value)
     if parts.scheme and "@" in parts.netloc:
         host = parts.netloc.rsplit("@", 1)[1]

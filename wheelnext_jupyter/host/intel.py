@@ -6,14 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from wheelnext_jupyter.host.level_zero import (
-    CtypesLevelZero,
-    LevelZeroApi,
-    LevelZeroDevice,
-    LevelZeroError,
-    format_ip_version,
-)
 from wheelnext_jupyter.host.pci import VENDOR_INTEL, PciFunction, scan_pci
+
+# Level Zero (ctypes) is imported only on a host with an Intel display controller.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from wheelnext_jupyter.host.level_zero import LevelZeroApi, LevelZeroDevice
 
 
 @dataclass(frozen=True)
@@ -45,6 +43,8 @@ class IntelInfo:
 
 
 def _intel_gpu(device: LevelZeroDevice) -> IntelGpu:
+    from wheelnext_jupyter.host.level_zero import format_ip_version
+
     return IntelGpu(device.name, device.device_id, format_ip_version(device.ip_version))
 
 
@@ -59,6 +59,8 @@ def detect_intel(
     pci = tuple(f for f in scan_pci(root, vendor=VENDOR_INTEL) if f.is_display)
     if not pci:
         return IntelInfo()
+    from wheelnext_jupyter.host.level_zero import CtypesLevelZero, LevelZeroError
+
     api = level_zero if level_zero is not None else CtypesLevelZero()
     try:
         devices = api.devices()

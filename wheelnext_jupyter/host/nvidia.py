@@ -15,16 +15,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from wheelnext_jupyter.host.nvml import (
-    NVML_ERROR_DRIVER_NOT_LOADED,
-    NVML_ERROR_LIB_RM_VERSION_MISMATCH,
-    NVML_ERROR_LIBRARY_NOT_FOUND,
-    NVML_ERROR_NO_PERMISSION,
-    NvmlApi,
-    NvmlError,
-    PynvmlApi,
-)
 from wheelnext_jupyter.host.pci import read_text, under
+
+# The NVML layer is imported only once a driver file is found: most hosts have no NVIDIA GPU.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from wheelnext_jupyter.host.nvml import NvmlApi
 
 #: Files whose existence says an NVIDIA driver is installed (checked before touching NVML).
 PRESENCE_PATHS = (
@@ -32,16 +28,6 @@ PRESENCE_PATHS = (
     "/dev/nvidiactl",
     "/dev/nvidia0",
     "/dev/dxg",  # WSL 2: GPU paravirtualisation; NVML lives in /usr/lib/wsl/lib
-)
-
-#: NVML codes meaning "no usable driver here" rather than a fault while querying.
-UNAVAILABLE_CODES = frozenset(
-    {
-        NVML_ERROR_LIBRARY_NOT_FOUND,
-        NVML_ERROR_DRIVER_NOT_LOADED,
-        NVML_ERROR_NO_PERMISSION,
-        NVML_ERROR_LIB_RM_VERSION_MISMATCH,
-    }
 )
 
 STATUS_ABSENT = "absent"  # no sign of an NVIDIA driver; NVML was not loaded
@@ -175,6 +161,8 @@ def _kernel_module_version(root: Path) -> str | None:
 
 def _query_gpu(nvml: NvmlApi, index: int) -> NvidiaGpu:
     """One GPU's facts; only the handle is required, every other field may be unknown."""
+    from wheelnext_jupyter.host.nvml import NvmlError
+
     handle = nvml.device_handle(index)
     name = uuid = None
     cc: tuple[int, int] | None = None
@@ -217,6 +205,8 @@ def detect_nvidia(
     on_windows = sys.platform == "win32" and root == Path("/")
     if not signals and not on_windows:
         return NvidiaInfo(cuda_visible_devices=visible_spec)
+    from wheelnext_jupyter.host.nvml import UNAVAILABLE_CODES, NvmlError, PynvmlApi
+
     kmod = _kernel_module_version(root)
     api: NvmlApi = nvml if nvml is not None else PynvmlApi()
     base = NvidiaInfo(

@@ -24,6 +24,16 @@ NVML_ERROR_GPU_IS_LOST = 15
 NVML_ERROR_LIB_RM_VERSION_MISMATCH = 18
 NVML_ERROR_UNKNOWN = 999
 
+#: NVML codes meaning "no usable driver here" rather than a fault while querying.
+UNAVAILABLE_CODES = frozenset(
+    {
+        NVML_ERROR_LIBRARY_NOT_FOUND,
+        NVML_ERROR_DRIVER_NOT_LOADED,
+        NVML_ERROR_NO_PERMISSION,
+        NVML_ERROR_LIB_RM_VERSION_MISMATCH,
+    }
+)
+
 _EXPLANATIONS = {
     NVML_ERROR_UNINITIALIZED: "NVML was not initialised",
     NVML_ERROR_NOT_SUPPORTED: "not supported by this GPU or driver",

@@ -1,10 +1,11 @@
 """Registry of the built-in providers: native stand-ins for the common provider plugins.
 
-Each lives in `providers/builtin/<namespace>.py` and defines one class with `namespace`,
-`plugin_apis` (the `plugin-api` strings of the real plugins it stands in for),
-`get_all_configs()`, `get_supported_configs()` and `from_host(info, environ)`, where `info` is what
-the host detector named in `BUILTINS` returns. A module that is not there is skipped, so the
-registry works while providers are added one at a time.
+Each lives in `providers/builtin/<namespace>.py` and defines the class `BuiltinSpec.class_name`
+names, with `namespace`, `plugin_apis` (the `plugin-api` strings of the real plugins it stands in
+for), the classmethods `get_all_configs()` (constant per plugin version, as in the real 0.0.2
+plugins) and `from_host(info, environ)`, where `info` is what the host detector named in `BUILTINS`
+returns, and the method `get_supported_configs()`. A namespace whose module is not there is
+skipped, so the registry works while providers are added one at a time.
 """
 
 from __future__ import annotations
@@ -12,27 +13,31 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, cast
 
 from wheelnext_jupyter.variants.properties import VariantFeatureConfig
 
+# `typing` is left out of the import path of detection on purpose (it costs milliseconds in a
+# fresh interpreter); mypy treats this name as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Protocol
 
-class BuiltinProvider(Protocol):
-    namespace: str
+    class BuiltinProvider(Protocol):
+        namespace: str
 
-    def get_all_configs(self) -> list[VariantFeatureConfig]: ...
+        def get_all_configs(self) -> list[VariantFeatureConfig]: ...
 
-    def get_supported_configs(self) -> list[VariantFeatureConfig]: ...
+        def get_supported_configs(self) -> list[VariantFeatureConfig]: ...
 
+    class BuiltinProviderClass(Protocol):
+        """What the registry hands out: the provider class itself."""
 
-class BuiltinProviderClass(Protocol):
-    namespace: str
-    plugin_apis: tuple[str, ...]
+        namespace: str
+        plugin_apis: tuple[str, ...]
 
-    def from_host(self, info: Any, environ: Mapping[str, str]) -> BuiltinProvider: ...
+        def from_host(self, info: Any, environ: Mapping[str, str]) -> BuiltinProvider: ...
 
-    # Providers may answer get_all_configs() on the class (classmethods, as the plugins do).
-    def __call__(self) -> BuiltinProvider: ...
+        def get_all_configs(self) -> list[VariantFeatureConfig]: ...
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,8 @@ class BuiltinSpec:
     reference_plugin: str | None = None
     #: That plugin's `plugin-api` string.
     reference_plugin_api: str | None = None
+    #: The provider class in the namespace's module.
+    class_name: str = ""
 
     @property
     def module(self) -> str:
@@ -64,6 +71,7 @@ BUILTINS: dict[str, BuiltinSpec] = {
             (),
             "provider-variant-x86-64==0.0.1.post2",
             "provider_variant_x86_64.plugin:X8664Plugin",
+            class_name="X8664Provider",
         ),
         BuiltinSpec(
             "aarch64",
@@ -71,6 +79,7 @@ BUILTINS: dict[str, BuiltinSpec] = {
             (),
             "provider-variant-aarch64==0.0.3",
             "provider_variant_aarch64.plugin:AArch64Plugin",
+            class_name="AArch64Provider",
         ),
         BuiltinSpec(
             "nvidia",
@@ -78,6 +87,7 @@ BUILTINS: dict[str, BuiltinSpec] = {
             ("NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION", "NV_VARIANT_PROVIDER_FORCE_SM_ARCH"),
             "nvidia-variant-provider==0.0.2",
             "nvidia_variant_provider.plugin:NvidiaVariantPlugin",
+            class_name="NvidiaProvider",
         ),
         BuiltinSpec(
             "amd",
@@ -91,6 +101,7 @@ BUILTINS: dict[str, BuiltinSpec] = {
             ),
             "amd-variant-provider==0.0.2",
             "amd_variant_provider.plugin:AMDVariantPlugin",
+            class_name="AmdProvider",
         ),
         BuiltinSpec(
             "intel",
@@ -98,6 +109,7 @@ BUILTINS: dict[str, BuiltinSpec] = {
             ("INTEL_VARIANT_PROVIDER_FORCE_DEVICE_IP",),
             "intel-variant-provider==0.0.3",
             "intel_variant_provider.plugin:IntelVariantPlugin",
+            class_name="IntelProvider",
         ),
         BuiltinSpec(
             "ascend",
@@ -109,9 +121,10 @@ BUILTINS: dict[str, BuiltinSpec] = {
             ),
             "huawei-ascend-variant-provider==0.0.2",
             "huawei_ascend_variant_provider.plugin:AscendVariantPlugin",
+            class_name="AscendProvider",
         ),
         # No plugin exists for TPUs: our own namespace.
-        BuiltinSpec("tpu", "tpu"),
+        BuiltinSpec("tpu", "tpu", class_name="TpuProvider"),
     )
 }
 
@@ -148,18 +161,9 @@ def load_builtin(namespace: str) -> BuiltinProviderClass | None:
             raise  # a real import error inside the provider must not be hidden
         _MISSING[namespace] = None
         return None
-    for value in vars(module).values():
-        if (
-            isinstance(value, type)
-            and value.__module__ == module.__name__
-            and getattr(value, "namespace", None) == namespace
-            and hasattr(value, "from_host")
-        ):
-            cls = cast("BuiltinProviderClass", value)
-            _LOADED[namespace] = cls
-            return cls
-    _MISSING[namespace] = None
-    return None
+    cls: BuiltinProviderClass = getattr(module, spec.class_name)
+    _LOADED[namespace] = cls
+    return cls
 
 
 def available_namespaces() -> tuple[str, ...]:
@@ -185,19 +189,4 @@ def builtin_for_plugin_api(namespace: str, plugin_api: str | None) -> BuiltinPro
 def all_configs(namespace: str) -> list[VariantFeatureConfig] | None:
     """`get_all_configs()` of the built-in of `namespace`, without detecting anything."""
     cls = load_builtin(namespace)
-    if cls is None:
-        return None
-    getter = getattr(cls, "get_all_configs", None)
-    if not callable(getter):
-        return None
-    try:
-        return list(getter())
-    except TypeError:
-        pass
-    try:
-        # An instance method: all configs are constant per plugin version, so they must not
-        # depend on detected state; an uninitialised instance is enough to ask.
-        bare: Any = object.__new__(cast("type", cls))
-        return list(bare.get_all_configs())
-    except Exception:
-        return None
+    return None if cls is None else list(cls.get_all_configs())

@@ -71,7 +71,8 @@ class AArch64Provider:
         del environ
         return cls(match_target(info))
 
-    def get_all_configs(self) -> list[VariantFeatureConfig]:
+    @classmethod
+    def get_all_configs(cls) -> list[VariantFeatureConfig]:
         versions = tuple(version_name(name) for name in lineage(MAX_KNOWN_VERSION))
         return [VariantFeatureConfig("version", versions)] + [
             VariantFeatureConfig(feature, ("on",)) for feature in FEATURES

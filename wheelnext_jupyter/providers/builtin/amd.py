@@ -6,7 +6,6 @@ import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
 
 from wheelnext_jupyter.host.amd import AmdInfo
 from wheelnext_jupyter.providers.builtin.overrides import ProviderOverrideError
@@ -51,9 +50,11 @@ class AmdProvider:
     gfx_archs: tuple[str, ...]
     rocm_version: str | None  # "M.m"
 
-    namespace: ClassVar[str] = "amd"
-    plugin_apis: ClassVar[tuple[str, ...]] = ("amd_variant_provider.plugin:AMDVariantPlugin",)
-    deviations: ClassVar[tuple[str, ...]] = (
+    # Class attributes, not fields: unannotated because dataclasses recognises a string
+    # `ClassVar` annotation only once `typing` is imported, which detection avoids.
+    namespace = "amd"
+    plugin_apis = ("amd_variant_provider.plugin:AMDVariantPlugin",)
+    deviations = (
         "gfx names come from the kernel's KFD topology, not from running rocminfo or "
         "rocm_agent_enumerator: the result equals the plugin's whenever ROCm's "
         "rocm_agent_enumerator is installed (its fallback keeps every GPU, so the "
@@ -93,7 +94,8 @@ class AmdProvider:
             configs.append(VariantFeatureConfig(ROCM_VERSION, (self.rocm_version,)))
         return configs
 
-    def get_all_configs(self) -> list[VariantFeatureConfig]:
+    @classmethod
+    def get_all_configs(cls) -> list[VariantFeatureConfig]:
         return [
             VariantFeatureConfig(ROCM_VERSION, ALL_ROCM_VERSIONS),
             VariantFeatureConfig(GFX_ARCH, ALL_GFX_ARCHS, multi_value=True),

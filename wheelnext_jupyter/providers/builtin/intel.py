@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
 
 from wheelnext_jupyter.host.intel import IntelInfo
 from wheelnext_jupyter.variants.properties import VariantFeatureConfig
@@ -45,9 +44,11 @@ class IntelProvider:
     device_ips: tuple[str, ...]
     notes: tuple[str, ...] = ()
 
-    namespace: ClassVar[str] = "intel"
-    plugin_apis: ClassVar[tuple[str, ...]] = ("intel_variant_provider.plugin:IntelVariantPlugin",)
-    deviations: ClassVar[tuple[str, ...]] = (
+    # Class attributes, not fields: unannotated because dataclasses recognises a string
+    # `ClassVar` annotation only once `typing` is imported, which detection avoids.
+    namespace = "intel"
+    plugin_apis = ("intel_variant_provider.plugin:IntelVariantPlugin",)
+    deviations = (
         "Level Zero is loaded only when sysfs shows an Intel display controller",
         "problems are recorded in `notes` instead of being raised as Python warnings",
     )
@@ -78,5 +79,6 @@ class IntelProvider:
             return []
         return [VariantFeatureConfig(DEVICE_IP, self.device_ips, multi_value=True)]
 
-    def get_all_configs(self) -> list[VariantFeatureConfig]:
+    @classmethod
+    def get_all_configs(cls) -> list[VariantFeatureConfig]:
         return [VariantFeatureConfig(DEVICE_IP, tuple(KNOWN_IPS), multi_value=True)]

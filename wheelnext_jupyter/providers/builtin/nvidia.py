@@ -8,9 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
-
-from packaging.version import InvalidVersion, Version
 
 from wheelnext_jupyter.host.nvidia import NvidiaInfo
 from wheelnext_jupyter.providers.builtin.overrides import ProviderOverrideError
@@ -88,9 +85,11 @@ class NvidiaProvider:
     sm_arch: tuple[int, int] | None
     notes: tuple[str, ...] = ()
 
-    namespace: ClassVar[str] = "nvidia"
-    plugin_apis: ClassVar[tuple[str, ...]] = ("nvidia_variant_provider.plugin:NvidiaVariantPlugin",)
-    deviations: ClassVar[tuple[str, ...]] = (
+    # Class attributes, not fields: unannotated because dataclasses recognises a string
+    # `ClassVar` annotation only once `typing` is imported, which detection avoids.
+    namespace = "nvidia"
+    plugin_apis = ("nvidia_variant_provider.plugin:NvidiaVariantPlugin",)
+    deviations = (
         "sm_arch comes from the GPUs CUDA_VISIBLE_DEVICES leaves visible (the plugin asks NVML, "
         "which ignores that variable, so it also counts GPUs this process cannot use)",
         "with the driver working but no GPU whose compute capability can be read, sm_arch is "
@@ -139,7 +138,8 @@ class NvidiaProvider:
             configs.append(VariantFeatureConfig(SM_ARCH, values, multi_value=True))
         return configs
 
-    def get_all_configs(self) -> list[VariantFeatureConfig]:
+    @classmethod
+    def get_all_configs(cls) -> list[VariantFeatureConfig]:
         cuda = tuple(all_cuda_values())
         return [
             VariantFeatureConfig(LOWER_BOUND, cuda),
@@ -152,6 +152,8 @@ def _forced_umd(value: str) -> tuple[int, int] | None:
     """The plugin parses the override with `Version` (`12` ⇒ 12.0) and skips the range check."""
     if not value:
         return None
+    from packaging.version import InvalidVersion, Version  # only when overridden
+
     try:
         version = Version(value)
     except InvalidVersion:
@@ -183,6 +185,8 @@ def _detected_umd(info: NvidiaInfo, notes: list[str]) -> tuple[int, int] | None:
     if info.cuda_driver_version is None:
         notes.append("NVML reported no CUDA driver version: NVIDIA platform not supported")
         return None
+    from packaging.version import Version  # only with a working driver
+
     umd = Version(_version_text(*info.cuda_driver_version))
     low = Version(_version_text(UMD_MAJORS.start, UMD_MINORS.start))
     high = Version(_version_text(UMD_MAJORS.stop - 1, UMD_MINORS.stop - 1))

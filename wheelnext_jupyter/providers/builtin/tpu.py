@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
 
 from wheelnext_jupyter.host.tpu import GENERATIONS, TpuInfo
 from wheelnext_jupyter.providers.builtin.overrides import ProviderOverrideError
@@ -20,9 +19,11 @@ class TpuProvider:
 
     generation: str | None
 
-    namespace: ClassVar[str] = "tpu"
-    plugin_apis: ClassVar[tuple[str, ...]] = ()
-    deviations: ClassVar[tuple[str, ...]] = (
+    # Class attributes, not fields: unannotated because dataclasses recognises a string
+    # `ClassVar` annotation only once `typing` is imported, which detection avoids.
+    namespace = "tpu"
+    plugin_apis = ()
+    deviations = (
         "no upstream provider plugin exists; the namespace and its values are defined here",
     )
 
@@ -42,5 +43,6 @@ class TpuProvider:
             return []
         return [VariantFeatureConfig(GENERATION, (self.generation,))]
 
-    def get_all_configs(self) -> list[VariantFeatureConfig]:
+    @classmethod
+    def get_all_configs(cls) -> list[VariantFeatureConfig]:
         return [VariantFeatureConfig(GENERATION, GENERATIONS)]

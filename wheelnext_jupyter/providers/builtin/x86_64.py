@@ -68,7 +68,8 @@ class X8664Provider:
         del environ
         return cls(match_target(info))
 
-    def get_all_configs(self) -> list[VariantFeatureConfig]:
+    @classmethod
+    def get_all_configs(cls) -> list[VariantFeatureConfig]:
         return [VariantFeatureConfig("level", tuple(level_range(MAX_KNOWN_LEVEL)))] + [
             VariantFeatureConfig(feature, ("on",)) for feature in FEATURES
         ]

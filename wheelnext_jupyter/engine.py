@@ -1,0 +1,388 @@
+"""The engine's front door: `plan(request)` (and, with the installer, `install(plan)`).
+
+The command line, the magic, the sidebar and the widgets all build an `InstallRequest` and call
+these; nothing here knows about IPython or Jupyter. Caches that should live as long as the kernel
+(HTTP clients with their in-memory caches; detection, in `detection.py`) are kept per process.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from wheelnext_jupyter.detection import Detection, detect
+from wheelnext_jupyter.index.config import IndexOptions, resolve_index_config
+from wheelnext_jupyter.index.http import HttpClient
+from wheelnext_jupyter.install.target import TargetEnvironment, current_target, probe_target
+from wheelnext_jupyter.providers import builtin
+from wheelnext_jupyter.providers.external import query_external_provider
+from wheelnext_jupyter.providers.trust import load_trust_list
+from wheelnext_jupyter.resolve.build import SourceBuilder
+from wheelnext_jupyter.resolve.candidates import CandidateFinder, VariantPolicy
+from wheelnext_jupyter.resolve.installed import InstalledDistribution, installed_distributions
+from wheelnext_jupyter.resolve.provider import MetadataSource, ResolveOptions
+from wheelnext_jupyter.resolve.requirements import InvalidRequest, Request, parse_request
+from wheelnext_jupyter.resolve.requirements_file import read_requirements_file
+from wheelnext_jupyter.resolve.resolver import Plan, PlannedPackage, resolve
+from wheelnext_jupyter.variants.ordering import Preference, SelectionOptions
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from wheelnext_jupyter.index.priority import SourceSet
+    from wheelnext_jupyter.providers.trust import TrustList
+    from wheelnext_jupyter.resolve.candidates import ExternalAnswers
+    from wheelnext_jupyter.variants.metadata import VariantMetadata
+    from wheelnext_jupyter.variants.properties import VariantFeatureConfig
+
+APP_NAME = "wheelnext-jupyter"
+
+
+class RequestError(ValueError):
+    """An install request that cannot be carried out as written; the message says how to fix it."""
+
+
+@dataclass
+class InstallRequest:
+    """Everything `wheelnext-jupyter install` and `%wninstall` accept (pip's names where pip has one)."""
+
+    requirements: list[str] = field(default_factory=list)
+    requirement_files: list[str] = field(default_factory=list)
+    constraint_files: list[str] = field(default_factory=list)
+    index: IndexOptions = field(default_factory=IndexOptions)
+    pre: bool = False
+    no_deps: bool = False
+    #: `-U`: upgrade the named packages (not their dependencies, as pip's only-if-needed).
+    upgrade: bool = False
+    force_reinstall: bool = False
+    #: Install into the environment of this interpreter instead of the running one.
+    python: str | None = None
+    #: Use this target profile (JSON or uv's TOML) instead of detecting the hardware.
+    profile: str | None = None
+    #: `NAME=LABEL`: choose this variant of NAME (only if the target supports it).
+    variants: list[str] = field(default_factory=list)
+    #: `NAME=LABEL`: never choose this variant of NAME.
+    exclude_variants: list[str] = field(default_factory=list)
+    #: `NS`, `NS::FEATURE` or `NS::FEATURE::VALUE`, first in the preference order.
+    prefer: list[str] = field(default_factory=list)
+    enable_providers: list[str] = field(default_factory=list)
+    trust_providers: list[str] = field(default_factory=list)
+    no_variants: bool = False
+    no_default_extras: bool = False
+    only_binary: bool = False
+    refresh: bool = False
+    #: Resolve for this Python version instead of the target interpreter's (e.g. "3.12").
+    python_version: str | None = None
+    environ: Mapping[str, str] | None = None
+
+
+@dataclass
+class PlanResult:
+    """A plan with everything it was made against, for reports and the installer."""
+
+    plan: Plan
+    request: InstallRequest
+    target: TargetEnvironment
+    detection: Detection
+    sources: SourceSet
+    finder: CandidateFinder
+    installed: Mapping[str, InstalledDistribution]
+    #: Core metadata of every pick the resolver read (reused by reports and the installer).
+    metadata: MetadataSource
+
+
+# -- per-process state ---------------------------------------------------------------------------
+
+_clients: dict[Path, HttpClient] = {}
+_clients_lock = threading.Lock()
+
+
+def cache_dir() -> Path:
+    """Where HTTP responses, plugin environments and built wheels are cached."""
+    override = os.environ.get("WHEELNEXT_JUPYTER_CACHE_DIR")
+    if override:
+        return Path(override)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir(APP_NAME))
+
+
+def http_client() -> HttpClient:
+    """One HTTP client per cache directory for the life of the process (a kernel session)."""
+    directory = cache_dir() / "http"
+    with _clients_lock:
+        client = _clients.get(directory)
+        if client is None:
+            client = _clients[directory] = HttpClient(cache_dir=directory)
+        return client
+
+
+# -- building blocks -----------------------------------------------------------------------------
+
+
+def _name_label(text: str, option: str) -> tuple[str, str]:
+    name, sep, label = text.partition("=")
+    if not sep or not name.strip() or not label.strip():
+        raise RequestError(f"{option} {text!r}: write NAME=LABEL (e.g. {option} torch=cu128)")
+    return canonicalize_name(name.strip()), label.strip()
+
+
+def variant_options(
+    request: InstallRequest,
+) -> tuple[dict[str, SelectionOptions], SelectionOptions]:
+    """Per package: the exclude / select options (with the global preferences); and the options
+    for every other package."""
+    try:
+        prefer = tuple(Preference.parse(text) for text in request.prefer)
+    except ValueError as exc:
+        raise RequestError(str(exc)) from None
+    selected: dict[str, str] = {}
+    for text in request.variants:
+        name, label = _name_label(text, "--variant")
+        selected[name] = label
+    excluded: dict[str, set[str]] = {}
+    for text in request.exclude_variants:
+        name, label = _name_label(text, "--exclude-variant")
+        excluded.setdefault(name, set()).add(label)
+    options = {
+        name: SelectionOptions(
+            exclude=frozenset(excluded.get(name, ())), select=selected.get(name), prefer=prefer
+        )
+        for name in {*selected, *excluded}
+    }
+    return options, SelectionOptions(prefer=prefer)
+
+
+def external_providers(detection: Detection, trust: TrustList, *, refresh: bool) -> ExternalAnswers:
+    """Answers of trusted external plugins for namespaces we do not build in."""
+    known = set(builtin.available_namespaces())
+
+    def ask(
+        metadata: VariantMetadata,
+    ) -> tuple[dict[str, tuple[VariantFeatureConfig, ...]], dict[str, str]]:
+        answered: dict[str, tuple[VariantFeatureConfig, ...]] = {}
+        reasons: dict[str, str] = {}
+        if detection.profile is not None:
+            # A profile describes the target completely: no plugin runs.
+            return answered, reasons
+        for ns, info in metadata.providers.items():
+            if info.is_ahead_of_time or ns in known:
+                continue
+            result = query_external_provider(info, trust=trust, refresh=refresh)
+            if result.ok:
+                answered[ns] = result.configs
+            else:
+                reasons[ns] = result.message
+        return answered, reasons
+
+    return ask
+
+
+def _requests(request: InstallRequest) -> tuple[list[Request], list[Request], InstallRequest]:
+    """Parse requirement strings and files; files' index options join the request's."""
+    requests: list[Request] = []
+    constraints: list[Request] = []
+    index = dataclasses.replace(
+        request.index,
+        indexes=list(request.index.indexes),
+        extra_index_urls=list(request.index.extra_index_urls),
+        find_links=list(request.index.find_links),
+    )
+    pre = request.pre
+    try:
+        for text in request.requirements:
+            requests.append(parse_request(text, "command line"))
+        for path in request.requirement_files:
+            parsed = read_requirements_file(path, environ=request.environ)
+            requests.extend(parsed.requests)
+            constraints.extend(parsed.constraints)
+            if parsed.index_url is not None and index.index_url is None:
+                index.index_url = parsed.index_url.value
+            index.extra_index_urls += [o.value for o in parsed.extra_index_urls]
+            index.find_links += [o.value for o in parsed.find_links]
+            index.no_index = index.no_index or parsed.no_index
+            pre = pre or parsed.pre
+        for path in request.constraint_files:
+            parsed = read_requirements_file(path, constraint=True, environ=request.environ)
+            constraints.extend(parsed.constraints or parsed.requests)
+    except (InvalidRequest, ValueError) as exc:
+        raise RequestError(str(exc)) from None
+    if not requests:
+        raise RequestError(
+            "nothing to install: name at least one requirement (e.g. `torch`) or a file with -r"
+        )
+    return requests, constraints, dataclasses.replace(request, index=index, pre=pre)
+
+
+def target_environment(request: InstallRequest) -> TargetEnvironment:
+    return probe_target(request.python) if request.python else current_target()
+
+
+def plan(request: InstallRequest, *, detection: Detection | None = None) -> PlanResult:
+    """Resolve the request for its target: the exact files, sources and variants, with reasons."""
+    requests, constraints, request = _requests(request)
+    target = target_environment(request)
+    if detection is None:
+        detection = detect(refresh=request.refresh, profile=request.profile)
+    sources = resolve_index_config(request.index).open(http_client())
+    installed = installed_distributions([target.scheme.purelib, target.scheme.platlib])
+    trust = load_trust_list(request.trust_providers)
+    per_package, default_options = variant_options(request)
+    policy = VariantPolicy(
+        supported_for=detection.supported_for,
+        environment=_enable_if_environment(target, detection),
+        enabled_optional=frozenset(request.enable_providers),
+        options=per_package,
+        default_options=default_options,
+        external=external_providers(detection, trust, refresh=request.refresh),
+        installed_versions={name: dist.version for name, dist in installed.items()},
+        no_variants=request.no_variants,
+    )
+    finder = CandidateFinder(
+        sources,
+        target,
+        policy,
+        refresh=request.refresh,
+        only_binary=request.only_binary,
+        python_version=Version(request.python_version) if request.python_version else None,
+    )
+    options = ResolveOptions(
+        pre=request.pre,
+        no_deps=request.no_deps,
+        upgrade=frozenset(r.name for r in requests) if request.upgrade else frozenset(),
+        force_reinstall=request.force_reinstall,
+        no_default_extras=request.no_default_extras,
+    )
+    builder = SourceBuilder(sources, target.python, cache_dir() / "built")
+    metadata = MetadataSource(finder, builder)
+    result = resolve(
+        requests,
+        finder=finder,
+        installed=installed,
+        options=options,
+        constraints=constraints,
+        metadata=metadata,
+    )
+    return PlanResult(result, request, target, detection, sources, finder, installed, metadata)
+
+
+def _enable_if_environment(target: TargetEnvironment, detection: Detection) -> dict[str, str]:
+    """`enable-if` is evaluated for the machine being installed for: a profile's recorded
+    markers win over the target interpreter's."""
+    environment = dict(target.markers)
+    if detection.profile is not None:
+        markers = detection.profile.host.get("markers")
+        if isinstance(markers, dict):
+            environment.update({str(k): str(v) for k, v in markers.items()})
+    return environment
+
+
+# -- install -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One progress event: the phase, and for downloads the file and bytes."""
+
+    phase: str  # "download", "build", "verify", "install", "done"
+    files_done: int
+    files_total: int
+    filename: str | None = None
+    bytes_done: int = 0
+    bytes_total: int | None = None
+
+
+@dataclass
+class InstallResult:
+    result: PlanResult
+    installed: tuple[str, ...]
+    removed: tuple[str, ...]
+    restart_required: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+
+def _fetch(result: PlanResult, package: PlannedPackage, builder: SourceBuilder) -> Path:
+    """The wheel file for a planned package: downloaded (hash-checked) or built, in the cache."""
+    pick = package.pick
+    assert pick.candidate is not None
+    if pick.is_sdist:
+        return builder.wheel(pick)
+    file = pick.candidate.file
+    data = result.sources.source(pick.candidate.source).fetch_file(file)
+    digest = hashlib.sha256(data).hexdigest()
+    directory = cache_dir() / "wheels" / digest[:2] / digest
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / file.filename
+    if not path.exists():
+        partial = path.with_suffix(".part")
+        partial.write_bytes(data)
+        partial.replace(path)
+    return path
+
+
+def install(
+    result: PlanResult,
+    *,
+    progress: Callable[[Progress], None] | None = None,
+    compile_bytecode: bool = False,
+    break_system_packages: bool = False,
+) -> InstallResult:
+    """Carry out a plan in its target environment: every package or none."""
+    from wheelnext_jupyter.install.restart import restart_required
+    from wheelnext_jupyter.install.transaction import PlannedWheel, install_wheels
+    from wheelnext_jupyter.install.wheelfile import verify_wheel
+
+    def report(event: Progress) -> None:
+        if progress is not None:
+            progress(event)
+
+    packages = result.plan.to_install
+    total = len(packages)
+    builder = result.metadata.build or SourceBuilder(
+        result.sources, result.target.python, cache_dir() / "built"
+    )
+    paths: dict[str, Path] = {}
+    with ThreadPoolExecutor(max_workers=min(8, max(1, total))) as pool:
+        futures = {pool.submit(_fetch, result, package, builder): package for package in packages}
+        for done, future in enumerate(as_completed(futures), start=1):
+            package = futures[future]
+            paths[package.name] = future.result()
+            report(Progress("download", done, total, paths[package.name].name))
+    planned = []
+    for index, package in enumerate(packages, start=1):
+        wheel = verify_wheel(paths[package.name], result.target)
+        report(Progress("verify", index, total, wheel.path.name))
+        planned.append(
+            PlannedWheel(
+                wheel,
+                requested=package.requested,
+                replaces=package.replaces.name if package.replaces is not None else None,
+            )
+        )
+    outcome = install_wheels(
+        planned,
+        result.target,
+        compile_bytecode=compile_bytecode,
+        break_system_packages=break_system_packages,
+        after_wheel=lambda position, _dist: report(Progress("install", position, total)),
+    )
+    restart: tuple[str, ...] = ()
+    if result.target.is_current:
+        restart = tuple(need.name for need in restart_required(outcome))
+    report(Progress("done", total, total))
+    return InstallResult(
+        result=result,
+        installed=tuple(f"{d.name} {d.version}" for d in outcome.installed),
+        removed=tuple(f"{d.name} {d.version}" for d in outcome.removed),
+        restart_required=restart,
+        warnings=tuple(outcome.recovered),
+    )

@@ -1,0 +1,409 @@
+"""The resolvelib provider: requirements, candidates and dependencies, variant-aware at every node.
+
+Identifiers follow resolvelib's extras pattern: `name` is the distribution itself, `name[a,b]` the
+distribution with those extras (it depends on `name==version`), and `name[@defaults]` a bare
+occurrence, which installs the package's PEP 771 default extras. Because every bare occurrence maps
+to the same identifier, "defaults apply when any occurrence is bare" falls out of the graph, and
+`name[]` (an explicit empty set) maps to the plain `name` and so opts out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import NormalizedName, canonicalize_name
+from resolvelib import AbstractProvider
+
+from wheelnext_jupyter.resolve.admission import admit, is_exact_pin
+from wheelnext_jupyter.resolve.build import BuildError
+from wheelnext_jupyter.resolve.candidates import FileVerdict, Pick
+from wheelnext_jupyter.resolve.default_extras import read_extras_metadata
+from wheelnext_jupyter.resolve.requirements import (
+    Request,
+    dependencies,
+    requires_dist_origin,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Mapping, Sequence
+
+    from packaging.version import Version
+    from resolvelib.structs import Matches, RequirementInformation
+
+    from wheelnext_jupyter.index.sources import Candidate as IndexCandidate
+    from wheelnext_jupyter.resolve.build import SourceBuilder
+    from wheelnext_jupyter.resolve.candidates import CandidateFinder
+    from wheelnext_jupyter.resolve.installed import InstalledDistribution
+
+DEFAULTS = "@defaults"
+#: The identifier of the target's Python itself: Requires-Python becomes an ordinary edge to it, so
+#: a conflict with it is explained like any other.
+PYTHON = "<python>"
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One requirement edge: the request it came from and the identifier it constrains."""
+
+    name: NormalizedName
+    #: None: bare (default extras); empty: the distribution itself; else these extras.
+    extras: frozenset[str] | None
+    specifier: SpecifierSet
+    request: Request
+
+    @property
+    def identifier(self) -> str:
+        return identifier_for(self.name, self.extras)
+
+    def __str__(self) -> str:
+        return f"{self.request.text} (from {self.request.comes_from})"
+
+
+def identifier_for(name: str, extras: frozenset[str] | None) -> str:
+    if name == PYTHON:
+        return PYTHON
+    if extras is None:
+        return f"{name}[{DEFAULTS}]"
+    if not extras:
+        return name
+    return f"{name}[{','.join(sorted(extras))}]"
+
+
+@dataclass(frozen=True)
+class ResolverCandidate:
+    """A pick, seen under one identifier (the distribution, or it with extras)."""
+
+    pick: Pick
+    extras: frozenset[str] | None = field(default=frozenset())
+
+    @property
+    def name(self) -> NormalizedName:
+        return self.pick.name
+
+    @property
+    def version(self) -> Version:
+        return self.pick.version
+
+    @property
+    def identifier(self) -> str:
+        return identifier_for(self.name, self.extras)
+
+
+@dataclass
+class ResolveOptions:
+    pre: bool = False
+    no_deps: bool = False
+    #: Names to upgrade (`-U NAME`); `upgrade_all` for every package.
+    upgrade: frozenset[str] = frozenset()
+    upgrade_all: bool = False
+    #: Reinstall even what is installed at the right version.
+    force_reinstall: bool = False
+    no_default_extras: bool = False
+
+
+class MetadataSource:
+    """Core metadata of a pick, read once (from the index's metadata file, the wheel, or the
+    installed `*.dist-info`)."""
+
+    def __init__(self, finder: CandidateFinder, build: SourceBuilder | None = None) -> None:
+        self.finder = finder
+        self._cache: dict[tuple[str, str, str], str] = {}
+        self.build = build
+
+    def text(self, pick: Pick) -> str:
+        key = pick.key
+        if key not in self._cache:
+            if pick.candidate is None:
+                assert pick.installed is not None
+                self._cache[key] = pick.installed.metadata_text
+            elif pick.is_sdist:
+                if self.build is None:
+                    raise BuildError(
+                        f"{pick.name} {pick.version} has only a source distribution, and source "
+                        "builds are not available here"
+                    )
+                self._cache[key] = self.build.metadata(pick)
+            else:
+                raw = self.finder.sources.core_metadata(pick.candidate)
+                self._cache[key] = raw.decode("utf-8", errors="replace")
+        return self._cache[key]
+
+    def requires_dist(self, pick: Pick) -> list[str]:
+        from email.parser import HeaderParser
+
+        headers = HeaderParser().parsestr(self.text(pick), headersonly=True)
+        return [str(line) for line in headers.get_all("Requires-Dist", [])]
+
+
+class Provider(AbstractProvider[Requirement, ResolverCandidate, str]):
+    def __init__(
+        self,
+        finder: CandidateFinder,
+        metadata: MetadataSource,
+        *,
+        options: ResolveOptions,
+        installed: Mapping[str, InstalledDistribution],
+        constraints: Mapping[str, Sequence[Request]],
+        user_requests: Mapping[str, Sequence[Request]],
+    ) -> None:
+        self.finder = finder
+        self.metadata = metadata
+        self.options = options
+        self.installed = installed
+        self.constraints = constraints
+        self.user_requests = user_requests
+        #: Per name: every version-level verdict, for the report's decision record.
+        self.rejections: dict[str, dict[str, tuple[FileVerdict, ...]]] = {}
+        self.version_reasons: dict[str, dict[str, str]] = {}
+        self.warnings: list[str] = []
+        self.extras_reasons: dict[str, list[str]] = {}
+
+    # -- resolvelib interface ----------------------------------------------------------------
+
+    def identify(self, requirement_or_candidate: Requirement | ResolverCandidate) -> str:
+        return requirement_or_candidate.identifier
+
+    def get_preference(
+        self,
+        identifier: str,
+        resolutions: Mapping[str, ResolverCandidate],
+        candidates: Mapping[str, Iterator[ResolverCandidate]],
+        information: Mapping[str, Iterator[RequirementInformation[Requirement, ResolverCandidate]]],
+        backtrack_causes: Sequence[RequirementInformation[Requirement, ResolverCandidate]],
+    ) -> Any:
+        infos = list(information[identifier])
+        pinned = any(is_exact_pin(info.requirement.specifier) for info in infos)
+        requested = any(info.parent is None for info in infos)
+        causes = {cause.requirement.name for cause in backtrack_causes}
+        # Work on conflicting names first, then pins, then what the user asked for directly.
+        return (
+            identifier.split("[")[0] not in causes,
+            not pinned,
+            not requested,
+            identifier,
+        )
+
+    def find_matches(
+        self,
+        identifier: str,
+        requirements: Mapping[str, Iterator[Requirement]],
+        incompatibilities: Mapping[str, Iterator[ResolverCandidate]],
+    ) -> Matches[ResolverCandidate]:
+        reqs = list(requirements[identifier])
+        if not reqs:
+            return []
+        if identifier == PYTHON:
+            version = self.finder.python_version
+            if not all(r.specifier.contains(version, prereleases=True) for r in reqs):
+                return []
+            return [ResolverCandidate(Pick(NormalizedName(PYTHON), version, candidate=None))]
+        name = reqs[0].name
+        extras = reqs[0].extras
+        specifier = SpecifierSet()
+        for req in reqs:
+            specifier &= req.specifier
+        for constraint in self.constraints.get(name, ()):
+            specifier &= constraint.specifier
+        bad = {c.pick.key for c in incompatibilities[identifier]}
+
+        # A factory: resolvelib iterates lazily, so a version's files (and its variant metadata)
+        # are only examined when the resolver gets that far down the list.
+        def matches() -> Iterator[ResolverCandidate]:
+            for pick in self._picks(name, specifier):
+                if pick.key not in bad:
+                    yield ResolverCandidate(pick, extras)
+
+        return matches
+
+    def is_satisfied_by(self, requirement: Requirement, candidate: ResolverCandidate) -> bool:
+        return requirement.specifier.contains(candidate.version, prereleases=True)
+
+    def get_dependencies(self, candidate: ResolverCandidate) -> Iterable[Requirement]:
+        pick = candidate.pick
+        if pick.name == PYTHON:
+            return []
+        if candidate.extras is not None and not candidate.extras:
+            # The distribution itself: Requires-Python, then its base dependencies.
+            python = self._requires_python(pick)
+            if self.options.no_deps:
+                return python
+            return python + self._dependencies(pick, frozenset())
+        chosen = self._extras_for(candidate)
+        # The extras identifier always pins the distribution itself to the same version.
+        base_request = Request(
+            name=pick.name,
+            extras=frozenset(),
+            specifier=SpecifierSet(f"=={pick.version}"),
+            marker=None,
+            comes_from=f"{identifier_for(pick.name, candidate.extras)}",
+            text=f"{pick.name}=={pick.version}",
+        )
+        edges = [Requirement(pick.name, frozenset(), base_request.specifier, base_request)]
+        if self.options.no_deps or not chosen:
+            return edges
+        base = {r.request.text for r in self._dependencies(pick, frozenset())}
+        extra_deps = [r for r in self._dependencies(pick, chosen) if r.request.text not in base]
+        return edges + extra_deps
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _extras_for(self, candidate: ResolverCandidate) -> frozenset[str]:
+        pick = candidate.pick
+        declared = read_extras_metadata(self.metadata.text(pick))
+        shown = f"{pick.name} {pick.version}"
+        if candidate.extras is None:
+            if self.options.no_default_extras or not declared.defaults:
+                return frozenset()
+            defaults = frozenset(e for e in declared.defaults if e in declared.provides)
+            reason = (
+                f"{shown}: default extras {', '.join(sorted(defaults))} (PEP 771), because it "
+                "was requested without extras"
+            )
+            self._note_extras(pick.name, reason)
+            return defaults
+        unknown = candidate.extras - declared.provides
+        if unknown:
+            warning = f"{shown} does not provide the extra(s) {', '.join(sorted(unknown))}; ignored"
+            if warning not in self.warnings:
+                self.warnings.append(warning)
+        return candidate.extras & declared.provides
+
+    def _note_extras(self, name: str, reason: str) -> None:
+        reasons = self.extras_reasons.setdefault(name, [])
+        if reason not in reasons:
+            reasons.append(reason)
+
+    def _requires_python(self, pick: Pick) -> list[Requirement]:
+        """The metadata's Requires-Python as an edge to the target's Python (the index page may
+        not announce it, and installed distributions never do)."""
+        if pick.candidate is None:
+            return []
+        from email.parser import HeaderParser
+
+        text = (
+            HeaderParser()
+            .parsestr(self.metadata.text(pick), headersonly=True)
+            .get("Requires-Python")
+        )
+        if not text:
+            return []
+        try:
+            specifier = SpecifierSet(str(text))
+        except InvalidSpecifier:
+            warning = f"{pick.name} {pick.version} has an invalid Requires-Python {text!r}; ignored"
+            if warning not in self.warnings:
+                self.warnings.append(warning)
+            return []
+        request = Request(
+            name=NormalizedName(PYTHON),
+            extras=frozenset(),
+            specifier=specifier,
+            marker=None,
+            comes_from=f"{pick.name} {pick.version} (Requires-Python)",
+            text=f"Python {specifier}",
+        )
+        return [Requirement(request.name, frozenset(), specifier, request)]
+
+    def _dependencies(self, pick: Pick, extras: frozenset[str]) -> list[Requirement]:
+        origin = requires_dist_origin(pick.name, pick.version)
+        requests = dependencies(
+            self.metadata.requires_dist(pick),
+            origin=origin,
+            extras=extras,
+            environment=self.finder.markers,
+            variant=pick.marker_variant(),
+        )
+        return [Requirement(req.name, req.extras, req.specifier, req) for req in requests]
+
+    def _installed_pick(self, name: str, specifier: SpecifierSet) -> Pick | None:
+        dist = self.installed.get(name)
+        if dist is None or self.options.force_reinstall:
+            return None
+        if self.options.upgrade_all or name in self.options.upgrade:
+            return None
+        if not specifier.contains(dist.version, prereleases=True):
+            return None
+        return Pick(
+            name=dist.name,
+            version=dist.version,
+            candidate=None,
+            installed=dist,
+            notes=(
+                f"{dist.name} {dist.version} is already installed and satisfies {specifier or 'the request'}",
+            ),
+        )
+
+    def _picks(self, name: NormalizedName, specifier: SpecifierSet) -> Iterator[Pick]:
+        installed = self._installed_pick(name, specifier)
+        if installed is not None:
+            yield installed
+
+        def viable(candidate: IndexCandidate) -> bool:
+            return specifier.contains(candidate.version, prereleases=True)
+
+        lookup = self.finder.lookup(name, viable)
+        versions = self.finder.versions(name, lookup)
+        pinned_by_user = any(
+            is_exact_pin(req.specifier) for req in self.user_requests.get(name, ())
+        )
+        verdicts = admit(
+            [_VersionFile(version, lookup, source) for version, source in versions],
+            specifier,
+            pre=self.options.pre,
+            pinned_by_user=pinned_by_user,
+        )
+        reasons = self.version_reasons.setdefault(name, {})
+        rejected = self.rejections.setdefault(name, {})
+        for verdict in verdicts:
+            version_file = verdict.candidate
+            assert isinstance(version_file, _VersionFile)
+            key = str(version_file.version)
+            if not verdict.admitted:
+                reasons.setdefault(key, verdict.reason)
+                continue
+            outcome = self.finder.outcome(name, lookup, version_file.version, version_file.source)
+            if outcome.pick is None:
+                reasons.setdefault(key, "no file of this version fits the target")
+                rejected[key] = outcome.files
+                continue
+            if verdict.warning and verdict.warning not in self.warnings:
+                self.warnings.append(verdict.warning)
+            if installed is not None and installed.version == outcome.pick.version:
+                continue
+            yield outcome.pick
+
+
+@dataclass(frozen=True)
+class _VersionFile:
+    """One version as admission sees it (yanked only when every file of it is yanked)."""
+
+    version: Version
+    lookup: Any
+    source: Any
+
+    @property
+    def filename(self) -> str:
+        return f"{self.lookup.name} {self.version}"
+
+    @property
+    def _files(self) -> list[Any]:
+        return [
+            c.file
+            for c in self.lookup.candidates
+            if c.version == self.version and c.source == self.source
+        ]
+
+    @property
+    def yanked(self) -> bool:
+        files = self._files
+        return bool(files) and all(f.yanked for f in files)
+
+    @property
+    def yanked_reason(self) -> str | None:
+        return next((f.yanked_reason for f in self._files if f.yanked_reason), None)
+
+
+def canonical(name: str) -> NormalizedName:
+    return canonicalize_name(name)

@@ -1,0 +1,200 @@
+"""Requests in, an exact plan out: which file of which version from which source, and why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
+
+from wheelnext_jupyter.resolve.provider import (
+    DEFAULTS,
+    PYTHON,
+    MetadataSource,
+    Provider,
+    Requirement,
+    ResolveOptions,
+    ResolverCandidate,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from packaging.utils import NormalizedName
+    from packaging.version import Version
+
+    from wheelnext_jupyter.resolve.candidates import CandidateFinder, FileVerdict, Pick
+    from wheelnext_jupyter.resolve.installed import InstalledDistribution
+    from wheelnext_jupyter.resolve.requirements import Request
+
+#: resolvelib's bound on resolution rounds; pip uses the same order of magnitude.
+MAX_ROUNDS = 200_000
+
+
+class ResolutionError(Exception):
+    """The requests cannot be satisfied; the message says which requirements conflict and who
+    asked for them."""
+
+
+@dataclass(frozen=True)
+class PlannedPackage:
+    name: NormalizedName
+    version: Version
+    pick: Pick
+    #: Extras installed with it (explicit, and PEP 771 defaults).
+    extras: frozenset[str]
+    #: Named by the user (command line, requirements file), not only a dependency.
+    requested: bool
+    #: "install", "upgrade", "downgrade", "reinstall" or "keep" (already installed, unchanged).
+    action: str
+    replaces: InstalledDistribution | None
+    #: Who asked for it: request texts with their origin.
+    requested_by: tuple[str, ...]
+    #: Versions considered and passed over, with the reason.
+    passed_over: Mapping[str, str] = field(default_factory=dict)
+    #: Files of passed-over versions that did not fit.
+    rejected_files: Mapping[str, tuple[FileVerdict, ...]] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def changes(self) -> bool:
+        return self.action != "keep"
+
+
+@dataclass(frozen=True)
+class Plan:
+    packages: tuple[PlannedPackage, ...]
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def to_install(self) -> tuple[PlannedPackage, ...]:
+        return tuple(p for p in self.packages if p.changes)
+
+
+def _action(pick: Pick, installed: InstalledDistribution | None, force: bool) -> str:
+    if pick.candidate is None:
+        return "keep"
+    if installed is None:
+        return "install"
+    if installed.version == pick.version:
+        return "reinstall" if force or installed.variant_label != pick.label else "keep"
+    return "upgrade" if pick.version > installed.version else "downgrade"
+
+
+def _explain(exc: ResolutionImpossible[Requirement, ResolverCandidate], provider: Provider) -> str:
+    by_name: dict[str, list[str]] = {}
+    for cause in exc.causes:
+        requirement = cause.requirement
+        parent = cause.parent
+        who = requirement.request.comes_from
+        if parent is not None:
+            who = f"{parent.name} {parent.version}"
+        line = f"{requirement.request.text}  (requested by {who})"
+        if requirement.name == PYTHON:
+            line += f"; the target runs Python {provider.finder.python_version}"
+        lines = by_name.setdefault(requirement.name, [])
+        if line not in lines:
+            lines.append(line)
+    parts = ["the requested packages cannot be installed together:"]
+    for name, lines in by_name.items():
+        parts.append(f"  {name}:")
+        parts.extend(f"    {line}" for line in lines)
+        reasons = provider.version_reasons.get(name, {})
+        lookup = provider.finder._lookups.get(name)
+        if lookup is not None and not lookup.candidates:
+            where = ", ".join(f"{a.source.name}: {a.outcome.value}" for a in lookup.attempts)
+            parts.append(f"    no source has {name} ({where or 'no sources configured'})")
+        elif reasons:
+            shown = list(reasons.items())[:6]
+            parts.append("    versions passed over:")
+            parts.extend(f"      {version}: {why}" for version, why in shown)
+            if len(reasons) > len(shown):
+                parts.append(f"      … and {len(reasons) - len(shown)} more")
+    parts.append(
+        "Loosen one of the conflicting requirements, or pick versions that agree "
+        "(`wheelnext-jupyter explain NAME` shows what each version offers)."
+    )
+    return "\n".join(parts)
+
+
+def resolve(
+    requests: Sequence[Request],
+    *,
+    finder: CandidateFinder,
+    installed: Mapping[str, InstalledDistribution],
+    options: ResolveOptions | None = None,
+    constraints: Sequence[Request] = (),
+    metadata: MetadataSource | None = None,
+) -> Plan:
+    """Resolve `requests` against the finder's sources for its target environment."""
+    options = options or ResolveOptions()
+    by_name: dict[str, list[Request]] = {}
+    for request in requests:
+        by_name.setdefault(request.name, []).append(request)
+    constraint_map: dict[str, list[Request]] = {}
+    for constraint in constraints:
+        constraint_map.setdefault(constraint.name, []).append(constraint)
+    finder.prefetch(by_name)
+    provider = Provider(
+        finder,
+        metadata or MetadataSource(finder),
+        options=options,
+        installed=installed,
+        constraints=constraint_map,
+        user_requests=by_name,
+    )
+    roots = [Requirement(r.name, r.extras, r.specifier, r) for r in requests]
+    try:
+        result = Resolver(provider, BaseReporter()).resolve(roots, max_rounds=MAX_ROUNDS)
+    except ResolutionImpossible as exc:
+        raise ResolutionError(_explain(exc, provider)) from None
+    except ResolutionTooDeep:
+        raise ResolutionError(
+            "resolution took too many rounds of backtracking; pin some versions "
+            "(e.g. name==1.2) to narrow the search"
+        ) from None
+
+    extras: dict[str, set[str]] = {}
+    for identifier, candidate in result.mapping.items():
+        if "[" in identifier:
+            chosen = (
+                provider._extras_for(candidate)
+                if identifier.endswith(f"[{DEFAULTS}]")
+                else (candidate.extras or frozenset())
+            )
+            extras.setdefault(candidate.name, set()).update(chosen)
+    requested_by: dict[str, list[str]] = {}
+    for identifier, criterion in result.criteria.items():
+        name = identifier.split("[")[0]
+        for info in criterion.information:
+            who = info.requirement.request.comes_from
+            text = f"{info.requirement.request.text} ({who})"
+            if info.parent is not None and info.parent.name == name:
+                continue
+            requested_by.setdefault(name, [])
+            if text not in requested_by[name]:
+                requested_by[name].append(text)
+    packages: list[PlannedPackage] = []
+    for identifier, candidate in result.mapping.items():
+        if "[" in identifier or identifier == PYTHON:
+            continue
+        pick = candidate.pick
+        current = installed.get(pick.name)
+        packages.append(
+            PlannedPackage(
+                name=pick.name,
+                version=pick.version,
+                pick=pick,
+                extras=frozenset(extras.get(pick.name, ())),
+                requested=pick.name in by_name,
+                action=_action(pick, current, options.force_reinstall),
+                replaces=current if pick.candidate is not None else None,
+                requested_by=tuple(requested_by.get(pick.name, ())),
+                passed_over=dict(provider.version_reasons.get(pick.name, {})),
+                rejected_files=dict(provider.rejections.get(pick.name, {})),
+                notes=tuple(provider.extras_reasons.get(pick.name, ())) + pick.notes,
+            )
+        )
+    packages.sort(key=lambda p: p.name)
+    warnings = list(dict.fromkeys([*finder.warnings, *provider.warnings]))
+    return Plan(tuple(packages), tuple(warnings))
