@@ -6,7 +6,8 @@ Public API: `detect()` (the machine's hardware and supported variant properties;
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+# `typing` costs milliseconds at start-up; mypy treats this name as the real constant.
+TYPE_CHECKING = False
 
 __version__ = "0.1.0"
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from wheelnext_jupyter.detection import detect
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     # Imported on first use so that `import wheelnext_jupyter` stays cheap in a kernel.
     if name == "detect":
         from wheelnext_jupyter.detection import detect

@@ -19,7 +19,7 @@ from wheelnext_jupyter.engine import InstallRequest, Progress, RequestError, ins
 from wheelnext_jupyter.index.config import IndexOptions
 from wheelnext_jupyter.index.errors import IndexClientError
 from wheelnext_jupyter.install.externally_managed import ExternallyManagedEnvironment
-from wheelnext_jupyter.install.target import TargetError
+from wheelnext_jupyter.install.target import TargetError, current_target, probe_target
 from wheelnext_jupyter.install.transaction import TransactionError
 from wheelnext_jupyter.install.wheelfile import WheelError
 from wheelnext_jupyter.providers.overrides import OverrideError
@@ -32,6 +32,7 @@ from wheelnext_jupyter.providers.profile import (
 from wheelnext_jupyter.providers.trust import TrustError
 from wheelnext_jupyter.report import build_report, render_plan_text, render_selection_text
 from wheelnext_jupyter.resolve.build import BuildError
+from wheelnext_jupyter.resolve.installed import installed_distributions
 from wheelnext_jupyter.resolve.resolver import ResolutionError
 from wheelnext_jupyter.variants.metadata import VariantMetadataError, read_variant_metadata
 from wheelnext_jupyter.variants.ordering import Preference, SelectionOptions, order_variants
@@ -301,6 +302,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_install_arguments(install)
 
+    list_cmd = commands.add_parser(
+        "list",
+        help="list installed distributions with their variant label",
+        description="List the distributions installed in the target environment.",
+    )
+    list_cmd.add_argument("--python", metavar="PATH", help="list this interpreter's environment")
+    list_cmd.add_argument("--json", action="store_true", help="print JSON")
+
     detect_cmd = commands.add_parser(
         "detect",
         help="show this machine's hardware and the variant properties it supports",
@@ -419,6 +428,37 @@ def run_install(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_list(args: argparse.Namespace) -> int:
+    target = probe_target(args.python) if args.python else current_target()
+    dists = sorted(
+        installed_distributions([target.scheme.purelib, target.scheme.platlib]).values(),
+        key=lambda d: d.name,
+    )
+    if args.json:
+        rows = [
+            {
+                "name": d.name,
+                "version": str(d.version),
+                "variant": d.variant_label,
+                "installer": d.installer,
+            }
+            for d in dists
+        ]
+        print(json.dumps(rows, indent=2))
+        return 0
+    table = [("Package", "Version", "Variant")] + [
+        (d.name, str(d.version), d.variant_label or "") for d in dists
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(3)]
+    for index, row in enumerate(table):
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+        if index == 0:
+            print("  ".join("-" * width for width in widths))
+    return 0
+
+
 def _print_progress(event: Progress) -> None:
     if event.phase == "download" and event.filename:
         print(
@@ -429,7 +469,12 @@ def _print_progress(event: Progress) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"explain": run_explain, "detect": run_detect, "install": run_install}
+    handlers = {
+        "explain": run_explain,
+        "detect": run_detect,
+        "install": run_install,
+        "list": run_list,
+    }
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from wheelnext_jupyter.detection import Detection, detect
 from wheelnext_jupyter.index.config import IndexOptions, resolve_index_config
 from wheelnext_jupyter.index.http import HttpClient
 from wheelnext_jupyter.install.target import TargetEnvironment, current_target, probe_target
+from wheelnext_jupyter.paths import cache_dir
 from wheelnext_jupyter.providers import builtin
 from wheelnext_jupyter.providers.external import query_external_provider
 from wheelnext_jupyter.providers.trust import load_trust_list
@@ -43,8 +43,6 @@ if TYPE_CHECKING:
     from wheelnext_jupyter.resolve.candidates import ExternalAnswers
     from wheelnext_jupyter.variants.metadata import VariantMetadata
     from wheelnext_jupyter.variants.properties import VariantFeatureConfig
-
-APP_NAME = "wheelnext-jupyter"
 
 
 class RequestError(ValueError):
@@ -104,16 +102,6 @@ class PlanResult:
 
 _clients: dict[Path, HttpClient] = {}
 _clients_lock = threading.Lock()
-
-
-def cache_dir() -> Path:
-    """Where HTTP responses, plugin environments and built wheels are cached."""
-    override = os.environ.get("WHEELNEXT_JUPYTER_CACHE_DIR")
-    if override:
-        return Path(override)
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir(APP_NAME))
 
 
 def http_client() -> HttpClient:

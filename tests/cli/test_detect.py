@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from wheelnext_jupyter.detection import clear_cache
+from wheelnext_jupyter.host.target_cache import CACHE_DIR_VARIABLE
 from wheelnext_jupyter.providers.profile import load_profile, load_uv_lock, profile_from_json
 
 DATA = Path(__file__).parent.parent / "data" / "variants-json" / "v0.0.3"
@@ -26,6 +27,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     import os
 
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("NV_", "WHEELNEXT_"))}
+    environ[CACHE_DIR_VARIABLE] = os.environ[CACHE_DIR_VARIABLE]
     environ.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "wheelnext_jupyter", *args],
@@ -37,7 +39,9 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 
 
 @pytest.fixture(autouse=True)
-def fresh_detection():
+def fresh_detection(tmp_path_factory, monkeypatch):
+    # The CPU match cache goes to a private directory, not the user's.
+    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path_factory.mktemp("cache")))
     clear_cache()
     yield
     clear_cache()

@@ -6,8 +6,8 @@ import json
 import subprocess
 from pathlib import Path
 
-from tests.install.conftest import Venv, clean_env
 from tests.install.helpers import install_into
+from tests.support.venvs import Venv, clean_env
 from tests.support.wheels import build_wheel
 
 _LIVE = """

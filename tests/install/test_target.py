@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from packaging.tags import Tag
 
-from tests.install.conftest import Venv
+from tests.support.venvs import Venv
 from wheelnext_jupyter.install.target import (
     EnvironmentKind,
     TargetError,

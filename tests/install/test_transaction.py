@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.install.conftest import Venv, clean_env
 from tests.install.helpers import install_into, plan_for
 from tests.install.tampering import rewrite_wheel
+from tests.support.venvs import Venv, clean_env
 from tests.support.wheels import build_wheel
 from wheelnext_jupyter.install.target import probe_target
 from wheelnext_jupyter.install.transaction import (
@@ -142,7 +142,7 @@ print("recovered", len(outcome.recovered), flush=True)
 
 
 def _start(venv: Venv, wheels: list[Path], **env: str) -> subprocess.Popen[str]:
-    from tests.install.conftest import REPO_ROOT
+    from tests.support.venvs import REPO_ROOT
 
     return subprocess.Popen(
         [sys.executable, "-c", _INSTALL_SCRIPT, str(venv.python), *map(str, wheels)],

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.install.conftest import Venv
 from tests.install.helpers import install_into
+from tests.support.venvs import Venv
 from tests.support.wheels import build_wheel
 
 

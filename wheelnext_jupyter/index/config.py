@@ -28,6 +28,7 @@ from wheelnext_jupyter.index.errors import ConfigError
 from wheelnext_jupyter.index.priority import SourceSet, Strategy
 from wheelnext_jupyter.index.redact import redact_url
 from wheelnext_jupyter.index.sources import FindLinksDirectory, FlatPageSource, IndexSource
+from wheelnext_jupyter.paths import user_config_path
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -233,12 +234,6 @@ def pip_default_index() -> str:
 
 
 # --- the user's config file --------------------------------------------------------------------
-
-
-def user_config_path() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,8 @@ from typing import Any, Literal
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from wheelnext_jupyter.providers.trust import TrustList, user_config_path
+from wheelnext_jupyter.paths import cache_dir, user_config_path
+from wheelnext_jupyter.providers.trust import TrustList
 from wheelnext_jupyter.variants.metadata import ProviderInfo
 from wheelnext_jupyter.variants.properties import InvalidVariantProperty, VariantFeatureConfig
 
@@ -98,9 +99,7 @@ def clear_memory_cache() -> None:
 
 
 def default_cache_dir() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("wheelnext-jupyter"))
+    return cache_dir()
 
 
 _USERINFO = re.compile(r"(?<=://)[^/@\s]+@")

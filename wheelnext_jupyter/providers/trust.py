@@ -16,18 +16,13 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from wheelnext_jupyter.paths import user_config_path
+
 CONFIG_KEY = "trusted-providers"
 
 
 class TrustError(ValueError):
     """A trust entry or configuration file that cannot be used; says what to write instead."""
-
-
-def user_config_path() -> Path:
-    """The user configuration file (it need not exist)."""
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir("wheelnext-jupyter")) / "config.toml"
 
 
 @dataclass(frozen=True)
