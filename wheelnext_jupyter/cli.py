@@ -15,7 +15,14 @@ from wheelnext_jupyter.detection import (
     summary_json,
     target_markers,
 )
-from wheelnext_jupyter.engine import InstallRequest, Progress, RequestError, install, plan
+from wheelnext_jupyter.engine import (
+    InstallRequest,
+    Progress,
+    RequestError,
+    explain_package,
+    install,
+    plan,
+)
 from wheelnext_jupyter.index.config import IndexOptions
 from wheelnext_jupyter.index.errors import IndexClientError
 from wheelnext_jupyter.install.externally_managed import ExternallyManagedEnvironment
@@ -101,34 +108,7 @@ def _add_variant_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_install_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of `install` (the `%wninstall` magic accepts exactly these)."""
-    parser.add_argument("requirements", nargs="*", metavar="REQ", help="requirement specifiers")
-    add = parser.add_argument
-    add(
-        "-r",
-        "--requirement",
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="install from the given requirements file (repeatable)",
-    )
-    add(
-        "-c",
-        "--constraint",
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="constrain versions with the given constraints file (repeatable)",
-    )
-    add("-U", "--upgrade", action="store_true", help="upgrade the named packages to the newest")
-    add("--force-reinstall", action="store_true", help="reinstall even what is up to date")
-    add("--pre", action="store_true", help="include pre-release versions")
-    add("--no-deps", action="store_true", help="do not install dependencies")
-    add("--dry-run", action="store_true", help="show the plan, install nothing")
-    add("--report", metavar="FILE", help="write the JSON report to FILE ('-' for stdout)")
-    add("--python", metavar="PATH", help="install into the environment of this interpreter")
-    add("--python-version", metavar="X.Y", help=argparse.SUPPRESS)
+def _add_index_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("package indexes (highest priority first)")
     group.add_argument(
         "--index",
@@ -177,6 +157,50 @@ def add_install_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--refresh", action="store_true", help="ignore cached index pages and detection"
     )
+
+
+def _index_options(args: argparse.Namespace) -> IndexOptions:
+    return IndexOptions(
+        indexes=list(args.index),
+        index_url=args.index_url,
+        extra_index_urls=list(args.extra_index_url),
+        find_links=list(args.find_links),
+        no_index=args.no_index,
+        strategy=args.index_strategy,
+        pins=list(args.pin),
+        allow_fallthrough=args.allow_index_fallthrough,
+    )
+
+
+def add_install_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `install` (the `%wninstall` magic accepts exactly these)."""
+    parser.add_argument("requirements", nargs="*", metavar="REQ", help="requirement specifiers")
+    add = parser.add_argument
+    add(
+        "-r",
+        "--requirement",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="install from the given requirements file (repeatable)",
+    )
+    add(
+        "-c",
+        "--constraint",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="constrain versions with the given constraints file (repeatable)",
+    )
+    add("-U", "--upgrade", action="store_true", help="upgrade the named packages to the newest")
+    add("--force-reinstall", action="store_true", help="reinstall even what is up to date")
+    add("--pre", action="store_true", help="include pre-release versions")
+    add("--no-deps", action="store_true", help="do not install dependencies")
+    add("--dry-run", action="store_true", help="show the plan, install nothing")
+    add("--report", metavar="FILE", help="write the JSON report to FILE ('-' for stdout)")
+    add("--python", metavar="PATH", help="install into the environment of this interpreter")
+    add("--python-version", metavar="X.Y", help=argparse.SUPPRESS)
+    _add_index_arguments(parser)
     variants = parser.add_argument_group("variants")
     variants.add_argument(
         "--profile", metavar="FILE", help="install for the machine this profile describes"
@@ -238,16 +262,7 @@ def request_from_args(args: argparse.Namespace) -> InstallRequest:
         requirements=list(args.requirements),
         requirement_files=list(args.requirement),
         constraint_files=list(args.constraint),
-        index=IndexOptions(
-            indexes=list(args.index),
-            index_url=args.index_url,
-            extra_index_urls=list(args.extra_index_url),
-            find_links=list(args.find_links),
-            no_index=args.no_index,
-            strategy=args.index_strategy,
-            pins=list(args.pin),
-            allow_fallthrough=args.allow_index_fallthrough,
-        ),
+        index=_index_options(args),
         pre=args.pre,
         no_deps=args.no_deps,
         upgrade=args.upgrade,
@@ -279,20 +294,25 @@ def build_parser() -> argparse.ArgumentParser:
         description="Show the per-variant verdicts for one package version, without installing.",
     )
     explain.add_argument(
+        "package",
+        nargs="?",
+        metavar="NAME[==VER]",
+        help="a package (newest matching version) to look up on the configured indexes",
+    )
+    explain.add_argument(
         "--variants-json",
-        required=True,
         metavar="FILE",
-        help="the version's {name}-{version}-variants.json (or a wheel's variant.json)",
+        help="explain this {name}-{version}-variants.json (or a wheel's variant.json) instead",
     )
     explain.add_argument(
         "--profile",
         metavar="FILE",
         help="describe the target with this profile (JSON, or uv's TOML) instead of detecting it",
     )
-    explain.add_argument(
-        "--refresh", action="store_true", help="detect again instead of using cached results"
-    )
     explain.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    explain.add_argument("--pre", action="store_true", help="consider pre-release versions")
+    explain.add_argument("--python", metavar="PATH", help="explain for this interpreter's tags")
+    _add_index_arguments(explain)
     _add_variant_options(explain)
 
     install = commands.add_parser(
@@ -356,6 +376,50 @@ def _detection(args: argparse.Namespace) -> Detection:
         raise CommandError(str(exc)) from None
 
 
+def _explain_package(args: argparse.Namespace) -> int:
+    request = InstallRequest(
+        requirements=[args.package],
+        index=_index_options(args),
+        pre=args.pre,
+        python=args.python,
+        profile=args.profile,
+        variants=[f"{args.package.split('=')[0]}={args.variant}"] if args.variant else [],
+        exclude_variants=[
+            f"{args.package.split('=')[0]}={label}" for label in args.exclude_variant
+        ],
+        prefer=list(args.prefer),
+        enable_providers=list(args.enable_provider),
+        refresh=args.refresh,
+    )
+    explanation = explain_package(request)
+    if args.json:
+        doc = (
+            explanation.selection.to_json()
+            if explanation.selection
+            else {"order": [], "variants": []}
+        )
+        doc.update(
+            name=explanation.name,
+            version=str(explanation.version),
+            source=explanation.source,
+            files=[f.to_json() for f in explanation.files],
+            note=explanation.note,
+        )
+        print(json.dumps(doc, indent=2))
+        return 0
+    title = f"{explanation.name} {explanation.version} from {explanation.source}"
+    if explanation.selection is not None:
+        sys.stdout.write(render_selection_text(explanation.selection, title=title))
+    else:
+        print(f"{title}: {explanation.note}")
+    print("\nFiles:")
+    for verdict in explanation.files:
+        print(f"  {verdict.verdict:<8} {verdict.filename}")
+        for reason in verdict.reasons:
+            print(f"           {reason}")
+    return 0
+
+
 def run_detect(args: argparse.Namespace) -> int:
     detection = _detection(args)
     try:
@@ -370,6 +434,10 @@ def run_detect(args: argparse.Namespace) -> int:
 
 
 def run_explain(args: argparse.Namespace) -> int:
+    if (args.package is None) == (args.variants_json is None):
+        raise CommandError("explain takes either NAME[==VERSION] or --variants-json FILE")
+    if args.package is not None:
+        return _explain_package(args)
     path = Path(args.variants_json)
     try:
         metadata = read_variant_metadata(_read_variants_file(path), source=str(path))

@@ -27,13 +27,13 @@ from wheelnext_jupyter.providers import builtin
 from wheelnext_jupyter.providers.external import query_external_provider
 from wheelnext_jupyter.providers.trust import load_trust_list
 from wheelnext_jupyter.resolve.build import SourceBuilder
-from wheelnext_jupyter.resolve.candidates import CandidateFinder, VariantPolicy
+from wheelnext_jupyter.resolve.candidates import CandidateFinder, FileVerdict, VariantPolicy
 from wheelnext_jupyter.resolve.installed import InstalledDistribution, installed_distributions
 from wheelnext_jupyter.resolve.provider import MetadataSource, ResolveOptions
 from wheelnext_jupyter.resolve.requirements import InvalidRequest, Request, parse_request
 from wheelnext_jupyter.resolve.requirements_file import read_requirements_file
 from wheelnext_jupyter.resolve.resolver import Plan, PlannedPackage, resolve
-from wheelnext_jupyter.variants.ordering import Preference, SelectionOptions
+from wheelnext_jupyter.variants.ordering import Preference, Selection, SelectionOptions
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -374,3 +374,66 @@ def install(
         restart_required=restart,
         warnings=tuple(outcome.recovered),
     )
+
+
+# -- explain -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PackageExplanation:
+    """The per-variant verdicts of one package version from its source, without installing."""
+
+    name: str
+    version: Version
+    source: str
+    selection: Selection | None
+    files: tuple[FileVerdict, ...]
+    #: Set when no variant metadata applies (no variant wheels, or none usable): why.
+    note: str | None = None
+
+
+def explain_package(
+    request: InstallRequest, *, detection: Detection | None = None
+) -> PackageExplanation:
+    """Which variants of one version (the newest that matches, or the pinned one) fit the target."""
+    if len(request.requirements) != 1:
+        raise RequestError("explain takes exactly one package, e.g. `explain torch==2.9.0`")
+    wanted = parse_request(request.requirements[0], "command line")
+    target = target_environment(request)
+    if detection is None:
+        detection = detect(refresh=request.refresh, profile=request.profile)
+    sources = resolve_index_config(request.index).open(http_client())
+    per_package, default_options = variant_options(request)
+    policy = VariantPolicy(
+        supported_for=detection.supported_for,
+        environment=_enable_if_environment(target, detection),
+        enabled_optional=frozenset(request.enable_providers),
+        options=per_package,
+        default_options=default_options,
+        external=external_providers(
+            detection, load_trust_list(request.trust_providers), refresh=request.refresh
+        ),
+        no_variants=request.no_variants,
+    )
+    finder = CandidateFinder(sources, target, policy, refresh=request.refresh)
+    lookup = finder.lookup(wanted.name)
+    versions = [
+        (version, source)
+        for version, source in finder.versions(wanted.name, lookup)
+        if wanted.specifier.contains(version, prereleases=request.pre or None)
+    ]
+    if not versions:
+        where = ", ".join(f"{a.source.name}: {a.outcome.value}" for a in lookup.attempts)
+        raise RequestError(
+            f"no version of {wanted.name} matches {wanted.specifier or 'any version'} "
+            f"({where or 'no sources'})"
+        )
+    version, source = versions[0]
+    outcome = finder.outcome(wanted.name, lookup, version, source)
+    # The verdicts of every published variant, whatever the tags of this target (the file
+    # verdicts say which wheels the target can take at all).
+    candidate = next(c for c in lookup.candidates if c.version == version and c.source == source)
+    metadata = finder.sources.variant_metadata(lookup, candidate)
+    selection = policy.select(wanted.name, metadata) if metadata is not None else None
+    note = None if selection is not None else f"{wanted.name} {version} publishes no variants"
+    return PackageExplanation(wanted.name, version, str(source), selection, outcome.files, note)
