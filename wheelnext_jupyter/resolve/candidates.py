@@ -17,6 +17,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from wheelnext_jupyter.index.models import FileKind
+from wheelnext_jupyter.index.priority import Strategy
 from wheelnext_jupyter.variants.abi_dependency import abi_dependency_configs
 from wheelnext_jupyter.variants.markers import VariantMarkerEnvironment
 from wheelnext_jupyter.variants.ordering import (
@@ -198,6 +199,7 @@ class CandidateFinder:
         #: The marker environment dependencies are evaluated in.
         self.markers: Mapping[str, str] = markers
         self._lookups: dict[str, Lookup] = {}
+        self._by_request: dict[tuple[str, str], Lookup] = {}
         self._outcomes: dict[tuple[str, str, str], VersionOutcome] = {}
         self._selections: dict[
             tuple[str, str, str], tuple[Selection | None, VariantMetadata | None]
@@ -207,22 +209,45 @@ class CandidateFinder:
 
     # -- lookups -----------------------------------------------------------------------------
 
-    def lookup(self, name: str, viable: Callable[[Candidate], bool] | None = None) -> Lookup:
+    def lookup(
+        self,
+        name: str,
+        viable: Callable[[Candidate], bool] | None = None,
+        *,
+        specifier: SpecifierSet | None = None,
+    ) -> Lookup:
+        """The candidates of `name`. Under `first-match` the answer depends on what is viable,
+        so it is kept per `specifier` (the one `viable` tests); otherwise per name."""
+        key = (name, str(specifier) if self._per_specifier else "")
         with self._lock:
-            found = self._lookups.get(name)
+            found = self._by_request.get(key)
             if found is None:
                 found = self.sources.find(name, viable=viable, refresh=self.refresh)
-                self._lookups[name] = found
+                self._by_request[key] = found
                 self.warnings.extend(w for w in found.warnings if w not in self.warnings)
+            # The latest answer per name, for explanations.
+            self._lookups[name] = found
             return found
 
+    @property
+    def _per_specifier(self) -> bool:
+        return self.sources.strategy is Strategy.FIRST_MATCH
+
     def prefetch(self, names: Iterable[str]) -> None:
-        """Fetch several project pages concurrently (no `first-match` predicate applies)."""
+        """Fetch several project pages concurrently.
+
+        Under `first-match` the answers are not kept (no viability test applies here); the
+        fetch still warms the HTTP client's cache for the lookups that follow.
+        """
         wanted = [n for n in dict.fromkeys(names) if n not in self._lookups]
         if len(wanted) < 2:
             return
-        for name, lookup in self.sources.find_many(wanted, refresh=self.refresh).items():
+        found = self.sources.find_many(wanted, refresh=self.refresh)
+        if self._per_specifier:
+            return
+        for name, lookup in found.items():
             with self._lock:
+                self._by_request.setdefault((name, ""), lookup)
                 self._lookups.setdefault(name, lookup)
 
     def versions(self, name: str, lookup: Lookup) -> list[tuple[Version, SourceRef]]:

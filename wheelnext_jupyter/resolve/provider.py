@@ -52,6 +52,9 @@ class Requirement:
     extras: frozenset[str] | None
     specifier: SpecifierSet
     request: Request
+    #: The edge from `name[extras]` to `name==version` that keeps both at one version: not a
+    #: reason anyone gave, so it is left out of "passed over" explanations.
+    same_version_pin: bool = False
 
     @property
     def identifier(self) -> str:
@@ -202,16 +205,21 @@ class Provider(AbstractProvider[Requirement, ResolverCandidate, str]):
         name = reqs[0].name
         extras = reqs[0].extras
         specifier = SpecifierSet()
+        #: Without the same-version pins: what people and packages asked for.
+        stated = SpecifierSet()
         for req in reqs:
             specifier &= req.specifier
+            if not req.same_version_pin:
+                stated &= req.specifier
         for constraint in self.constraints.get(name, ()):
             specifier &= constraint.specifier
+            stated &= constraint.specifier
         bad = {c.pick.key for c in incompatibilities[identifier]}
 
         # A factory: resolvelib iterates lazily, so a version's files (and its variant metadata)
         # are only examined when the resolver gets that far down the list.
         def matches() -> Iterator[ResolverCandidate]:
-            for pick in self._picks(name, specifier):
+            for pick in self._picks(name, specifier, stated):
                 if pick.key not in bad:
                     yield ResolverCandidate(pick, extras)
 
@@ -240,7 +248,11 @@ class Provider(AbstractProvider[Requirement, ResolverCandidate, str]):
             comes_from=f"{identifier_for(pick.name, candidate.extras)}",
             text=f"{pick.name}=={pick.version}",
         )
-        edges = [Requirement(pick.name, frozenset(), base_request.specifier, base_request)]
+        edges = [
+            Requirement(
+                pick.name, frozenset(), base_request.specifier, base_request, same_version_pin=True
+            )
+        ]
         if self.options.no_deps or not chosen:
             return edges
         base = {r.request.text for r in self._dependencies(pick, frozenset())}
@@ -296,6 +308,12 @@ class Provider(AbstractProvider[Requirement, ResolverCandidate, str]):
             if warning not in self.warnings:
                 self.warnings.append(warning)
             return []
+        if not specifier.contains(self.finder.python_version, prereleases=True):
+            # Final: the target's Python cannot change, so this version is out for good.
+            self.version_reasons.setdefault(pick.name, {})[str(pick.version)] = (
+                f"requires Python {specifier} (its metadata); the target runs "
+                f"Python {self.finder.python_version}"
+            )
         request = Request(
             name=NormalizedName(PYTHON),
             extras=frozenset(),
@@ -335,7 +353,9 @@ class Provider(AbstractProvider[Requirement, ResolverCandidate, str]):
             ),
         )
 
-    def _picks(self, name: NormalizedName, specifier: SpecifierSet) -> Iterator[Pick]:
+    def _picks(
+        self, name: NormalizedName, specifier: SpecifierSet, stated: SpecifierSet
+    ) -> Iterator[Pick]:
         installed = self._installed_pick(name, specifier)
         if installed is not None:
             yield installed
@@ -343,7 +363,7 @@ class Provider(AbstractProvider[Requirement, ResolverCandidate, str]):
         def viable(candidate: IndexCandidate) -> bool:
             return specifier.contains(candidate.version, prereleases=True)
 
-        lookup = self.finder.lookup(name, viable)
+        lookup = self.finder.lookup(name, viable, specifier=specifier)
         versions = self.finder.versions(name, lookup)
         pinned_by_user = any(
             is_exact_pin(req.specifier) for req in self.user_requests.get(name, ())
@@ -361,7 +381,11 @@ class Provider(AbstractProvider[Requirement, ResolverCandidate, str]):
             assert isinstance(version_file, _VersionFile)
             key = str(version_file.version)
             if not verdict.admitted:
-                reasons.setdefault(key, verdict.reason)
+                only_pinned_out = not specifier.contains(
+                    version_file.version, prereleases=True
+                ) and stated.contains(version_file.version, prereleases=True)
+                if not only_pinned_out:
+                    reasons.setdefault(key, verdict.reason)
                 continue
             outcome = self.finder.outcome(name, lookup, version_file.version, version_file.source)
             if outcome.pick is None:

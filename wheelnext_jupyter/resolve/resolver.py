@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
 
 from wheelnext_jupyter.resolve.provider import (
-    DEFAULTS,
     PYTHON,
     MetadataSource,
     Provider,
@@ -16,6 +15,7 @@ from wheelnext_jupyter.resolve.provider import (
     ResolveOptions,
     ResolverCandidate,
 )
+from wheelnext_jupyter.resolve.requirements import request_applies
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -97,7 +97,7 @@ def _explain(exc: ResolutionImpossible[Requirement, ResolverCandidate], provider
             lines.append(line)
     parts = ["the requested packages cannot be installed together:"]
     for name, lines in by_name.items():
-        parts.append(f"  {name}:")
+        parts.append(f"  {'Python' if name == PYTHON else name}:")
         parts.extend(f"    {line}" for line in lines)
         reasons = provider.version_reasons.get(name, {})
         lookup = provider.finder._lookups.get(name)
@@ -117,6 +117,23 @@ def _explain(exc: ResolutionImpossible[Requirement, ResolverCandidate], provider
     return "\n".join(parts)
 
 
+def _applicable(
+    requests: Sequence[Request], finder: CandidateFinder
+) -> tuple[list[Request], list[str]]:
+    """The requests whose markers hold for the target, and a note for each one left out."""
+    kept: list[Request] = []
+    notes: list[str] = []
+    for request in requests:
+        if request_applies(request, environment=finder.markers):
+            kept.append(request)
+        else:
+            notes.append(
+                f"ignoring {request.text} ({request.comes_from}): its marker does not match "
+                "the target environment"
+            )
+    return kept, notes
+
+
 def resolve(
     requests: Sequence[Request],
     *,
@@ -128,6 +145,9 @@ def resolve(
 ) -> Plan:
     """Resolve `requests` against the finder's sources for its target environment."""
     options = options or ResolveOptions()
+    # As pip: a request whose marker does not hold for the target is ignored, with a note.
+    requests, skipped = _applicable(requests, finder)
+    constraints, _ = _applicable(constraints, finder)
     by_name: dict[str, list[Request]] = {}
     for request in requests:
         by_name.setdefault(request.name, []).append(request)
@@ -157,12 +177,8 @@ def resolve(
     extras: dict[str, set[str]] = {}
     for identifier, candidate in result.mapping.items():
         if "[" in identifier:
-            chosen = (
-                provider._extras_for(candidate)
-                if identifier.endswith(f"[{DEFAULTS}]")
-                else (candidate.extras or frozenset())
-            )
-            extras.setdefault(candidate.name, set()).update(chosen)
+            # Declared extras only: unknown ones were warned about and are not installed.
+            extras.setdefault(candidate.name, set()).update(provider._extras_for(candidate))
     requested_by: dict[str, list[str]] = {}
     for identifier, criterion in result.criteria.items():
         name = identifier.split("[")[0]
@@ -196,5 +212,5 @@ def resolve(
             )
         )
     packages.sort(key=lambda p: p.name)
-    warnings = list(dict.fromkeys([*finder.warnings, *provider.warnings]))
+    warnings = list(dict.fromkeys([*skipped, *finder.warnings, *provider.warnings]))
     return Plan(tuple(packages), tuple(warnings))
