@@ -21,6 +21,8 @@ def private(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
     tree.add_wheel("wnr-internal", "1.0")
     tree.add_wheel("wnr-shared", "1.0")
     tree.add_wheel("wnr-service", "1.0", requires_dist=["wnr-internal"])
+    # Only a build for another platform: present, but nothing the target can install.
+    tree.add_wheel("wnr-native", "1.0", python_tag="cp27", abi_tag="cp27mu", platform_tag="win32")
     with serving(tree.root) as running:
         yield running
 
@@ -32,6 +34,7 @@ def public(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
     tree.add_wheel("wnr-internal", "9.0")
     tree.add_wheel("wnr-shared", "2.0")
     tree.add_wheel("wnr-publiconly", "1.0")
+    tree.add_wheel("wnr-native", "1.0")
     with serving(tree.root) as running:
         yield running
 
@@ -123,3 +126,17 @@ def test_first_match_judges_each_requirement_of_a_name_on_its_own(private, publi
     finder = finder_for(private, public, client, Strategy.FIRST_MATCH)
     plan = run(["wnr-shared", "wnr-shared>=2"], finder)
     assert origin(plan, "wnr-shared") == ("2.0", "public")
+
+
+def test_first_match_moves_on_when_the_first_index_has_only_files_the_target_cannot_use(
+    private, public, client
+):
+    plan = run(["wnr-native"], finder_for(private, public, client, Strategy.FIRST_MATCH))
+    assert origin(plan, "wnr-native") == ("1.0", "public")
+
+
+def test_first_index_stays_on_the_first_index_even_when_its_files_do_not_fit(
+    private, public, client
+):
+    with pytest.raises(ResolutionError):
+        run(["wnr-native"], finder_for(private, public, client))

@@ -258,6 +258,23 @@ class CandidateFinder:
             seen.setdefault(candidate.version, candidate.source)
         return sorted(seen.items(), key=lambda item: item[0], reverse=True)
 
+    def fits_target(self, candidate: Candidate) -> bool:
+        """Whether a file could be installed on the target at all (Requires-Python, wheel tags)."""
+        file = candidate.file
+        if candidate.unusable:
+            return False
+        if file.requires_python:
+            try:
+                if not SpecifierSet(file.requires_python).contains(
+                    self.python_version, prereleases=True
+                ):
+                    return False
+            except InvalidSpecifier:
+                return False
+        if file.kind is FileKind.WHEEL and file.wheel is not None:
+            return any(tag in self.target.supported_tags() for tag in file.wheel.tags)
+        return not (file.kind is FileKind.SDIST and self.only_binary)
+
     # -- one version -------------------------------------------------------------------------
 
     def outcome(

@@ -361,7 +361,11 @@ class Provider(AbstractProvider[Requirement, ResolverCandidate, str]):
             yield installed
 
         def viable(candidate: IndexCandidate) -> bool:
-            return specifier.contains(candidate.version, prereleases=True)
+            # PEP 766 first-match falls through only when nothing here could be installed: the
+            # version must match and the file must fit the target (Python, tags).
+            return specifier.contains(
+                candidate.version, prereleases=True
+            ) and self.finder.fits_target(candidate)
 
         lookup = self.finder.lookup(name, viable, specifier=specifier)
         versions = self.finder.versions(name, lookup)
