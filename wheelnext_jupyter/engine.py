@@ -7,6 +7,7 @@ these; nothing here knows about IPython or Jupyter. Caches that should live as l
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import hashlib
 import threading
@@ -111,6 +112,7 @@ def http_client() -> HttpClient:
         client = _clients.get(directory)
         if client is None:
             client = _clients[directory] = HttpClient(cache_dir=directory)
+            atexit.register(client.close)
         return client
 
 
@@ -276,6 +278,11 @@ def _enable_if_environment(target: TargetEnvironment, detection: Detection) -> d
 
 # -- install -------------------------------------------------------------------------------------
 
+if TYPE_CHECKING:
+    from wheelnext_jupyter.index.sources import SourceRef
+    from wheelnext_jupyter.install.download import Downloader
+    from wheelnext_jupyter.install.wheelfile import VerifiedWheel
+
 
 @dataclass(frozen=True)
 class Progress:
@@ -287,6 +294,20 @@ class Progress:
     filename: str | None = None
     bytes_done: int = 0
     bytes_total: int | None = None
+    #: The file came from the wheel cache or a local directory: no bytes were transferred.
+    cached: bool = False
+
+
+@dataclass(frozen=True)
+class FetchedWheel:
+    """A planned package's wheel as installed: the exact file and where it came from."""
+
+    package: PlannedPackage
+    path: Path
+    sha256: str
+    size: int
+    #: None for a wheel built here from a source distribution.
+    source: SourceRef | None
 
 
 @dataclass
@@ -296,25 +317,71 @@ class InstallResult:
     removed: tuple[str, ...]
     restart_required: tuple[str, ...]
     warnings: tuple[str, ...]
+    #: The files installed, in plan order (for lock files and reports).
+    wheels: tuple[FetchedWheel, ...] = ()
 
 
-def _fetch(result: PlanResult, package: PlannedPackage, builder: SourceBuilder) -> Path:
-    """The wheel file for a planned package: downloaded (hash-checked) or built, in the cache."""
+#: Installers `install()` can hand the verified files to.
+INSTALLERS = ("wheelnext", "uv")
+
+
+class _DownloadMeter:
+    """Turns byte counts from many download threads into ordered `Progress` events."""
+
+    def __init__(self, report: Callable[[Progress], None], total: int, size: int | None) -> None:
+        self._report = report
+        self._lock = threading.Lock()
+        self._total = total
+        self._size = size
+        self._files = 0
+        self._bytes = 0
+
+    def add(self, filename: str, count: int) -> None:
+        with self._lock:
+            self._bytes += count
+            self._report(
+                Progress("download", self._files, self._total, filename, self._bytes, self._size)
+            )
+
+    def finished(self, filename: str, cached: bool) -> None:
+        with self._lock:
+            self._files += 1
+            self._report(
+                Progress(
+                    "download", self._files, self._total, filename, self._bytes, self._size, cached
+                )
+            )
+
+
+def _fetch(
+    result: PlanResult,
+    package: PlannedPackage,
+    builder: SourceBuilder,
+    downloader: Downloader,
+    meter: _DownloadMeter,
+) -> tuple[FetchedWheel, VerifiedWheel]:
+    """Download (or build) one planned package's wheel and verify it, in a worker thread."""
+    from wheelnext_jupyter.install.wheelfile import verify_wheel
+
     pick = package.pick
     assert pick.candidate is not None
     if pick.is_sdist:
-        return builder.wheel(pick)
-    file = pick.candidate.file
-    data = result.sources.source(pick.candidate.source).fetch_file(file)
-    digest = hashlib.sha256(data).hexdigest()
-    directory = cache_dir() / "wheels" / digest[:2] / digest
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / file.filename
-    if not path.exists():
-        partial = path.with_suffix(".part")
-        partial.write_bytes(data)
-        partial.replace(path)
-    return path
+        path = builder.wheel(pick)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        fetched = FetchedWheel(package, path, digest, path.stat().st_size, None)
+        meter.finished(path.name, cached=False)
+    else:
+        file = pick.candidate.file
+        got = downloader.fetch(
+            file,
+            source=pick.candidate.source.name,
+            on_bytes=lambda count: meter.add(file.filename, count),
+        )
+        fetched = FetchedWheel(package, got.path, got.sha256, got.size, pick.candidate.source)
+        meter.finished(file.filename, cached=got.from_cache)
+    # Verified here, while other files are still downloading: nothing is written into the
+    # environment until every wheel of the plan has passed.
+    return fetched, verify_wheel(fetched.path, result.target)
 
 
 def install(
@@ -323,11 +390,23 @@ def install(
     progress: Callable[[Progress], None] | None = None,
     compile_bytecode: bool = False,
     break_system_packages: bool = False,
+    installer: str = "wheelnext",
+    max_downloads: int = 8,
 ) -> InstallResult:
-    """Carry out a plan in its target environment: every package or none."""
+    """Carry out a plan in its target environment: every package or none.
+
+    Files are downloaded in parallel, each verified as soon as it arrives; a failure of any
+    (network, hash, wheel check) stops the install before anything is written. `installer`
+    "uv" hands the verified files to uv instead of writing them here.
+    """
+    from wheelnext_jupyter.install.download import Downloader, WheelCache
     from wheelnext_jupyter.install.restart import restart_required
     from wheelnext_jupyter.install.transaction import PlannedWheel, install_wheels
-    from wheelnext_jupyter.install.wheelfile import verify_wheel
+
+    if installer not in INSTALLERS:
+        raise RequestError(
+            f"unknown installer {installer!r}; choose one of {', '.join(INSTALLERS)}"
+        )
 
     def report(event: Progress) -> None:
         if progress is not None:
@@ -338,31 +417,61 @@ def install(
     builder = result.metadata.build or SourceBuilder(
         result.sources, result.target.python, cache_dir() / "built"
     )
-    paths: dict[str, Path] = {}
-    with ThreadPoolExecutor(max_workers=min(8, max(1, total))) as pool:
-        futures = {pool.submit(_fetch, result, package, builder): package for package in packages}
-        for done, future in enumerate(as_completed(futures), start=1):
+    sizes = [p.pick.candidate.file.size if p.pick.candidate else None for p in packages]
+    known = [size for size in sizes if size is not None]
+    meter = _DownloadMeter(report, total, sum(known) if len(known) == len(sizes) else None)
+    downloader = Downloader(http_client(), WheelCache(cache_dir() / "wheels"))
+    done: dict[str, tuple[FetchedWheel, VerifiedWheel]] = {}
+    workers = min(max(1, max_downloads), max(1, total))
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wheelnext-download")
+    try:
+        futures = {
+            pool.submit(_fetch, result, package, builder, downloader, meter): package
+            for package in packages
+        }
+        for verified, future in enumerate(as_completed(futures), start=1):
             package = futures[future]
-            paths[package.name] = future.result()
-            report(Progress("download", done, total, paths[package.name].name))
-    planned = []
-    for index, package in enumerate(packages, start=1):
-        wheel = verify_wheel(paths[package.name], result.target)
-        report(Progress("verify", index, total, wheel.path.name))
-        planned.append(
+            done[package.name] = future.result()
+            report(Progress("verify", verified, total, done[package.name][1].path.name))
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    ordered = [done[package.name] for package in packages]
+    warnings: list[str] = []
+    outcome = None
+    if installer == "uv":
+        from wheelnext_jupyter.install.uv_backend import install_with_uv
+
+        by_uv = install_with_uv(
+            [(fetched.package, wheel) for fetched, wheel in ordered],
+            result.target,
+            compile_bytecode=compile_bytecode,
+            break_system_packages=break_system_packages,
+        )
+        if by_uv.refused_variants is None:
+            outcome = by_uv.outcome
+            report(Progress("install", total, total))
+        else:
+            warnings.append(by_uv.refused_variants)
+    if outcome is None:
+        planned = [
             PlannedWheel(
                 wheel,
-                requested=package.requested,
-                replaces=package.replaces.name if package.replaces is not None else None,
+                requested=fetched.package.requested,
+                replaces=(
+                    fetched.package.replaces.name if fetched.package.replaces is not None else None
+                ),
             )
+            for fetched, wheel in ordered
+        ]
+        outcome = install_wheels(
+            planned,
+            result.target,
+            compile_bytecode=compile_bytecode,
+            break_system_packages=break_system_packages,
+            after_wheel=lambda position, _dist: report(Progress("install", position, total)),
         )
-    outcome = install_wheels(
-        planned,
-        result.target,
-        compile_bytecode=compile_bytecode,
-        break_system_packages=break_system_packages,
-        after_wheel=lambda position, _dist: report(Progress("install", position, total)),
-    )
     restart: tuple[str, ...] = ()
     if result.target.is_current:
         restart = tuple(need.name for need in restart_required(outcome))
@@ -372,7 +481,8 @@ def install(
         installed=tuple(f"{d.name} {d.version}" for d in outcome.installed),
         removed=tuple(f"{d.name} {d.version}" for d in outcome.removed),
         restart_required=restart,
-        warnings=tuple(outcome.recovered),
+        warnings=(*outcome.recovered, *warnings),
+        wheels=tuple(fetched for fetched, _ in ordered),
     )
 
 
