@@ -35,6 +35,7 @@ from wheelnext_jupyter.resolve.requirements import InvalidRequest, Request, pars
 from wheelnext_jupyter.resolve.requirements_file import read_requirements_file
 from wheelnext_jupyter.resolve.resolver import Plan, PlannedPackage, resolve
 from wheelnext_jupyter.variants.ordering import Preference, Selection, SelectionOptions
+from wheelnext_jupyter.variants.properties import ABI_DEPENDENCY_NAMESPACE
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -227,24 +228,6 @@ def plan(request: InstallRequest, *, detection: Detection | None = None) -> Plan
     installed = installed_distributions([target.scheme.purelib, target.scheme.platlib])
     trust = load_trust_list(request.trust_providers)
     per_package, default_options = variant_options(request)
-    policy = VariantPolicy(
-        supported_for=detection.supported_for,
-        environment=_enable_if_environment(target, detection),
-        enabled_optional=frozenset(request.enable_providers),
-        options=per_package,
-        default_options=default_options,
-        external=external_providers(detection, trust, refresh=request.refresh),
-        installed_versions={name: dist.version for name, dist in installed.items()},
-        no_variants=request.no_variants,
-    )
-    finder = CandidateFinder(
-        sources,
-        target,
-        policy,
-        refresh=request.refresh,
-        only_binary=request.only_binary,
-        python_version=Version(request.python_version) if request.python_version else None,
-    )
     options = ResolveOptions(
         pre=request.pre,
         no_deps=request.no_deps,
@@ -253,16 +236,57 @@ def plan(request: InstallRequest, *, detection: Detection | None = None) -> Plan
         no_default_extras=request.no_default_extras,
     )
     builder = SourceBuilder(sources, target.python, cache_dir() / "built")
-    metadata = MetadataSource(finder, builder)
-    result = resolve(
-        requests,
-        finder=finder,
-        installed=installed,
-        options=options,
-        constraints=constraints,
-        metadata=metadata,
-    )
+    versions: dict[str, Version] = {name: dist.version for name, dist in installed.items()}
+    # `abi_dependency` variants are judged against the environment being built: the installed
+    # versions overlaid with the plan's own. A plan that changes such a version is made again with
+    # the new versions until it stops changing (a package and its ABI-matched extension settle in
+    # two rounds).
+    for _ in range(_ABI_ROUNDS):
+        policy = VariantPolicy(
+            supported_for=detection.supported_for,
+            environment=_enable_if_environment(target, detection),
+            enabled_optional=frozenset(request.enable_providers),
+            options=per_package,
+            default_options=default_options,
+            external=external_providers(detection, trust, refresh=request.refresh),
+            installed_versions=versions,
+            no_variants=request.no_variants,
+        )
+        finder = CandidateFinder(
+            sources,
+            target,
+            policy,
+            refresh=request.refresh,
+            only_binary=request.only_binary,
+            python_version=Version(request.python_version) if request.python_version else None,
+        )
+        metadata = MetadataSource(finder, builder)
+        result = resolve(
+            requests,
+            finder=finder,
+            installed=installed,
+            options=options,
+            constraints=constraints,
+            metadata=metadata,
+        )
+        built: dict[str, Version] = dict(versions)
+        built.update((p.name, p.version) for p in result.packages)
+        if not _uses_abi_dependency(result) or built == versions:
+            break
+        versions = built
     return PlanResult(result, request, target, detection, sources, finder, installed, metadata)
+
+
+#: At most this many resolutions to settle `abi_dependency` variants against the plan's versions.
+_ABI_ROUNDS = 3
+
+
+def _uses_abi_dependency(result: Plan) -> bool:
+    """Whether any package's variant choice depended on `abi_dependency` properties."""
+    return any(
+        p.pick.selection is not None and ABI_DEPENDENCY_NAMESPACE in p.pick.selection.namespaces
+        for p in result.packages
+    )
 
 
 def _enable_if_environment(target: TargetEnvironment, detection: Detection) -> dict[str, str]:
@@ -296,6 +320,8 @@ class Progress:
     bytes_total: int | None = None
     #: The file came from the wheel cache or a local directory: no bytes were transferred.
     cached: bool = False
+    #: Set on the one "download" event that ends a file (the others report bytes in flight).
+    file_finished: bool = False
 
 
 @dataclass(frozen=True)
@@ -348,7 +374,14 @@ class _DownloadMeter:
             self._files += 1
             self._report(
                 Progress(
-                    "download", self._files, self._total, filename, self._bytes, self._size, cached
+                    "download",
+                    self._files,
+                    self._total,
+                    filename,
+                    self._bytes,
+                    self._size,
+                    cached=cached,
+                    file_finished=True,
                 )
             )
 
@@ -392,12 +425,14 @@ def install(
     break_system_packages: bool = False,
     installer: str = "wheelnext",
     max_downloads: int = 8,
+    client: HttpClient | None = None,
 ) -> InstallResult:
     """Carry out a plan in its target environment: every package or none.
 
-    Files are downloaded in parallel, each verified as soon as it arrives; a failure of any
-    (network, hash, wheel check) stops the install before anything is written. `installer`
-    "uv" hands the verified files to uv instead of writing them here.
+    Files are downloaded in parallel (`max_downloads` at a time, through `client`, by default
+    the process's shared one), each verified as soon as it arrives; a failure of any (network,
+    hash, wheel check) stops the install before anything is written. `installer` "uv" hands the
+    verified files to uv instead of writing them here.
     """
     from wheelnext_jupyter.install.download import Downloader, WheelCache
     from wheelnext_jupyter.install.restart import restart_required
@@ -420,7 +455,7 @@ def install(
     sizes = [p.pick.candidate.file.size if p.pick.candidate else None for p in packages]
     known = [size for size in sizes if size is not None]
     meter = _DownloadMeter(report, total, sum(known) if len(known) == len(sizes) else None)
-    downloader = Downloader(http_client(), WheelCache(cache_dir() / "wheels"))
+    downloader = Downloader(client or http_client(), WheelCache(cache_dir() / "wheels"))
     done: dict[str, tuple[FetchedWheel, VerifiedWheel]] = {}
     workers = min(max(1, max_downloads), max(1, total))
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wheelnext-download")
