@@ -3,17 +3,22 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: test venv lint typecheck unit clean
+.PHONY: demo test venv lint typecheck unit js docs clean
+
+## Set up a fresh machine and start the demo: JupyterLab with the sidebar and a demo notebook
+## against a local variant index built on the spot (own environment in .venv-demo).
+demo:
+	./scripts/demo.sh
 
 ## Set up a fresh machine (own virtual environment) and run the whole test suite.
-test: venv lint typecheck unit
+test: venv lint typecheck unit js docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 venv: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,docs]'
 
 lint:
 	$(BIN)/ruff check wheelnext_jupyter tests bench
@@ -25,5 +30,14 @@ typecheck:
 unit:
 	$(BIN)/pytest
 
+# The sidebar's TypeScript: type check and jest (node_modules come from the editable install's build).
+js:
+	PATH=$(CURDIR)/$(BIN):$$PATH jlpm typecheck
+	PATH=$(CURDIR)/$(BIN):$$PATH jlpm test
+
+# The user documentation, built strictly (broken links and anchors are errors).
+docs:
+	$(BIN)/mkdocs build --strict --quiet -d build/site
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache node_modules lib wheelnext_jupyter/labextension

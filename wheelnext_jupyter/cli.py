@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from wheelnext_jupyter.demo.command import add_demo_arguments, run_demo
 from wheelnext_jupyter.detection import (
     Detection,
     detect,
@@ -251,6 +252,17 @@ def add_install_arguments(parser: argparse.ArgumentParser) -> None:
     add("--only-binary", action="store_true", help="never build from source distributions")
     add("--compile", action="store_true", help="compile installed Python files to bytecode")
     add(
+        "--lock",
+        metavar="FILE",
+        help="write a PEP 751 lock file (pylock.toml) of what was installed",
+    )
+    add(
+        "--installer",
+        choices=("wheelnext", "uv"),
+        default="wheelnext",
+        help="who writes the verified files: the built-in installer (default) or uv",
+    )
+    add(
         "--break-system-packages",
         action="store_true",
         help="install into an externally managed (PEP 668) environment anyway",
@@ -321,6 +333,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Install packages, choosing the builds (wheel variants) that fit the target.",
     )
     add_install_arguments(install)
+
+    demo = commands.add_parser(
+        "demo",
+        help="build and serve the demo index and open JupyterLab on the demo notebook",
+        description="Build a local demo index of variant wheels, serve it on 127.0.0.1 and open "
+        "JupyterLab with the sidebar on the demo notebook.",
+    )
+    add_demo_arguments(demo)
 
     list_cmd = commands.add_parser(
         "list",
@@ -487,12 +507,21 @@ def run_install(args: argparse.Namespace) -> int:
         progress=_print_progress,
         compile_bytecode=args.compile,
         break_system_packages=args.break_system_packages,
+        installer=args.installer,
     )
     print(f"Installed {', '.join(done.installed)}")
     for warning in done.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if done.restart_required:
         print(f"Restart needed for: {', '.join(done.restart_required)}")
+    if args.lock:
+        from wheelnext_jupyter.install.pylock import LockWriteError, write_pylock
+
+        try:
+            written = write_pylock(done, args.lock)
+        except LockWriteError as exc:
+            raise CommandError(str(exc)) from None
+        print(f"Locked {len(done.wheels)} package(s) in {written}")
     return 0
 
 
@@ -528,10 +557,9 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def _print_progress(event: Progress) -> None:
-    if event.phase == "download" and event.filename:
-        print(
-            f"  fetched {event.filename} ({event.files_done}/{event.files_total})", file=sys.stderr
-        )
+    if event.phase == "download" and event.file_finished and event.filename:
+        how = "cached" if event.cached else "fetched"
+        print(f"  {how} {event.filename} ({event.files_done}/{event.files_total})", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -542,6 +570,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "detect": run_detect,
         "install": run_install,
         "list": run_list,
+        "demo": run_demo,
     }
     if args.command is None:
         parser.print_help(sys.stderr)

@@ -281,6 +281,9 @@ class IndexServer:
 class _Handler(BaseHTTPRequestHandler):
     index: IndexServer
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; without this, keep-alive clients wait for the
+    # delayed ACK (about 40 ms) on every response.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

@@ -10,6 +10,7 @@ to the same identifier, "defaults apply when any occurrence is bare" falls out o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from email.parser import HeaderParser
 from typing import TYPE_CHECKING, Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -28,6 +29,7 @@ from wheelnext_jupyter.resolve.requirements import (
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping, Sequence
+    from email.message import Message
 
     from packaging.version import Version
     from resolvelib.structs import Matches, RequirementInformation
@@ -113,6 +115,7 @@ class MetadataSource:
     def __init__(self, finder: CandidateFinder, build: SourceBuilder | None = None) -> None:
         self.finder = finder
         self._cache: dict[tuple[str, str, str], str] = {}
+        self._headers: dict[tuple[str, str, str], Message] = {}
         self.build = build
 
     def text(self, pick: Pick) -> str:
@@ -133,11 +136,15 @@ class MetadataSource:
                 self._cache[key] = raw.decode("utf-8", errors="replace")
         return self._cache[key]
 
-    def requires_dist(self, pick: Pick) -> list[str]:
-        from email.parser import HeaderParser
+    def headers(self, pick: Pick) -> Message:
+        """The metadata's header fields, parsed once per pick."""
+        key = pick.key
+        if key not in self._headers:
+            self._headers[key] = HeaderParser().parsestr(self.text(pick), headersonly=True)
+        return self._headers[key]
 
-        headers = HeaderParser().parsestr(self.text(pick), headersonly=True)
-        return [str(line) for line in headers.get_all("Requires-Dist", [])]
+    def requires_dist(self, pick: Pick) -> list[str]:
+        return [str(line) for line in self.headers(pick).get_all("Requires-Dist", [])]
 
 
 class Provider(AbstractProvider[Requirement, ResolverCandidate, str]):
@@ -162,6 +169,7 @@ class Provider(AbstractProvider[Requirement, ResolverCandidate, str]):
         self.version_reasons: dict[str, dict[str, str]] = {}
         self.warnings: list[str] = []
         self.extras_reasons: dict[str, list[str]] = {}
+        self._satisfied: dict[tuple[SpecifierSet, Version], bool] = {}
 
     # -- resolvelib interface ----------------------------------------------------------------
 
@@ -226,7 +234,14 @@ class Provider(AbstractProvider[Requirement, ResolverCandidate, str]):
         return matches
 
     def is_satisfied_by(self, requirement: Requirement, candidate: ResolverCandidate) -> bool:
-        return requirement.specifier.contains(candidate.version, prereleases=True)
+        # resolvelib asks this very often for the same pairs while it backtracks.
+        key = (requirement.specifier, candidate.version)
+        found = self._satisfied.get(key)
+        if found is None:
+            found = self._satisfied[key] = requirement.specifier.contains(
+                candidate.version, prereleases=True
+            )
+        return found
 
     def get_dependencies(self, candidate: ResolverCandidate) -> Iterable[Requirement]:
         pick = candidate.pick
@@ -292,13 +307,7 @@ class Provider(AbstractProvider[Requirement, ResolverCandidate, str]):
         not announce it, and installed distributions never do)."""
         if pick.candidate is None:
             return []
-        from email.parser import HeaderParser
-
-        text = (
-            HeaderParser()
-            .parsestr(self.metadata.text(pick), headersonly=True)
-            .get("Requires-Python")
-        )
+        text = self.metadata.headers(pick).get("Requires-Python")
         if not text:
             return []
         try:

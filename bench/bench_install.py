@@ -1,0 +1,189 @@
+"""Install a realistic notebook stack from a loopback mirror: ours vs pip vs uv, cold and warm.
+
+    .venv/bin/python bench/bench_install.py [--runs N] [--packages "pandas matplotlib ..."]
+
+The mirror is built once with `pip download` into `~/.cache/wheelnext-bench/` (outside the
+repository; wheels are never committed), with a PEP 658 `.metadata` file next to every wheel, and
+served over the simple API on 127.0.0.1 by the test suite's index server. Every run installs into
+a fresh virtual environment (creation not timed). "cold" starts with empty caches (HTTP and wheel
+caches for us, `--no-cache-dir` for pip, a fresh `UV_CACHE_DIR` for uv); "warm" reuses the cache
+of a previous run. Each is measured with bytecode compilation off and on. Prints median seconds
+and the ratios to uv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.support.index_server import IndexServer  # noqa: E402
+
+PACKAGES = "pandas matplotlib scikit-learn httpx rich"
+MIRROR = Path(os.environ.get("WHEELNEXT_BENCH_DIR", Path.home() / ".cache" / "wheelnext-bench"))
+CPU_PROFILE = '{"format": "wheelnext-profile/1", "providers": {}, "host": {}}'
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_", "PYTHON"))}
+    env.update(PIP_CONFIG_FILE=os.devnull, PIP_DISABLE_PIP_VERSION_CHECK="1", **extra)
+    return env
+
+
+def build_mirror(packages: list[str]) -> Path:
+    """Download the stack's wheels once (pip resolves it) and lay them out as an index tree."""
+    downloads = MIRROR / "downloads"
+    tree = MIRROR / "tree"
+    stamp = MIRROR / ("stamp-" + "-".join(sorted(packages)))
+    if stamp.exists():
+        return tree
+    downloads.mkdir(parents=True, exist_ok=True)
+    # The machine's pip configuration (mirrors) is kept here: it is how this machine reaches PyPI.
+    download = [sys.executable, "-m", "pip", "download", "--only-binary=:all:"]
+    subprocess.run([*download, "-d", str(downloads), *packages], check=True)
+    from packaging.utils import canonicalize_name, parse_wheel_filename
+
+    shutil.rmtree(tree, ignore_errors=True)
+    for wheel in downloads.glob("*.whl"):
+        name = canonicalize_name(parse_wheel_filename(wheel.name)[0])
+        directory = tree / name
+        directory.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(wheel, directory / wheel.name)
+        with zipfile.ZipFile(wheel) as archive:
+            member = next(
+                n
+                for n in archive.namelist()
+                if n.count("/") == 1 and n.endswith(".dist-info/METADATA")
+            )
+            (directory / (wheel.name + ".metadata")).write_bytes(archive.read(member))
+    stamp.touch()
+    return tree
+
+
+def fresh_venv(root: Path, *, with_pip: bool) -> Path:
+    shutil.rmtree(root, ignore_errors=True)
+    args = [sys.executable, "-m", "venv", str(root)]
+    if not with_pip:
+        args.insert(3, "--without-pip")
+    subprocess.run(args, check=True, env=clean_env())
+    return root / "bin" / "python"
+
+
+def timed(command: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(command)}\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    return elapsed
+
+
+def uv_executable() -> str:
+    found = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--packages", default=PACKAGES)
+    args = parser.parse_args()
+    packages = args.packages.split()
+    tree = build_mirror(packages)
+    wheels = list(tree.glob("*/*.whl"))
+    size = sum(w.stat().st_size for w in wheels)
+    print(f"stack: {' '.join(packages)} — {len(wheels)} wheels, {size / 1e6:.0f} MB")
+    work = Path(tempfile.mkdtemp(prefix="wheelnext-bench-"))
+    profile = work / "cpu.json"
+    profile.write_text(CPU_PROFILE)
+    uv = uv_executable()
+    results: dict[str, list[float]] = {}
+
+    with IndexServer(tree) as server:
+        index = server.index_url
+
+        def ours(cache: Path, compile_: bool) -> Callable[[Path], tuple[list[str], dict[str, str]]]:
+            def command(python: Path) -> tuple[list[str], dict[str, str]]:
+                argv = [sys.executable, "-m", "wheelnext_jupyter", "install", "--python"]
+                argv += [str(python), "--index-url", index, "--profile", str(profile), *packages]
+                if compile_:
+                    argv.append("--compile")
+                return argv, clean_env(WHEELNEXT_JUPYTER_CACHE_DIR=str(cache))
+
+            return command
+
+        def pip(
+            cache: Path | None, compile_: bool
+        ) -> Callable[[Path], tuple[list[str], dict[str, str]]]:
+            def command(python: Path) -> tuple[list[str], dict[str, str]]:
+                argv = [str(python), "-m", "pip", "install", "--index-url", index, *packages]
+                argv += ["--compile"] if compile_ else ["--no-compile"]
+                argv += ["--cache-dir", str(cache)] if cache else ["--no-cache-dir"]
+                return argv, clean_env()
+
+            return command
+
+        def uv_cmd(
+            cache: Path, compile_: bool
+        ) -> Callable[[Path], tuple[list[str], dict[str, str]]]:
+            def command(python: Path) -> tuple[list[str], dict[str, str]]:
+                argv = [uv, "pip", "install", "--python", str(python), "--index-url", index]
+                argv += ["--no-config", *packages]
+                if compile_:
+                    argv.append("--compile-bytecode")
+                return argv, clean_env(UV_CACHE_DIR=str(cache))
+
+            return command
+
+        for run in range(args.runs):
+            for compile_ in (False, True):
+                tag = "pyc" if compile_ else "no pyc"
+                for tool, make, with_pip in (
+                    ("wheelnext", ours, False),
+                    ("uv", uv_cmd, False),
+                    ("pip", pip, True),
+                ):
+                    cache = work / f"cache-{tool}-{run}-{int(compile_)}"
+                    shutil.rmtree(cache, ignore_errors=True)
+                    for phase in ("cold", "warm"):
+                        python = fresh_venv(work / "venv", with_pip=with_pip)
+                        if tool == "pip" and phase == "cold":
+                            argv, env = pip(None, compile_)(python)
+                            # Fill pip's cache untimed for the warm run.
+                            subprocess.run(
+                                pip(cache, compile_)(fresh_venv(work / "prime", with_pip=True))[0],
+                                env=env,
+                                capture_output=True,
+                                check=True,
+                            )
+                        else:
+                            argv, env = make(cache, compile_)(python)
+                        seconds = timed(argv, env)
+                        results.setdefault(f"{tool} {phase} {tag}", []).append(seconds)
+                        print(f"  {tool:9} {phase} {tag:6} {seconds:6.2f} s", flush=True)
+    shutil.rmtree(work, ignore_errors=True)
+
+    print("\nmedian seconds (ratio to uv in the same setting)")
+    for phase in ("cold", "warm"):
+        for tag in ("no pyc", "pyc"):
+            base = statistics.median(results[f"uv {phase} {tag}"])
+            row = []
+            for tool in ("wheelnext", "uv", "pip"):
+                value = statistics.median(results[f"{tool} {phase} {tag}"])
+                row.append(f"{tool} {value:6.2f} s ({value / base:4.2f}x)")
+            print(f"  {phase} {tag:6}: " + "   ".join(row))
+
+
+if __name__ == "__main__":
+    main()

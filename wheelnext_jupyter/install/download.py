@@ -1,0 +1,267 @@
+"""Fetch distribution files: streamed to disk, checked against the index's hashes, cached by hash.
+
+A file is never held whole in memory: it is written to a temporary `.part` file while every
+published digest is computed, and moved into the cache (`<cache>/<sha256[:2]>/<sha256>/<filename>`)
+only when they all match. A `.part` left by an interrupted run is resumed with a range request
+when the server allows it, and started over otherwise. A file already in the cache under the
+digest the index published costs no request at all. Local files (find-links directories) are
+hash-checked in place and not copied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
+import httpx
+from filelock import FileLock
+
+from wheelnext_jupyter.index.errors import HashMismatch, IndexHTTPError, IndexNetworkError
+from wheelnext_jupyter.index.redact import redact_text, redact_url
+
+if TYPE_CHECKING:
+    from wheelnext_jupyter.index.http import HttpClient
+    from wheelnext_jupyter.index.models import IndexFile
+
+_CHUNK = 1 << 20
+_PARTIAL_DIR = ".partial"
+
+#: Called with the number of new bytes each time a chunk is written (or a cached file is found).
+BytesCallback = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class FetchedFile:
+    """A distribution file on local disk whose content matches what the index published."""
+
+    path: Path
+    filename: str
+    #: Hex sha256 of the content (computed here, whatever the index published).
+    sha256: str
+    size: int
+    #: True when no byte was transferred (cache hit or a local find-links file).
+    from_cache: bool
+
+
+class WheelCache:
+    """Verified files addressed by their sha256; safe to share between processes."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path_for(self, sha256: str, filename: str) -> Path:
+        return self.root / sha256[:2] / sha256 / filename
+
+    def lookup(self, sha256: str, filename: str) -> Path | None:
+        path = self.path_for(sha256.lower(), filename)
+        return path if path.is_file() else None
+
+    def partial(self, key: str) -> Path:
+        """Where a download in progress is written (the same name across runs, to resume)."""
+        return self.root / _PARTIAL_DIR / f"{key}.part"
+
+    def store(self, partial: Path, sha256: str, filename: str) -> Path:
+        path = self.path_for(sha256, filename)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Atomic on one file system: a reader sees no file or the whole, verified one.
+        partial.replace(path)
+        return path
+
+
+class _Digests:
+    """sha256 plus every published algorithm hashlib knows, fed as bytes arrive."""
+
+    def __init__(self, published: Mapping[str, str]) -> None:
+        algorithms = {"sha256"} | {a for a in published if a in hashlib.algorithms_available}
+        self._hashers = {a: hashlib.new(a) for a in sorted(algorithms)}
+        self.size = 0
+
+    def update(self, block: bytes) -> None:
+        for hasher in self._hashers.values():
+            hasher.update(block)
+        self.size += len(block)
+
+    def hexdigest(self, algorithm: str) -> str:
+        return self._hashers[algorithm].hexdigest()
+
+
+def _check(digests: _Digests, published: Mapping[str, str], filename: str, where: str) -> None:
+    for algorithm, expected in sorted(published.items()):
+        if algorithm not in hashlib.algorithms_available:
+            continue
+        got = digests.hexdigest(algorithm)
+        if got != expected.lower():
+            raise HashMismatch(
+                f"{filename} from {where}: {algorithm} is {got}, but the index published "
+                f"{expected}; the file changed after publication or was tampered with in "
+                "transit — nothing was installed; report it to the index operator",
+                url=where,
+                algorithm=algorithm,
+                expected=expected,
+                got=got,
+            )
+
+
+def _hash_file(path: Path, digests: _Digests, on_bytes: BytesCallback | None = None) -> None:
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(_CHUNK), b""):
+            digests.update(block)
+            if on_bytes is not None:
+                on_bytes(len(block))
+
+
+class Downloader:
+    """Fetches index files through an `HttpClient`'s pool and credential store into a cache.
+
+    Thread-safe: the engine runs one `fetch` per worker thread.
+    """
+
+    def __init__(self, client: HttpClient, cache: WheelCache) -> None:
+        self.client = client
+        self.cache = cache
+
+    def fetch(
+        self, file: IndexFile, *, source: str, on_bytes: BytesCallback | None = None
+    ) -> FetchedFile:
+        """The file on disk, hash-checked; `source` names the index in messages."""
+        scheme = urlsplit(file.url).scheme
+        if scheme == "file":
+            return self._local(file, source, on_bytes)
+        published = {k.lower(): v for k, v in file.hashes.items()}
+        sha256 = published.get("sha256")
+        if sha256 is not None:
+            cached = self.cache.lookup(sha256, file.filename)
+            if cached is not None:
+                size = cached.stat().st_size
+                if on_bytes is not None:
+                    on_bytes(size)
+                return FetchedFile(cached, file.filename, sha256.lower(), size, True)
+        key = sha256.lower() if sha256 else hashlib.sha256(file.url.encode()).hexdigest()
+        partial = self.cache.partial(key)
+        partial.parent.mkdir(parents=True, exist_ok=True)
+        # Two installs fetching the same file take turns; the second then finds it cached.
+        with FileLock(str(partial) + ".lock"):
+            if sha256 is not None:
+                cached = self.cache.lookup(sha256, file.filename)
+                if cached is not None:
+                    size = cached.stat().st_size
+                    if on_bytes is not None:
+                        on_bytes(size)
+                    return FetchedFile(cached, file.filename, sha256.lower(), size, True)
+            digests = self._download(file, partial, source, published, on_bytes)
+            try:
+                _check(digests, published, file.filename, source)
+            except HashMismatch:
+                partial.unlink(missing_ok=True)
+                raise
+            sha = digests.hexdigest("sha256")
+            path = self.cache.store(partial, sha, file.filename)
+        return FetchedFile(path, file.filename, sha, digests.size, False)
+
+    def _local(self, file: IndexFile, source: str, on_bytes: BytesCallback | None) -> FetchedFile:
+        parts = urlsplit(file.url)
+        path = Path(url2pathname(unquote(parts.path)))
+        digests = _Digests(file.hashes)
+        _hash_file(path, digests, on_bytes)
+        _check(digests, {k.lower(): v for k, v in file.hashes.items()}, file.filename, source)
+        return FetchedFile(path, file.filename, digests.hexdigest("sha256"), digests.size, True)
+
+    def _download(
+        self,
+        file: IndexFile,
+        partial: Path,
+        source: str,
+        published: Mapping[str, str],
+        on_bytes: BytesCallback | None,
+    ) -> _Digests:
+        url = self.client.credentials.remember(file.url)
+        shown = redact_url(url)
+        credentials = self.client.credentials.lookup(url)
+        auth = httpx.BasicAuth(*credentials) if credentials else None
+        attempts = self.client.retries + 1
+        problem = ""
+        for attempt in range(attempts):
+            if attempt:
+                time.sleep(self.client.backoff * (2 ** (attempt - 1)))
+            digests = _Digests(published)
+            offset = partial.stat().st_size if partial.exists() else 0
+            headers = {"Accept": "*/*", "Accept-Encoding": "identity"}
+            if offset:
+                headers["Range"] = f"bytes={offset}-"
+            try:
+                with self._http.stream("GET", url, headers=headers, auth=auth) as response:
+                    status = response.status_code
+                    if status == 416 and offset:
+                        # The part is already complete (or stale): start over.
+                        partial.unlink(missing_ok=True)
+                        problem = "HTTP 416"
+                        continue
+                    if status >= 500:
+                        problem = f"HTTP {status}"
+                        continue
+                    if status >= 400:
+                        raise IndexHTTPError(
+                            f"index {source!r}: {shown} answered HTTP {status}"
+                            + (
+                                " (not authorised); put credentials in the index URL or ~/.netrc"
+                                if status in (401, 403)
+                                else ""
+                            ),
+                            url=shown,
+                            status=status,
+                        )
+                    resumed = status == 206 and offset > 0
+                    with partial.open("ab" if resumed else "wb") as out:
+                        if resumed:
+                            with partial.open("rb") as head:
+                                _feed(head, digests, offset)
+                            if on_bytes is not None:
+                                on_bytes(offset)
+                        _copy(response.iter_bytes(_CHUNK), out, digests, on_bytes)
+                return digests
+            except httpx.TransportError as exc:
+                # The bytes written so far stay in the .part file for the next attempt.
+                problem = f"{type(exc).__name__}: {redact_text(str(exc)) or 'no detail'}"
+        raise IndexNetworkError(
+            f"index {source!r}: could not download {file.filename} from {shown} after "
+            f"{attempts} attempts ({problem}); check the network and try again — the part "
+            "already downloaded is kept and resumed",
+            url=shown,
+            source=source,
+        )
+
+    @property
+    def _http(self) -> httpx.Client:
+        # The index client's pooled connections: downloads reuse the connections the
+        # page and metadata requests opened.
+        client: httpx.Client = self.client._client
+        return client
+
+
+def _feed(stream: BinaryIO, digests: _Digests, length: int) -> None:
+    remaining = length
+    while remaining > 0:
+        block = stream.read(min(_CHUNK, remaining))
+        if not block:
+            break
+        digests.update(block)
+        remaining -= len(block)
+
+
+def _copy(
+    chunks: Iterator[bytes], out: BinaryIO, digests: _Digests, on_bytes: BytesCallback | None
+) -> None:
+    for block in chunks:
+        out.write(block)
+        digests.update(block)
+        if on_bytes is not None:
+            on_bytes(len(block))
+
+
+__all__ = ["Downloader", "FetchedFile", "WheelCache"]
