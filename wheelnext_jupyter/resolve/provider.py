@@ -20,7 +20,7 @@ from resolvelib import AbstractProvider
 from wheelnext_jupyter.resolve.admission import admit, is_exact_pin
 from wheelnext_jupyter.resolve.build import BuildError
 from wheelnext_jupyter.resolve.candidates import FileVerdict, Pick
-from wheelnext_jupyter.resolve.default_extras import read_extras_metadata
+from wheelnext_jupyter.resolve.default_extras import ExtrasMetadata, read_extras_metadata
 from wheelnext_jupyter.resolve.requirements import (
     Request,
     dependencies,
@@ -57,6 +57,11 @@ class Requirement:
     #: The edge from `name[extras]` to `name==version` that keeps both at one version: not a
     #: reason anyone gave, so it is left out of "passed over" explanations.
     same_version_pin: bool = False
+    #: `is_satisfied_by` answers per candidate version: resolvelib asks the same pairs over and
+    #: over while it backtracks, and hashing a SpecifierSet is costlier than the check itself.
+    satisfied: dict[Version, bool] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
     @property
     def identifier(self) -> str:
@@ -116,6 +121,7 @@ class MetadataSource:
         self.finder = finder
         self._cache: dict[tuple[str, str, str], str] = {}
         self._headers: dict[tuple[str, str, str], Message] = {}
+        self._extras: dict[tuple[str, str, str], ExtrasMetadata] = {}
         self.build = build
 
     def text(self, pick: Pick) -> str:
@@ -143,6 +149,13 @@ class MetadataSource:
             self._headers[key] = HeaderParser().parsestr(self.text(pick), headersonly=True)
         return self._headers[key]
 
+    def extras(self, pick: Pick) -> ExtrasMetadata:
+        """Provides-Extra and Default-Extra of the pick (PEP 771), read once."""
+        key = pick.key
+        if key not in self._extras:
+            self._extras[key] = read_extras_metadata(self.text(pick))
+        return self._extras[key]
+
     def requires_dist(self, pick: Pick) -> list[str]:
         return [str(line) for line in self.headers(pick).get_all("Requires-Dist", [])]
 
@@ -169,7 +182,6 @@ class Provider(AbstractProvider[Requirement, ResolverCandidate, str]):
         self.version_reasons: dict[str, dict[str, str]] = {}
         self.warnings: list[str] = []
         self.extras_reasons: dict[str, list[str]] = {}
-        self._satisfied: dict[tuple[SpecifierSet, Version], bool] = {}
 
     # -- resolvelib interface ----------------------------------------------------------------
 
@@ -234,11 +246,9 @@ class Provider(AbstractProvider[Requirement, ResolverCandidate, str]):
         return matches
 
     def is_satisfied_by(self, requirement: Requirement, candidate: ResolverCandidate) -> bool:
-        # resolvelib asks this very often for the same pairs while it backtracks.
-        key = (requirement.specifier, candidate.version)
-        found = self._satisfied.get(key)
+        found = requirement.satisfied.get(candidate.version)
         if found is None:
-            found = self._satisfied[key] = requirement.specifier.contains(
+            found = requirement.satisfied[candidate.version] = requirement.specifier.contains(
                 candidate.version, prereleases=True
             )
         return found
@@ -278,7 +288,7 @@ class Provider(AbstractProvider[Requirement, ResolverCandidate, str]):
 
     def _extras_for(self, candidate: ResolverCandidate) -> frozenset[str]:
         pick = candidate.pick
-        declared = read_extras_metadata(self.metadata.text(pick))
+        declared = self.metadata.extras(pick)
         shown = f"{pick.name} {pick.version}"
         if candidate.extras is None:
             if self.options.no_default_extras or not declared.defaults:
