@@ -262,7 +262,10 @@ class Provider(AbstractProvider[Requirement, ResolverCandidate, str]):
             python = self._requires_python(pick)
             if self.options.no_deps:
                 return python
-            return python + self._dependencies(pick, frozenset())
+            dependencies = self._dependencies(pick, frozenset())
+            # The resolver will ask for these one at a time: fetch their pages together now.
+            self.finder.prefetch(r.name for r in dependencies)
+            return python + dependencies
         chosen = self._extras_for(candidate)
         # The extras identifier always pins the distribution itself to the same version.
         base_request = Request(
