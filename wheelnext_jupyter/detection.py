@@ -16,10 +16,10 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from wheelnext_jupyter.host.marker_environment import marker_environment, uname
+from wheelnext_jupyter.host.record import Record
 from wheelnext_jupyter.providers import builtin
 from wheelnext_jupyter.providers.overrides import (
     DISABLE_VARIABLE,
@@ -54,8 +54,7 @@ HOST_KINDS: tuple[str, ...] = (
 _CACHE_LIMIT = 16
 
 
-@dataclass(frozen=True)
-class NamespaceResult:
+class NamespaceResult(Record):
     """One namespace's supported configurations and where they came from."""
 
     namespace: str

@@ -104,3 +104,78 @@ def test_same_spec_gives_the_same_bytes(tmp_path: Path) -> None:
     first = write_wheel(tmp_path / "a", _variant_spec())
     second = write_wheel(tmp_path / "b", _variant_spec())
     assert first.sha256 == second.sha256
+
+
+def test_plain_spec_wheel_file_names_the_pure_python_tag_only(tmp_path: Path) -> None:
+    written = write_wheel(tmp_path, WheelSpec(name="demo-pkg", version="2.0"))
+    with zipfile.ZipFile(written.path) as archive:
+        wheel = archive.read("demo_pkg-2.0.dist-info/WHEEL").decode()
+    assert wheel == (
+        "Wheel-Version: 1.0\nGenerator: wheelnext-jupyter-demo\nRoot-Is-Purelib: true\n"
+        "Tag: py3-none-any\n"
+    )
+
+
+def test_compressed_tags_and_build_number_reach_the_name_and_wheel_file(tmp_path: Path) -> None:
+    spec = WheelSpec(
+        name="demo-pkg",
+        version="2.0",
+        python_tag="cp311.cp312",
+        abi_tag="abi3",
+        platform_tag="linux_x86_64",
+        build=(1, "a"),
+    )
+    written = write_wheel(tmp_path, spec)
+    assert written.path.name == "demo_pkg-2.0-1a-cp311.cp312-abi3-linux_x86_64.whl"
+    with zipfile.ZipFile(written.path) as archive:
+        wheel = archive.read("demo_pkg-2.0.dist-info/WHEEL").decode()
+    assert Parser().parsestr(wheel).get_all("Tag") == [
+        "cp311-abi3-linux_x86_64",
+        "cp312-abi3-linux_x86_64",
+    ]
+    assert Parser().parsestr(wheel)["Build"] == "1a"
+
+
+def test_console_scripts_are_written_to_entry_points(tmp_path: Path) -> None:
+    spec = WheelSpec(name="demo-pkg", version="2.0", console_scripts={"demo": "demo_pkg:main"})
+    written = write_wheel(tmp_path, spec)
+    with zipfile.ZipFile(written.path) as archive:
+        text = archive.read("demo_pkg-2.0.dist-info/entry_points.txt").decode()
+    assert text == "[console_scripts]\ndemo = demo_pkg:main\n"
+
+
+def test_plain_spec_has_no_entry_points_file(tmp_path: Path) -> None:
+    written = write_wheel(tmp_path, WheelSpec(name="demo-pkg", version="2.0"))
+    with zipfile.ZipFile(written.path) as archive:
+        assert "demo_pkg-2.0.dist-info/entry_points.txt" not in archive.namelist()
+
+
+def test_requires_python_and_extra_headers_reach_the_metadata(tmp_path: Path) -> None:
+    spec = WheelSpec(
+        name="demo-pkg",
+        version="2.0",
+        requires_python=">=3.10",
+        extra_metadata=(("License-Expression", "MIT"),),
+    )
+    headers = Parser().parsestr(write_wheel(tmp_path, spec).metadata.decode())
+    assert headers["Requires-Python"] == ">=3.10"
+    assert headers["License-Expression"] == "MIT"
+
+
+def test_module_source_replaces_the_demo_module(tmp_path: Path) -> None:
+    spec = WheelSpec(name="demo-pkg", version="2.0", module_source="ANSWER = 42\n")
+    written = write_wheel(tmp_path, spec)
+    with zipfile.ZipFile(written.path) as archive:
+        assert archive.read("demo_pkg/__init__.py") == b"ANSWER = 42\n"
+
+
+def test_extra_files_may_be_text_or_bytes(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {
+        "demo_pkg/notes.txt": "hello\n",
+        "demo_pkg/blob.bin": b"\x00\x01",
+    }
+    spec = WheelSpec(name="demo-pkg", version="2.0", extra_files=files)
+    written = write_wheel(tmp_path, spec)
+    with zipfile.ZipFile(written.path) as archive:
+        assert archive.read("demo_pkg/notes.txt") == b"hello\n"
+        assert archive.read("demo_pkg/blob.bin") == b"\x00\x01"

@@ -16,27 +16,22 @@ digests), and optionally `entry_points.txt` (console scripts) and `variant.json`
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import io
 import json
-import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from wheelnext_jupyter.variants.filename import format_wheel_filename, variants_json_filename
+# `Properties` is re-exported: tests take the shape of one variant's properties from here.
+from wheelnext_jupyter.demo.wheel_writer import Properties as Properties
+from wheelnext_jupyter.demo.wheel_writer import WheelSpec, metadata_bytes, write_wheel
+from wheelnext_jupyter.variants.filename import variants_json_filename
 
 #: The schema URL of the current PEP 825 draft.
 PEP825_SCHEMA = "https://variants-schema.wheelnext.dev/peps/825/v0.1.1.json"
-
-#: `{namespace: {feature: [values]}}`, the shape of one variant in every metadata schema.
-Properties = Mapping[str, Mapping[str, Sequence[str]]]
-
-# A fixed timestamp keeps wheel bytes (and so their hashes) reproducible.
-_ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 
 
 @dataclass(frozen=True)
@@ -59,11 +54,6 @@ class BuiltWheel:
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _record_digest(data: bytes) -> str:
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-    return f"sha256={digest}"
 
 
 def variant_document(
@@ -109,13 +99,25 @@ def metadata_text(
     provides_extra: Iterable[str] = (),
     extra_headers: Iterable[tuple[str, str]] = (),
 ) -> str:
-    lines = ["Metadata-Version: 2.4", f"Name: {name}", f"Version: {version}"]
-    if requires_python:
-        lines.append(f"Requires-Python: {requires_python}")
-    lines += [f"Provides-Extra: {extra}" for extra in provides_extra]
-    lines += [f"Requires-Dist: {req}" for req in requires_dist]
-    lines += [f"{key}: {value}" for key, value in extra_headers]
-    return "\n".join(lines) + "\n\n"
+    spec = WheelSpec(
+        name=name,
+        version=version,
+        requires_dist=tuple(requires_dist),
+        requires_python=requires_python or "",
+        provides_extra=tuple(provides_extra),
+        extra_metadata=tuple(extra_headers),
+    )
+    return metadata_bytes(spec).decode()
+
+
+def _package_source(name: str, version: str, label: str | None) -> str:
+    # `main` is there so that any test can point a console script at it.
+    return (
+        f"__version__ = {version!r}\n"
+        f"VARIANT = {label!r}\n\n\n"
+        "def main() -> None:\n"
+        f"    print({name!r}, __version__, VARIANT)\n"
+    )
 
 
 def build_wheel(
@@ -137,89 +139,41 @@ def build_wheel(
     console_scripts: Mapping[str, str] | None = None,
     files: Mapping[str, bytes | str] | None = None,
 ) -> BuiltWheel:
-    """Write a wheel into `directory` and describe it.
+    """Write a wheel into `directory` (with the product's wheel writer) and describe it.
 
     `label` makes it a variant wheel; its `variant.json` is `variant_json` when given, else built
     from `variant` (properties of this label; `{}` = the null variant). `console_scripts` maps a
     script name to `module:function`; a `main` function printing the name, version and label is
     always present in the package. `files` adds extra archive members.
     """
-    directory.mkdir(parents=True, exist_ok=True)
-    dist = canonicalize_name(name).replace("-", "_")
-    import_name = dist
-    filename = format_wheel_filename(
-        name,
-        version,
+    if label is not None and variant_json is None:
+        variant_json = variant_document({label: variant or {}})
+    spec = WheelSpec(
+        name=name,
+        version=version,
+        label=label,
+        variant_json=variant_json if label is not None else None,
+        requires_dist=tuple(requires_dist),
+        provides_extra=tuple(provides_extra),
+        requires_python=requires_python or "",
+        extra_metadata=tuple(extra_metadata),
         python_tag=python_tag,
         abi_tag=abi_tag,
         platform_tag=platform_tag,
         build=build,
-        label=label,
+        console_scripts=dict(console_scripts or {}),
+        module_source=_package_source(name, version, label),
+        extra_files=dict(files or {}),
     )
-    dist_info = f"{dist}-{version}.dist-info"
-    metadata = metadata_text(
-        name,
-        version,
-        requires_dist=requires_dist,
-        requires_python=requires_python,
-        provides_extra=provides_extra,
-        extra_headers=extra_metadata,
-    ).encode()
-    init = (
-        f"__version__ = {version!r}\n"
-        f"VARIANT = {label!r}\n\n\n"
-        "def main() -> None:\n"
-        f"    print({name!r}, __version__, VARIANT)\n"
-    )
-    tag_lines = "".join(
-        f"Tag: {py}-{abi}-{plat}\n"
-        for py in python_tag.split(".")
-        for abi in abi_tag.split(".")
-        for plat in platform_tag.split(".")
-    )
-    build_line = f"Build: {build[0]}{build[1]}\n" if build else ""
-    wheel_file = (
-        "Wheel-Version: 1.0\nGenerator: wheelnext-jupyter-tests\nRoot-Is-Purelib: true\n"
-        f"{tag_lines}{build_line}"
-    )
-    members: dict[str, bytes] = {f"{import_name}/__init__.py": init.encode()}
-    for member, content in (files or {}).items():
-        members[member] = content.encode() if isinstance(content, str) else content
-    members[f"{dist_info}/METADATA"] = metadata
-    members[f"{dist_info}/WHEEL"] = wheel_file.encode()
-    if console_scripts:
-        entry_points = "[console_scripts]\n" + "".join(
-            f"{script} = {target}\n" for script, target in console_scripts.items()
-        )
-        members[f"{dist_info}/entry_points.txt"] = entry_points.encode()
-    if label is not None:
-        doc = variant_json if variant_json is not None else variant_document({label: variant or {}})
-        members[f"{dist_info}/variant.json"] = (json.dumps(doc, indent=2) + "\n").encode()
-    record_name = f"{dist_info}/RECORD"
-    record = "".join(
-        f"{member},{_record_digest(data)},{len(data)}\n" for member, data in members.items()
-    )
-    record += f"{record_name},,\n"
-    members[record_name] = record.encode()
-
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for member, data in members.items():
-            info = zipfile.ZipInfo(member, date_time=_ZIP_DATE)
-            info.external_attr = 0o644 << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, data)
-    blob = buffer.getvalue()
-    path = directory / filename
-    path.write_bytes(blob)
+    written = write_wheel(directory, spec)
     return BuiltWheel(
-        path=path,
+        path=written.path,
         name=name,
         version=version,
         label=label,
-        sha256=sha256_hex(blob),
-        metadata=metadata,
-        import_name=import_name,
+        sha256=written.sha256,
+        metadata=written.metadata,
+        import_name=spec.import_name,
     )
 
 

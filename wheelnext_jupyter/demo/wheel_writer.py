@@ -2,7 +2,8 @@
 
 The demo index is built from these on the spot (never committed as binaries). Each wheel holds one
 importable package whose `VARIANT` and `BUILD` say which build it is, so a notebook can show that
-the variant it asked for is the one it imports.
+the variant it asked for is the one it imports. The test suite builds its wheels with the same
+writer (other tags, build numbers, console scripts, its own package source).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from wheelnext_jupyter.variants.filename import format_wheel_filename
+from wheelnext_jupyter.variants.filename import BuildTag, format_wheel_filename
 
 #: `{namespace: {feature: [values]}}`: the properties of one variant.
 Properties = Mapping[str, Mapping[str, Sequence[str]]]
@@ -44,7 +45,20 @@ class WheelSpec:
     #: PEP 771 default extras (`Default-Extra:` headers).
     default_extra: Sequence[str] = ()
     summary: str = ""
-    extra_files: Mapping[str, str] = field(default_factory=dict)
+    requires_python: str = ""
+    #: More core-metadata headers, written last, in order.
+    extra_metadata: Sequence[tuple[str, str]] = ()
+    #: Compressed tag sets as in the filename (`cp311.cp312`); WHEEL lists every combination.
+    python_tag: str = "py3"
+    abi_tag: str = "none"
+    platform_tag: str = "any"
+    build: BuildTag | tuple[()] = ()
+    #: `{script name: "module:function"}`, written to `entry_points.txt`.
+    console_scripts: Mapping[str, str] = field(default_factory=dict)
+    #: The package's `__init__.py`; empty: the demo module (`__version__`, `VARIANT`, `BUILD`).
+    module_source: str = ""
+    #: More archive members, `{path: content}`.
+    extra_files: Mapping[str, str | bytes] = field(default_factory=dict)
 
     @property
     def import_name(self) -> str:
@@ -55,9 +69,10 @@ class WheelSpec:
         return format_wheel_filename(
             self.name,
             self.version,
-            python_tag="py3",
-            abi_tag="none",
-            platform_tag="any",
+            python_tag=self.python_tag,
+            abi_tag=self.abi_tag,
+            platform_tag=self.platform_tag,
+            build=self.build,
             label=self.label,
         )
 
@@ -77,13 +92,18 @@ def metadata_bytes(spec: WheelSpec) -> bytes:
     lines = ["Metadata-Version: 2.4", f"Name: {spec.name}", f"Version: {spec.version}"]
     if spec.summary:
         lines.append(f"Summary: {spec.summary}")
+    if spec.requires_python:
+        lines.append(f"Requires-Python: {spec.requires_python}")
     lines += [f"Provides-Extra: {extra}" for extra in spec.provides_extra]
     lines += [f"Default-Extra: {extra}" for extra in spec.default_extra]
     lines += [f"Requires-Dist: {req}" for req in spec.requires_dist]
+    lines += [f"{key}: {value}" for key, value in spec.extra_metadata]
     return ("\n".join(lines) + "\n\n").encode()
 
 
 def module_source(spec: WheelSpec) -> str:
+    if spec.module_source:
+        return spec.module_source
     return (
         f'"""{spec.name} {spec.version}: a demo package of wheelnext-jupyter."""\n\n'
         f"__version__ = {spec.version!r}\n"
@@ -100,20 +120,35 @@ def _record_hash(data: bytes) -> str:
     return f"sha256={digest}"
 
 
+def wheel_file_bytes(spec: WheelSpec) -> bytes:
+    """The `WHEEL` file: one `Tag:` line per expanded tag triple, and `Build:` when there is one."""
+    tags = "".join(
+        f"Tag: {python}-{abi}-{platform}\n"
+        for python in spec.python_tag.split(".")
+        for abi in spec.abi_tag.split(".")
+        for platform in spec.platform_tag.split(".")
+    )
+    build = f"Build: {spec.build[0]}{spec.build[1]}\n" if spec.build else ""
+    return (
+        "Wheel-Version: 1.0\nGenerator: wheelnext-jupyter-demo\nRoot-Is-Purelib: true\n"
+        f"{tags}{build}"
+    ).encode()
+
+
 def wheel_bytes(spec: WheelSpec) -> tuple[bytes, bytes]:
     """The wheel archive and its METADATA, as bytes."""
     if spec.label is not None and spec.variant_json is None:
         raise ValueError(f"{spec.filename}: a variant wheel needs its variant.json document")
     dist_info = f"{spec.import_name}-{spec.version}.dist-info"
     metadata = metadata_bytes(spec)
-    wheel_file = (
-        "Wheel-Version: 1.0\nGenerator: wheelnext-jupyter-demo\nRoot-Is-Purelib: true\n"
-        "Tag: py3-none-any\n"
-    )
     members: dict[str, bytes] = {f"{spec.import_name}/__init__.py": module_source(spec).encode()}
-    members.update({path: text.encode() for path, text in spec.extra_files.items()})
+    for path, content in spec.extra_files.items():
+        members[path] = content.encode() if isinstance(content, str) else content
     members[f"{dist_info}/METADATA"] = metadata
-    members[f"{dist_info}/WHEEL"] = wheel_file.encode()
+    members[f"{dist_info}/WHEEL"] = wheel_file_bytes(spec)
+    if spec.console_scripts:
+        scripts = "".join(f"{name} = {target}\n" for name, target in spec.console_scripts.items())
+        members[f"{dist_info}/entry_points.txt"] = f"[console_scripts]\n{scripts}".encode()
     if spec.variant_json is not None:
         text = json.dumps(spec.variant_json, indent=2, sort_keys=True) + "\n"
         members[f"{dist_info}/variant.json"] = text.encode()

@@ -5,17 +5,16 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from wheelnext_jupyter.host.pci import VENDOR_AMD, read_text, under
+from wheelnext_jupyter.host.record import Record
 
 KFD_NODES = "/sys/class/kfd/kfd/topology/nodes"
 DEFAULT_ROCM_PATH = "/opt/rocm"
 
 
-@dataclass(frozen=True)
-class AmdGpu:
+class AmdGpu(Record):
     """One KFD GPU node."""
 
     node: int
@@ -33,8 +32,7 @@ class AmdGpu:
         }
 
 
-@dataclass(frozen=True)
-class AmdInfo:
+class AmdInfo(Record):
     gpus: tuple[AmdGpu, ...] = ()
     rocm_version: tuple[int, int, int] | None = None
     rocm_version_file: str | None = None

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import platform as _platform
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from wheelnext_jupyter.host.record import Record
 from wheelnext_jupyter.host.sysctl import sysctl_int, sysctl_string
 
 #: sysctls whose value is a C integer rather than a string.
@@ -15,8 +15,7 @@ INTEGER_SYSCTL_PREFIXES = ("hw.optional.", "sysctl.proc_translated")
 Sysctl = Callable[[str], "str | int | None"]
 
 
-@dataclass(frozen=True)
-class AppleInfo:
+class AppleInfo(Record):
     apple_silicon: bool = False
     rosetta: bool = False  # an x86-64 process translated on Apple silicon
     brand: str | None = None  # machdep.cpu.brand_string, e.g. "Apple M2 Pro"

@@ -11,11 +11,11 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from wheelnext_jupyter.host import target_cache
 from wheelnext_jupyter.host.marker_environment import uname
+from wheelnext_jupyter.host.record import Record
 
 TYPE_CHECKING = False  # `typing` stays off detection's import path; mypy treats this as true
 if TYPE_CHECKING:
@@ -55,8 +55,7 @@ _DARWIN_FLAG_NAMES = {
 }
 
 
-@dataclass(frozen=True)
-class CpuInfo:
+class CpuInfo(Record):
     """The host CPU as the operating system describes it; `"unknown"`/empty where it says nothing.
 
     `flags` are the kernel's names as printed (x86 `flags`, aarch64 `Features` hwcaps), in printed
@@ -314,8 +313,7 @@ def detect_cpu(*, root: Path = Path("/"), machine: str | None = None) -> CpuInfo
 # archspec microarchitecture match (only where a provider needs the matched target's features)
 
 
-@dataclass(frozen=True)
-class TargetMatch:
+class TargetMatch(Record):
     """archspec's microarchitecture for a `CpuInfo`, reduced to what providers consume.
 
     `ancestors` and `generic_lineage` keep archspec's order. `features` holds the target's own

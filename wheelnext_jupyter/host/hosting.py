@@ -10,10 +10,10 @@ import os
 import re
 import sys
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from wheelnext_jupyter.host.pci import read_text, under
+from wheelnext_jupyter.host.record import Record, field
 
 #: Variables whose values may appear in facts and reports (none of them holds a secret).
 ENV_ALLOWLIST = (
@@ -32,7 +32,7 @@ ENV_ALLOWLIST = (
     "JUPYTERHUB_SERVICE_PREFIX",
     "WSL_DISTRO_NAME",
 )
-SECRET_NAME_RE = re.compile(r"TOKEN|SECRET|KEY|PASSWORD|CREDENTIAL", re.IGNORECASE)
+SECRET_NAME_PATTERN = r"TOKEN|SECRET|KEY|PASSWORD|CREDENTIAL"  # matched ignoring case
 
 KAGGLE_ENV = (
     "KAGGLE_KERNEL_RUN_TYPE",
@@ -87,12 +87,11 @@ def allowlisted_environment(environ: Mapping[str, str]) -> dict[str, str]:
     return {
         name: redact(environ[name])
         for name in ENV_ALLOWLIST
-        if name in environ and not SECRET_NAME_RE.search(name)
+        if name in environ and not re.search(SECRET_NAME_PATTERN, name, re.IGNORECASE)
     }
 
 
-@dataclass(frozen=True)
-class HostingInfo:
+class HostingInfo(Record):
     platform: str = "local"
     signals: tuple[str, ...] = ()
     jupyterhub: bool = False

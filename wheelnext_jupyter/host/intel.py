@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from wheelnext_jupyter.host.pci import VENDOR_INTEL, PciFunction, scan_pci
+from wheelnext_jupyter.host.record import Record
 
 # Level Zero (ctypes) is imported only on a host with an Intel display controller.
 TYPE_CHECKING = False
@@ -14,8 +14,7 @@ if TYPE_CHECKING:
     from wheelnext_jupyter.host.level_zero import LevelZeroApi, LevelZeroDevice
 
 
-@dataclass(frozen=True)
-class IntelGpu:
+class IntelGpu(Record):
     """One Intel GPU as Level Zero reports it."""
 
     name: str
@@ -26,8 +25,7 @@ class IntelGpu:
         return {"name": self.name, "device_id": f"0x{self.device_id:04x}", "ip": self.ip_version}
 
 
-@dataclass(frozen=True)
-class IntelInfo:
+class IntelInfo(Record):
     pci_gpus: tuple[PciFunction, ...] = ()
     level_zero: str = "not-queried"  # "not-queried" | "ok" | "unavailable"
     error: str | None = None

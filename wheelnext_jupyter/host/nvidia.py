@@ -12,10 +12,10 @@ import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from wheelnext_jupyter.host.pci import read_text, under
+from wheelnext_jupyter.host.record import Record, replace
 
 # The NVML layer is imported only once a driver file is found: most hosts have no NVIDIA GPU.
 TYPE_CHECKING = False
@@ -35,11 +35,11 @@ STATUS_UNAVAILABLE = "unavailable"  # driver signs, but NVML could not be initia
 STATUS_ERROR = "error"  # NVML started but a call the plugin needs failed
 STATUS_OK = "ok"
 
-_KERNEL_MODULE_RE = re.compile(r"Kernel Module(?: for \S+)?\s+(\d+(?:\.\d+)+)")
+#: Compiled on first use (through `re`'s cache): only a host with the driver reads this file.
+_KERNEL_MODULE_PATTERN = r"Kernel Module(?: for \S+)?\s+(\d+(?:\.\d+)+)"
 
 
-@dataclass(frozen=True)
-class NvidiaGpu:
+class NvidiaGpu(Record):
     """One physical GPU as NVML enumerates it (index = NVML index, PCI bus order)."""
 
     index: int
@@ -63,8 +63,7 @@ class NvidiaGpu:
         }
 
 
-@dataclass(frozen=True)
-class NvidiaInfo:
+class NvidiaInfo(Record):
     """What this machine says about NVIDIA GPUs. Absence and NVML failures are normal answers."""
 
     status: str = STATUS_ABSENT
@@ -77,7 +76,7 @@ class NvidiaInfo:
     cuda_driver_version_raw: int | None = None
     gpus: tuple[NvidiaGpu, ...] = ()
     cuda_visible_devices: str | None = None
-    visible_indices: tuple[int, ...] = field(default=())
+    visible_indices: tuple[int, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -155,7 +154,7 @@ def presence_signals(root: Path) -> tuple[str, ...]:
 
 def _kernel_module_version(root: Path) -> str | None:
     text = read_text(under(root, "/proc/driver/nvidia/version"))
-    match = _KERNEL_MODULE_RE.search(text or "")
+    match = re.search(_KERNEL_MODULE_PATTERN, text) if text else None
     return match.group(1) if match else None
 
 

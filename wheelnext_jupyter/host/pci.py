@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+
+from wheelnext_jupyter.host.record import Record
 
 #: PCI vendor ids of the accelerator makers we look for.
 VENDOR_NVIDIA = 0x10DE
@@ -12,8 +13,7 @@ VENDOR_INTEL = 0x8086
 VENDOR_GOOGLE = 0x1AE0
 
 
-@dataclass(frozen=True)
-class PciFunction:
+class PciFunction(Record):
     """One PCI function (`/sys/bus/pci/devices/<address>`)."""
 
     address: str

@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from wheelnext_jupyter.host.pci import VENDOR_GOOGLE, read_hex, scan_pci, under
+from wheelnext_jupyter.host.record import Record, field
 
 #: PCI device id → generation; 0x0027 is shared by v2 and v3.
 TPU_DEVICE_IDS: dict[int, str | None] = {
@@ -40,13 +40,16 @@ TPU_ENV_ALLOWLIST = (
     "COLAB_TPU_1VM",
 )
 
-_ACCEL_RE = re.compile(r"^accel\d+$")
-_ACCELERATOR_TYPE_RE = re.compile(r"^(v\d+[a-z]*|tpu\d+[a-z]*)-\d+$")
+#: Compiled on first use (through `re`'s cache): most hosts never set TPU_ACCELERATOR_TYPE.
+_ACCELERATOR_TYPE_PATTERN = r"^(v\d+[a-z]*|tpu\d+[a-z]*)-\d+$"
 
 
 def generation_from_accelerator_type(value: str) -> str | None:
     """`v5litepod-16` → v5e, `v4-8` → v4, `tpu7x-8` → tpu7x; None when not a TPU type."""
-    match = _ACCELERATOR_TYPE_RE.match(value.strip().lower())
+    text = value.strip().lower()
+    if not text:
+        return None
+    match = re.match(_ACCELERATOR_TYPE_PATTERN, text)
     if not match:
         return None
     prefix = match.group(1)
@@ -55,8 +58,7 @@ def generation_from_accelerator_type(value: str) -> str | None:
     return prefix if prefix in GENERATIONS else None
 
 
-@dataclass(frozen=True)
-class TpuInfo:
+class TpuInfo(Record):
     present: bool = False
     generation: str | None = None
     generation_source: str | None = None  # "pci" | "env"
@@ -81,10 +83,16 @@ class TpuInfo:
         }
 
 
+def _is_accel_name(name: str) -> bool:
+    """`accel<digits>`, as the pattern `^accel\\d+$` matches it (a final newline allowed)."""
+    number = name.removeprefix("accel").removesuffix("\n")
+    return name.startswith("accel") and number.isdecimal()
+
+
 def _accel_devices(root: Path) -> tuple[str, ...]:
     """`/dev/accelN` files of TPU v2–v4 (not the `/dev/accel/` directory NVIDIA creates)."""
     try:
-        names = sorted(p.name for p in under(root, "/dev").iterdir() if _ACCEL_RE.match(p.name))
+        names = sorted(p.name for p in under(root, "/dev").iterdir() if _is_accel_name(p.name))
     except OSError:
         return ()
     return tuple(f"/dev/{name}" for name in names)

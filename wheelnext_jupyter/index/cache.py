@@ -64,10 +64,6 @@ class CacheEntry:
             return False
         return now - self.stored_at < control.max_age
 
-    @property
-    def revalidatable(self) -> bool:
-        return bool(self.etag or self.last_modified)
-
 
 def cache_key(url: str, accept: str) -> str:
     return hashlib.sha256(f"{url}\n{accept}".encode()).hexdigest()

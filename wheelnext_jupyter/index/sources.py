@@ -479,10 +479,6 @@ def _local_path(url: str) -> Path:
     return Path(unquote(urlsplit(url).path))
 
 
-def is_url(location: str) -> bool:
-    return urlsplit(location).scheme in ("http", "https", "file")
-
-
 __all__ = [
     "Candidate",
     "FindLinksDirectory",

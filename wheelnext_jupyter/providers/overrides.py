@@ -12,8 +12,8 @@ Names are upper case: `x86_64` is `WHEELNEXT_VARIANTS_X86_64`. `DISABLE` is rese
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
+from wheelnext_jupyter.host.record import Record
 from wheelnext_jupyter.variants.properties import (
     NAMESPACE_RE,
     InvalidVariantProperty,
@@ -28,8 +28,7 @@ class OverrideError(ValueError):
     """An override variable that cannot be parsed; the message names the variable and the fix."""
 
 
-@dataclass(frozen=True)
-class NamespaceOverride:
+class NamespaceOverride(Record):
     """The user's replacement answer for one namespace, and the variable it came from."""
 
     namespace: str
@@ -37,8 +36,7 @@ class NamespaceOverride:
     variable: str
 
 
-@dataclass(frozen=True)
-class Overrides:
+class Overrides(Record):
     """Every override found in one environment."""
 
     disabled: frozenset[str] = frozenset()

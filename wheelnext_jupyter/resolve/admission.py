@@ -89,7 +89,8 @@ def admit(
     finals_match = any(not f.version.is_prerelease for f in matching)
     opted_in_by_specifier = names_prerelease(specifier)
 
-    # First the version rules, then yanks among what they admit.
+    # Yanks are judged after the version rules: PEP 592 falls back to a yanked file only when
+    # no file the rules admit is unyanked.
     version_ok: dict[int, str] = {}
     verdicts: dict[int, Verdict] = {}
     for position, file in enumerate(files):

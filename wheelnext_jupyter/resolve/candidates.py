@@ -229,6 +229,10 @@ class CandidateFinder:
             self._lookups[name] = found
             return found
 
+    def latest_lookup(self, name: str) -> Lookup | None:
+        """The latest answer for `name`, None when it was never looked up (for explanations)."""
+        return self._lookups.get(name)
+
     @property
     def _per_specifier(self) -> bool:
         return self.sources.strategy is Strategy.FIRST_MATCH

@@ -34,7 +34,10 @@ if TYPE_CHECKING:
     from packaging.version import Version
     from resolvelib.structs import Matches, RequirementInformation
 
+    from wheelnext_jupyter.index.models import IndexFile
+    from wheelnext_jupyter.index.priority import Lookup
     from wheelnext_jupyter.index.sources import Candidate as IndexCandidate
+    from wheelnext_jupyter.index.sources import SourceRef
     from wheelnext_jupyter.resolve.build import SourceBuilder
     from wheelnext_jupyter.resolve.candidates import CandidateFinder
     from wheelnext_jupyter.resolve.installed import InstalledDistribution
@@ -266,7 +269,7 @@ class Provider(AbstractProvider[Requirement, ResolverCandidate, str]):
             # The resolver will ask for these one at a time: fetch their pages together now.
             self.finder.prefetch(r.name for r in dependencies)
             return python + dependencies
-        chosen = self._extras_for(candidate)
+        chosen = self.extras_for(candidate)
         # The extras identifier always pins the distribution itself to the same version.
         base_request = Request(
             name=pick.name,
@@ -287,9 +290,9 @@ class Provider(AbstractProvider[Requirement, ResolverCandidate, str]):
         extra_deps = [r for r in self._dependencies(pick, chosen) if r.request.text not in base]
         return edges + extra_deps
 
-    # -- helpers -----------------------------------------------------------------------------
-
-    def _extras_for(self, candidate: ResolverCandidate) -> frozenset[str]:
+    def extras_for(self, candidate: ResolverCandidate) -> frozenset[str]:
+        """The extras installed with `candidate`: those asked for that it declares, or its PEP 771
+        default extras when it was asked for without extras."""
         pick = candidate.pick
         declared = self.metadata.extras(pick)
         shown = f"{pick.name} {pick.version}"
@@ -309,6 +312,8 @@ class Provider(AbstractProvider[Requirement, ResolverCandidate, str]):
             if warning not in self.warnings:
                 self.warnings.append(warning)
         return candidate.extras & declared.provides
+
+    # -- helpers -----------------------------------------------------------------------------
 
     def _note_extras(self, name: str, reason: str) -> None:
         reasons = self.extras_reasons.setdefault(name, [])
@@ -430,15 +435,15 @@ class _VersionFile:
     """One version as admission sees it (yanked only when every file of it is yanked)."""
 
     version: Version
-    lookup: Any
-    source: Any
+    lookup: Lookup
+    source: SourceRef
 
     @property
     def filename(self) -> str:
         return f"{self.lookup.name} {self.version}"
 
     @property
-    def _files(self) -> list[Any]:
+    def _files(self) -> list[IndexFile]:
         return [
             c.file
             for c in self.lookup.candidates

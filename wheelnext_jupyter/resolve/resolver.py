@@ -38,8 +38,6 @@ class ResolutionError(Exception):
 
 @dataclass(frozen=True)
 class PlannedPackage:
-    name: NormalizedName
-    version: Version
     pick: Pick
     #: Extras installed with it (explicit, and PEP 771 defaults).
     extras: frozenset[str]
@@ -55,6 +53,14 @@ class PlannedPackage:
     #: Files of passed-over versions that did not fit.
     rejected_files: Mapping[str, tuple[FileVerdict, ...]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> NormalizedName:
+        return self.pick.name
+
+    @property
+    def version(self) -> Version:
+        return self.pick.version
 
     @property
     def changes(self) -> bool:
@@ -100,7 +106,7 @@ def _explain(exc: ResolutionImpossible[Requirement, ResolverCandidate], provider
         parts.append(f"  {'Python' if name == PYTHON else name}:")
         parts.extend(f"    {line}" for line in lines)
         reasons = provider.version_reasons.get(name, {})
-        lookup = provider.finder._lookups.get(name)
+        lookup = provider.finder.latest_lookup(name)
         if lookup is not None and not lookup.candidates:
             where = ", ".join(f"{a.source.name}: {a.outcome.value}" for a in lookup.attempts)
             parts.append(f"    no source has {name} ({where or 'no sources configured'})")
@@ -178,7 +184,7 @@ def resolve(
     for identifier, candidate in result.mapping.items():
         if "[" in identifier:
             # Declared extras only: unknown ones were warned about and are not installed.
-            extras.setdefault(candidate.name, set()).update(provider._extras_for(candidate))
+            extras.setdefault(candidate.name, set()).update(provider.extras_for(candidate))
     requested_by: dict[str, list[str]] = {}
     for identifier, criterion in result.criteria.items():
         name = identifier.split("[")[0]
@@ -198,8 +204,6 @@ def resolve(
         current = installed.get(pick.name)
         packages.append(
             PlannedPackage(
-                name=pick.name,
-                version=pick.version,
                 pick=pick,
                 extras=frozenset(extras.get(pick.name, ())),
                 requested=pick.name in by_name,

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 
+from wheelnext_jupyter.host.record import Record
 from wheelnext_jupyter.variants.properties import VariantFeatureConfig
 
 # `typing` is left out of the import path of detection on purpose (it costs milliseconds in a
@@ -40,8 +40,7 @@ if TYPE_CHECKING:
         def get_all_configs(self) -> list[VariantFeatureConfig]: ...
 
 
-@dataclass(frozen=True)
-class BuiltinSpec:
+class BuiltinSpec(Record):
     """Where a namespace's built-in provider lives and what it depends on."""
 
     namespace: str

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from wheelnext_jupyter.host.amd import AmdInfo
+from wheelnext_jupyter.host.record import Record
 from wheelnext_jupyter.providers.builtin.overrides import ProviderOverrideError
 from wheelnext_jupyter.variants.properties import VariantFeatureConfig
 
@@ -45,13 +45,11 @@ def _override(environ: Mapping[str, str], name: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class AmdProvider:
+class AmdProvider(Record):
     gfx_archs: tuple[str, ...]
     rocm_version: str | None  # "M.m"
 
-    # Class attributes, not fields: unannotated because dataclasses recognises a string
-    # `ClassVar` annotation only once `typing` is imported, which detection avoids.
+    # Class attributes, not fields: `Record` takes only annotated names for fields.
     namespace = "amd"
     plugin_apis = ("amd_variant_provider.plugin:AMDVariantPlugin",)
     deviations = (

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from wheelnext_jupyter.host.intel import IntelInfo
+from wheelnext_jupyter.host.record import Record
 from wheelnext_jupyter.variants.properties import VariantFeatureConfig
 
 FORCE_DEVICE_IP = "INTEL_VARIANT_PROVIDER_FORCE_DEVICE_IP"
@@ -39,13 +39,11 @@ KNOWN_IPS: dict[str, str | None] = {
 }
 
 
-@dataclass(frozen=True)
-class IntelProvider:
+class IntelProvider(Record):
     device_ips: tuple[str, ...]
     notes: tuple[str, ...] = ()
 
-    # Class attributes, not fields: unannotated because dataclasses recognises a string
-    # `ClassVar` annotation only once `typing` is imported, which detection avoids.
+    # Class attributes, not fields: `Record` takes only annotated names for fields.
     namespace = "intel"
     plugin_apis = ("intel_variant_provider.plugin:IntelVariantPlugin",)
     deviations = (

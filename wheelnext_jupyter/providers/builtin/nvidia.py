@@ -7,9 +7,9 @@ CUDA driver version, "UMD") and `sm_arch` (multi-valued, from the highest comput
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from wheelnext_jupyter.host.nvidia import NvidiaInfo
+from wheelnext_jupyter.host.record import Record
 from wheelnext_jupyter.providers.builtin.overrides import ProviderOverrideError
 from wheelnext_jupyter.variants.properties import VariantFeatureConfig
 
@@ -73,8 +73,7 @@ def sm_arch_values(major: int, minor: int) -> list[str]:
     return [*(f"{major}{n}_real" for n in range(minor, -1, -1)), f"{major}0_virtual"]
 
 
-@dataclass(frozen=True)
-class NvidiaProvider:
+class NvidiaProvider(Record):
     """Supported `nvidia` properties for one CUDA driver version and compute capability.
 
     `cuda_driver_version` None ⇒ nothing is supported; `sm_arch` None ⇒ that feature is left out.
@@ -85,8 +84,7 @@ class NvidiaProvider:
     sm_arch: tuple[int, int] | None
     notes: tuple[str, ...] = ()
 
-    # Class attributes, not fields: unannotated because dataclasses recognises a string
-    # `ClassVar` annotation only once `typing` is imported, which detection avoids.
+    # Class attributes, not fields: `Record` takes only annotated names for fields.
     namespace = "nvidia"
     plugin_apis = ("nvidia_variant_provider.plugin:NvidiaVariantPlugin",)
     deviations = (

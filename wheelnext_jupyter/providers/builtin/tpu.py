@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
+from wheelnext_jupyter.host.record import Record
 from wheelnext_jupyter.host.tpu import GENERATIONS, TpuInfo
 from wheelnext_jupyter.providers.builtin.overrides import ProviderOverrideError
 from wheelnext_jupyter.variants.properties import VariantFeatureConfig
@@ -13,14 +13,12 @@ FORCE_GENERATION = "TPU_VARIANT_PROVIDER_FORCE_GENERATION"
 GENERATION = "generation"
 
 
-@dataclass(frozen=True)
-class TpuProvider:
+class TpuProvider(Record):
     """`tpu :: generation :: <v2…tpu7x>`: the TPU generation of this host's chips, one value."""
 
     generation: str | None
 
-    # Class attributes, not fields: unannotated because dataclasses recognises a string
-    # `ClassVar` annotation only once `typing` is imported, which detection avoids.
+    # Class attributes, not fields: `Record` takes only annotated names for fields.
     namespace = "tpu"
     plugin_apis = ()
     deviations = (
