@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test venv lint typecheck unit js docs clean
+.PHONY: demo test venv lint typecheck unit js docs ui clean
 
 ## Set up a fresh machine and start the demo: JupyterLab with the sidebar and a demo notebook
 ## against a local variant index built on the spot (own environment in .venv-demo).
@@ -11,7 +11,7 @@ demo:
 	./scripts/demo.sh
 
 ## Set up a fresh machine (own virtual environment) and run the whole test suite.
-test: venv lint typecheck unit js docs
+test: venv lint typecheck unit js docs ui
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,12 @@ unit:
 
 # The sidebar's TypeScript: type check and jest (node_modules come from the editable install's build).
 js:
-	PATH=$(CURDIR)/$(BIN):$$PATH jlpm typecheck
+	PATH=$(CURDIR)/$(BIN):$$PATH jlpm lint:check
 	PATH=$(CURDIR)/$(BIN):$$PATH jlpm test
+
+# The sidebar in JupyterLab in headless Chromium (Debian's package), against a real kernel.
+ui:
+	./ui-tests/run.sh
 
 # The user documentation, built strictly (broken links and anchors are errors).
 docs:

@@ -48,10 +48,13 @@ def __getattr__(name: str) -> object:
 
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:
-    """`%load_ext wheelnext_jupyter`: register `%wninstall`, `%wndetect` and `%wnexplain`."""
+    """`%load_ext wheelnext_jupyter`: register `%wninstall`, `%wndetect` and `%wnexplain`, and
+    the comm target the JupyterLab sidebar opens."""
+    from wheelnext_jupyter.comm import register_target
     from wheelnext_jupyter.magics import register
 
     register(ipython)
+    register_target()
 
 
 def unload_ipython_extension(ipython: InteractiveShell) -> None:

@@ -8,6 +8,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from packaging.requirements import InvalidRequirement, Requirement
+
 from wheelnext_jupyter.demo.command import add_demo_arguments, run_demo
 from wheelnext_jupyter.detection import (
     Detection,
@@ -294,6 +296,60 @@ def request_from_args(args: argparse.Namespace) -> InstallRequest:
     )
 
 
+EXPLAIN_DESCRIPTION = "Show the per-variant verdicts for one package version, without installing."
+
+
+def add_explain_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `explain` (the `%wnexplain` magic accepts exactly these)."""
+    parser.add_argument(
+        "package",
+        nargs="?",
+        metavar="NAME[==VER]",
+        help="a package (newest matching version) to look up on the configured indexes",
+    )
+    parser.add_argument(
+        "--variants-json",
+        metavar="FILE",
+        help="explain this {name}-{version}-variants.json (or a wheel's variant.json) instead",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="describe the target with this profile (JSON, or uv's TOML) instead of detecting it",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--pre", action="store_true", help="consider pre-release versions")
+    parser.add_argument("--python", metavar="PATH", help="explain for this interpreter's tags")
+    _add_index_arguments(parser)
+    _add_variant_options(parser)
+
+
+def explain_request_from_args(args: argparse.Namespace) -> InstallRequest:
+    """The one-package request that `explain NAME[==VER]` looks up.
+
+    `--variant` and `--exclude-variant` take bare labels here (one package is explained), so they
+    are scoped to that package's name.
+    """
+    try:
+        name = Requirement(args.package).name
+    except InvalidRequirement as exc:
+        raise CommandError(
+            f"cannot explain {args.package!r}: {exc} (write NAME or NAME==VERSION)"
+        ) from None
+    return InstallRequest(
+        requirements=[args.package],
+        index=_index_options(args),
+        pre=args.pre,
+        python=args.python,
+        profile=args.profile,
+        variants=[f"{name}={args.variant}"] if args.variant else [],
+        exclude_variants=[f"{name}={label}" for label in args.exclude_variant],
+        prefer=list(args.prefer),
+        enable_providers=list(args.enable_provider),
+        refresh=args.refresh,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wheelnext-jupyter",
@@ -303,29 +359,9 @@ def build_parser() -> argparse.ArgumentParser:
     explain = commands.add_parser(
         "explain",
         help="show which variants of a package version fit the target, and why",
-        description="Show the per-variant verdicts for one package version, without installing.",
+        description=EXPLAIN_DESCRIPTION,
     )
-    explain.add_argument(
-        "package",
-        nargs="?",
-        metavar="NAME[==VER]",
-        help="a package (newest matching version) to look up on the configured indexes",
-    )
-    explain.add_argument(
-        "--variants-json",
-        metavar="FILE",
-        help="explain this {name}-{version}-variants.json (or a wheel's variant.json) instead",
-    )
-    explain.add_argument(
-        "--profile",
-        metavar="FILE",
-        help="describe the target with this profile (JSON, or uv's TOML) instead of detecting it",
-    )
-    explain.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    explain.add_argument("--pre", action="store_true", help="consider pre-release versions")
-    explain.add_argument("--python", metavar="PATH", help="explain for this interpreter's tags")
-    _add_index_arguments(explain)
-    _add_variant_options(explain)
+    add_explain_arguments(explain)
 
     install = commands.add_parser(
         "install",
@@ -397,21 +433,7 @@ def _detection(args: argparse.Namespace) -> Detection:
 
 
 def _explain_package(args: argparse.Namespace) -> int:
-    request = InstallRequest(
-        requirements=[args.package],
-        index=_index_options(args),
-        pre=args.pre,
-        python=args.python,
-        profile=args.profile,
-        variants=[f"{args.package.split('=')[0]}={args.variant}"] if args.variant else [],
-        exclude_variants=[
-            f"{args.package.split('=')[0]}={label}" for label in args.exclude_variant
-        ],
-        prefer=list(args.prefer),
-        enable_providers=list(args.enable_provider),
-        refresh=args.refresh,
-    )
-    explanation = explain_package(request)
+    explanation = explain_package(explain_request_from_args(args))
     if args.json:
         doc = (
             explanation.selection.to_json()

@@ -53,8 +53,14 @@ _history_lock = threading.Lock()
 
 
 def record_install(report: Mapping[str, Any], *, command: str | None = None) -> None:
-    """Remember an install of this kernel session (called by `%wninstall` after it installs)."""
-    entry = {"command": command, "report": dict(report)}
+    """Remember an install of this kernel session (called by `%wninstall` after it installs).
+
+    The command is kept with index credentials hidden: it is shown in the sidebar and sent on
+    the events comm, where every frontend connected to the kernel sees it.
+    """
+    from wheelnext_jupyter.index.redact import redact_text
+
+    entry = {"command": None if command is None else redact_text(command), "report": dict(report)}
     with _history_lock:
         _history.append(entry)
     publish_event("installed", entry)

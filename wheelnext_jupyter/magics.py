@@ -88,19 +88,12 @@ def detect_parser() -> argparse.ArgumentParser:
 
 
 def explain_parser() -> argparse.ArgumentParser:
-    """`wheelnext-jupyter explain`'s parser, taken from the command line's own definition."""
-    from wheelnext_jupyter.cli import build_parser
+    """`wheelnext-jupyter explain`'s arguments (built by `cli.add_explain_arguments`)."""
+    from wheelnext_jupyter.cli import EXPLAIN_DESCRIPTION, add_explain_arguments
 
-    root = build_parser()
-    for action in root._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            explain: argparse.ArgumentParser = action.choices["explain"]
-            explain.prog = "%wnexplain"
-            # Raise instead of exiting: same definitions, the magic's error handling.
-            explain.error = _MagicParser.error.__get__(explain)  # type: ignore[method-assign]
-            explain.exit = _MagicParser.exit.__get__(explain)  # type: ignore[method-assign]
-            return explain
-    raise AssertionError("the command line has no explain command")
+    parser = _MagicParser(prog="%wnexplain", description=EXPLAIN_DESCRIPTION)
+    add_explain_arguments(parser)
+    return parser
 
 
 def _parse(parser: argparse.ArgumentParser, line: str) -> argparse.Namespace | None:
@@ -136,9 +129,15 @@ def wninstall(line: str) -> InstallReport | object | None:
 
         return WheelnextPanel(request_from_args(args))
     try:
-        return run_install(args)
+        shown = run_install(args)
     except _user_errors() as exc:
         raise WninstallError(str(exc)) from None
+    if not args.dry_run:
+        # The sidebar's History and its restart notice come from this record.
+        from wheelnext_jupyter.comm import record_install
+
+        record_install(shown.report, command=f"%wninstall {line.strip()}")
+    return shown
 
 
 def run_install(args: argparse.Namespace) -> InstallReport:
@@ -236,25 +235,12 @@ def wnexplain(line: str) -> object | None:
 
 
 def _explanation(args: argparse.Namespace) -> object:
-    from wheelnext_jupyter.cli import _index_options
+    from wheelnext_jupyter.cli import explain_request_from_args
     from wheelnext_jupyter.display import ExplanationView
-    from wheelnext_jupyter.engine import InstallRequest, explain_package
+    from wheelnext_jupyter.engine import explain_package
     from wheelnext_jupyter.report import render_selection_text
 
-    name = args.package.split("=")[0].split("<")[0].split(">")[0].strip()
-    request = InstallRequest(
-        requirements=[args.package],
-        index=_index_options(args),
-        pre=args.pre,
-        python=args.python,
-        profile=args.profile,
-        variants=[f"{name}={args.variant}"] if args.variant else [],
-        exclude_variants=[f"{name}={label}" for label in args.exclude_variant],
-        prefer=list(args.prefer),
-        enable_providers=list(args.enable_provider),
-        refresh=args.refresh,
-    )
-    explanation = explain_package(request)
+    explanation = explain_package(explain_request_from_args(args))
     doc: dict[str, Any] = (
         explanation.selection.to_json() if explanation.selection else {"order": [], "variants": []}
     )

@@ -7,7 +7,11 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { INotebookTracker, NotebookActions, NotebookPanel } from '@jupyterlab/notebook';
+import {
+  INotebookTracker,
+  NotebookActions,
+  NotebookPanel
+} from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { LabIcon } from '@jupyterlab/ui-components';
@@ -37,14 +41,21 @@ function readSettings(settings: ISettingRegistry.ISettings): ISettings {
   return {
     defaultIndexes: composite.defaultIndexes ?? DEFAULT_SETTINGS.defaultIndexes,
     strategy: composite.strategy ?? DEFAULT_SETTINGS.strategy,
-    trustedProviders: composite.trustedProviders ?? DEFAULT_SETTINGS.trustedProviders
+    trustedProviders:
+      composite.trustedProviders ?? DEFAULT_SETTINGS.trustedProviders
   };
 }
 
 /** Insert a code cell below the active one and run it, so the notebook records the action. */
-async function insertAndRun(panel: NotebookPanel, code: string): Promise<boolean> {
+async function insertAndRun(
+  panel: NotebookPanel,
+  code: string
+): Promise<boolean> {
   const notebook = panel.content;
-  if (notebook.activeCell && notebook.activeCell.model.sharedModel.getSource().trim()) {
+  if (
+    notebook.activeCell &&
+    notebook.activeCell.model.sharedModel.getSource().trim()
+  ) {
     NotebookActions.insertBelow(notebook);
   } else if (!notebook.activeCell) {
     NotebookActions.insertBelow(notebook);
@@ -59,7 +70,8 @@ async function insertAndRun(panel: NotebookPanel, code: string): Promise<boolean
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
-  description: 'A sidebar to install the package builds that fit the kernel’s hardware.',
+  description:
+    'A sidebar to install the package builds that fit the kernel’s hardware.',
   autoStart: true,
   requires: [INotebookTracker],
   optional: [ILabShell, ILayoutRestorer, ISettingRegistry, ITranslator],
@@ -80,7 +92,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const client = async (): Promise<RpcClient | null> =>
       current ? (connectors.get(current)?.client() ?? null) : null;
 
-    const guarded = async (what: string, work: (c: RpcClient) => Promise<void>) => {
+    const guarded = async (
+      what: string,
+      work: (c: RpcClient) => Promise<void>
+    ) => {
       const c = await client();
       if (!c) {
         return;
@@ -109,7 +124,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const refreshHistory = () =>
       guarded(trans.__('Reading history…'), async c => {
         if (c.supports('history')) {
-          const { installs } = await c.call<{ installs: IHistoryEntry[] }>('history');
+          const { installs } = await c.call<{ installs: IHistoryEntry[] }>(
+            'history'
+          );
           model.setHistory(installs);
         }
       });
@@ -122,13 +139,17 @@ const plugin: JupyterFrontEndPlugin<void> = {
           void guarded(trans.__('Planning…'), async c => {
             model.setPlan(
               await c.call<IPlanResult>('plan', model.formParams(), {
-                onEvent: e => model.setBusy(trans.__('Planning: %1', e.data.phase ?? ''))
+                onEvent: e =>
+                  model.setBusy(trans.__('Planning: %1', e.data.phase ?? ''))
               })
             );
           }),
         install: () =>
           void guarded(trans.__('Installing…'), async c => {
-            const { line } = await c.call<{ line: string }>('command', model.formParams());
+            const { line } = await c.call<{ line: string }>(
+              'command',
+              model.formParams()
+            );
             if (current) {
               await insertAndRun(current, line);
               await refreshHistory();
@@ -142,8 +163,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
         },
         installIntoKernel: () => {
           if (current) {
-            void insertAndRun(current, '%pip install wheelnext-jupyter').then(() =>
-              connectors.get(current!)?.retry()
+            void insertAndRun(current, '%pip install wheelnext-jupyter').then(
+              () => connectors.get(current!)?.retry()
             );
           }
         },
@@ -224,7 +245,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
     if (settingRegistry) {
       void settingRegistry.load(PLUGIN_ID).then(settings => {
         model.applySettings(readSettings(settings));
-        settings.changed.connect(() => model.applySettings(readSettings(settings)));
+        settings.changed.connect(() =>
+          model.applySettings(readSettings(settings))
+        );
       });
     }
 

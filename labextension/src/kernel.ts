@@ -9,7 +9,13 @@ import { ISessionContext } from '@jupyterlab/apputils';
 import { Kernel, KernelMessage } from '@jupyterlab/services';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { EVENTS_TARGET, IEvent, IHello, JSONObject, RPC_TARGET } from './protocol';
+import {
+  EVENTS_TARGET,
+  IEvent,
+  IHello,
+  JSONObject,
+  RPC_TARGET
+} from './protocol';
 import { ITransport, RpcClient } from './rpc';
 
 /** Silent code that makes the kernel answer the comm target (no names left behind). */
@@ -81,10 +87,14 @@ export async function connect(
     ? null
     : await runSilently(kernel, BOOTSTRAP_CODE);
   if (failed) {
-    if (failed.ename === 'ModuleNotFoundError' || failed.ename === 'ImportError') {
+    if (
+      failed.ename === 'ModuleNotFoundError' ||
+      failed.ename === 'ImportError'
+    ) {
       return {
         kind: 'missing-package',
-        message: 'wheelnext-jupyter is not installed in this kernel’s environment.'
+        message:
+          'wheelnext-jupyter is not installed in this kernel’s environment.'
       };
     }
     return { kind: 'error', message: `${failed.ename}: ${failed.evalue}` };
@@ -103,7 +113,10 @@ export async function connect(
     return { kind: 'ready', client, hello };
   } catch (error) {
     client.close();
-    return { kind: 'error', message: String((error as Error).message ?? error) };
+    return {
+      kind: 'error',
+      message: String((error as Error).message ?? error)
+    };
   }
 }
 

@@ -12,7 +12,9 @@ export class ReportRenderer extends Widget implements IRenderMime.IRenderer {
   constructor(options: IRenderMime.IRendererOptions) {
     super();
     this._mimeType = options.mimeType;
-    this._trans = (options.translator ?? nullTranslator).load('wheelnext_jupyter');
+    this._trans = (options.translator ?? nullTranslator).load(
+      'wheelnext_jupyter'
+    );
     this.addClass('wn-ReportOutput');
   }
 
@@ -35,8 +37,9 @@ export const rendererFactory: IRenderMime.IRendererFactory = {
 const extension: IRenderMime.IExtension = {
   id: 'wheelnext-jupyter:report-renderer',
   rendererFactory,
-  // Before HTML, so the rich view wins where this extension is loaded.
-  rank: 50,
+  // Below HTML's 50 (a tie goes to the renderer registered first, HTML), so the rich view wins
+  // where this extension is loaded.
+  rank: 40,
   dataType: 'json'
 };
 

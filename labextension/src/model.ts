@@ -17,15 +17,15 @@ import {
 } from './protocol';
 
 export type Strategy = 'first-index' | 'first-match' | 'best-match';
-export const STRATEGIES: Strategy[] = ['first-index', 'first-match', 'best-match'];
+export const STRATEGIES: Strategy[] = [
+  'first-index',
+  'first-match',
+  'best-match'
+];
 
 /** Where the sidebar stands with the current notebook's kernel. */
 export type ConnectionState =
-  | 'no-notebook'
-  | 'connecting'
-  | 'missing-package'
-  | 'ready'
-  | 'error';
+  'no-notebook' | 'connecting' | 'missing-package' | 'ready' | 'error';
 
 export interface IIndexEntry {
   /** `[NAME=]URL` as the command line spells it. */
@@ -74,7 +74,10 @@ export function checkIndexSpec(spec: string): string | null {
 }
 
 export function normalizeName(name: string): string {
-  return name.trim().toLowerCase().replace(/[-_.]+/g, '-');
+  return name
+    .trim()
+    .toLowerCase()
+    .replace(/[-_.]+/g, '-');
 }
 
 export class SidebarModel {
@@ -92,7 +95,11 @@ export class SidebarModel {
 
   setConnection(
     state: ConnectionState,
-    options: { message?: string; hello?: IHello | null; path?: string | null } = {}
+    options: {
+      message?: string;
+      hello?: IHello | null;
+      path?: string | null;
+    } = {}
   ): void {
     this.state = state;
     this.message = options.message ?? '';
@@ -220,7 +227,9 @@ export class SidebarModel {
       indexes: this.indexes.map(entry => entry.spec),
       strategy: this.strategy,
       pins: this.pins.map(pin => `${pin.name}=${pin.index}`),
-      variants: [...this.variantChoices].map(([name, label]) => `${name}=${label}`),
+      variants: [...this.variantChoices].map(
+        ([name, label]) => `${name}=${label}`
+      ),
       trust_providers: this.trustedProviders
     };
   }
@@ -263,7 +272,10 @@ export class SidebarModel {
   /** A new install report: it becomes the last decision, and may ask for a restart. */
   setReport(report: IReport): void {
     this.lastReport = report;
-    const wanted = new Set([...this.restartRequired, ...(report.restart_required ?? [])]);
+    const wanted = new Set([
+      ...this.restartRequired,
+      ...(report.restart_required ?? [])
+    ]);
     this.restartRequired = [...wanted].sort();
     this._changed.emit();
   }

@@ -84,7 +84,11 @@ export interface IHardware {
   platform: JSONObject;
   profile: string | null;
   namespaces: {
-    [ns: string]: { supported: boolean; provenance: string; features: IFeature[] };
+    [ns: string]: {
+      supported: boolean;
+      provenance: string;
+      features: IFeature[];
+    };
   };
   errors: { [kind: string]: string };
   summary: string;

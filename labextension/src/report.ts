@@ -57,9 +57,17 @@ function packageRow(item: IInstallItem, trans: TranslationBundle): HTMLElement {
       { className: 'wn-Report-head' },
       h('strong', {}, `${item.metadata.name} ${item.metadata.version}`),
       ' ',
-      h('span', { className: 'wn-Report-variant', 'data-variant': variant }, variant),
+      h(
+        'span',
+        { className: 'wn-Report-variant', 'data-variant': variant },
+        variant
+      ),
       ' ',
-      h('span', { className: 'wn-Report-source' }, trans.__('from %1', item.source.name))
+      h(
+        'span',
+        { className: 'wn-Report-source' },
+        trans.__('from %1', item.source.name)
+      )
     ),
     h('div', { className: 'wn-Report-file' }, fileName(item.download_info.url)),
     reasons
@@ -67,10 +75,15 @@ function packageRow(item: IInstallItem, trans: TranslationBundle): HTMLElement {
 }
 
 /** The report as DOM. */
-export function renderReport(report: IReport, trans: TranslationBundle): HTMLElement {
+export function renderReport(
+  report: IReport,
+  trans: TranslationBundle
+): HTMLElement {
   const root = h('div', { className: 'wn-Report' });
   if (!report.install.length) {
-    root.append(h('p', {}, trans.__('Nothing to install: everything is up to date.')));
+    root.append(
+      h('p', {}, trans.__('Nothing to install: everything is up to date.'))
+    );
   }
   for (const item of report.install) {
     root.append(packageRow(item, trans));
@@ -85,7 +98,12 @@ export function renderReport(report: IReport, trans: TranslationBundle): HTMLEle
           'ul',
           {},
           ...report.unchanged.map(u =>
-            h('li', {}, `${u.name} ${u.version}`, u.variant_label ? ` (${u.variant_label})` : '')
+            h(
+              'li',
+              {},
+              `${u.name} ${u.version}`,
+              u.variant_label ? ` (${u.variant_label})` : ''
+            )
           )
         )
       )

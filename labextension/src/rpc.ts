@@ -156,7 +156,10 @@ export class RpcClient {
     this._pending.clear();
     for (const request of pending) {
       request.reject(
-        new RpcError('closed', 'the kernel connection closed before it answered')
+        new RpcError(
+          'closed',
+          'the kernel connection closed before it answered'
+        )
       );
     }
   }

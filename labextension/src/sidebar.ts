@@ -113,7 +113,8 @@ export class Sidebar extends Widget {
         : null;
     this.node.replaceChildren(tabs, body);
     if (keep !== null) {
-      const box = this.node.querySelector<HTMLTextAreaElement>('.wn-Requirements');
+      const box =
+        this.node.querySelector<HTMLTextAreaElement>('.wn-Requirements');
       box?.focus();
       box?.setSelectionRange(keep, keep);
     }
@@ -136,7 +137,10 @@ export class Sidebar extends Widget {
           ' ',
           h(
             'button',
-            { className: 'wn-Button', onClick: () => this._actions.installIntoKernel() },
+            {
+              className: 'wn-Button',
+              onClick: () => this._actions.installIntoKernel()
+            },
             trans.__('Install wheelnext-jupyter in this kernel')
           )
         );
@@ -186,7 +190,10 @@ export class Sidebar extends Widget {
     view.append(
       h(
         'button',
-        { className: 'wn-Button wn-Refresh', onClick: () => this._actions.refreshHardware() },
+        {
+          className: 'wn-Button wn-Refresh',
+          onClick: () => this._actions.refreshHardware()
+        },
         trans.__('Refresh')
       )
     );
@@ -217,12 +224,17 @@ export class Sidebar extends Widget {
         { className: 'wn-Facts' },
         row(
           trans.__('CPU'),
-          [hw.cpu.model, hw.cpu.architecture].filter(Boolean).join(' · ') || '?',
+          [hw.cpu.model, hw.cpu.architecture].filter(Boolean).join(' · ') ||
+            '?',
           'cpu'
         ),
         row(
           trans.__('CPU level'),
-          h('span', { className: 'wn-CpuLevel' }, hw.cpu.level ?? trans.__('n/a')),
+          h(
+            'span',
+            { className: 'wn-CpuLevel' },
+            hw.cpu.level ?? trans.__('n/a')
+          ),
           'level'
         ),
         row(
@@ -241,7 +253,12 @@ export class Sidebar extends Widget {
         ),
         row(
           trans.__('Platform'),
-          [hw.hosting.platform, hw.hosting.container, hw.platform.system, hw.platform.machine]
+          [
+            hw.hosting.platform,
+            hw.hosting.container,
+            hw.platform.system,
+            hw.platform.machine
+          ]
             .filter(Boolean)
             .join(' · '),
           'platform'
@@ -268,7 +285,8 @@ export class Sidebar extends Widget {
       onInput: (e: Event) => {
         model.requirements = (e.target as HTMLTextAreaElement).value;
       },
-      onChange: (e: Event) => model.setRequirements((e.target as HTMLTextAreaElement).value)
+      onChange: (e: Event) =>
+        model.setRequirements((e.target as HTMLTextAreaElement).value)
     });
     box.value = model.requirements;
     view.append(h('label', {}, trans.__('Requirements')), box);
@@ -318,7 +336,9 @@ export class Sidebar extends Widget {
       );
     });
     if (!model.indexes.length) {
-      list.append(h('li', { className: 'wn-Hint' }, trans.__('your pip configuration')));
+      list.append(
+        h('li', { className: 'wn-Hint' }, trans.__('your pip configuration'))
+      );
     }
     const newIndex = h('input', {
       className: 'wn-NewIndex',
@@ -338,7 +358,11 @@ export class Sidebar extends Widget {
         'div',
         { className: 'wn-Row' },
         newIndex,
-        h('button', { className: 'wn-Button wn-AddIndex', onClick: add }, trans.__('Add'))
+        h(
+          'button',
+          { className: 'wn-Button wn-AddIndex', onClick: add },
+          trans.__('Add')
+        )
       ),
       problem
     );
@@ -350,7 +374,9 @@ export class Sidebar extends Widget {
         onChange: (e: Event) =>
           model.setStrategy((e.target as HTMLSelectElement).value as Strategy)
       },
-      ...STRATEGIES.map(s => h('option', { value: s, selected: s === model.strategy }, s))
+      ...STRATEGIES.map(s =>
+        h('option', { value: s, selected: s === model.strategy }, s)
+      )
     );
     view.append(h('label', {}, trans.__('Index strategy')), strategy);
 
@@ -426,7 +452,10 @@ export class Sidebar extends Widget {
         ...choices.map(v =>
           h(
             'option',
-            { value: v.label, selected: model.variantChoices.get(name) === v.label },
+            {
+              value: v.label,
+              selected: model.variantChoices.get(name) === v.label
+            },
             v.label
           )
         )
@@ -435,13 +464,17 @@ export class Sidebar extends Widget {
         'select',
         {
           className: 'wn-PinPicker',
-          onChange: (e: Event) => model.pin(name, (e.target as HTMLSelectElement).value)
+          onChange: (e: Event) =>
+            model.pin(name, (e.target as HTMLSelectElement).value)
         },
         h('option', { value: '' }, trans.__('any index')),
         ...indexNames.map(n =>
           h(
             'option',
-            { value: n, selected: model.pins.some(p => p.name === name && p.index === n) },
+            {
+              value: n,
+              selected: model.pins.some(p => p.name === name && p.index === n)
+            },
             n
           )
         )
@@ -475,7 +508,9 @@ export class Sidebar extends Widget {
       plan.report.install.length
         ? ''
         : h('p', {}, trans.__('Nothing to install: everything is up to date.')),
-      ...(plan.report.warnings ?? []).map(w => h('p', { className: 'wn-warning' }, w))
+      ...(plan.report.warnings ?? []).map(w =>
+        h('p', { className: 'wn-warning' }, w)
+      )
     );
   }
 
@@ -501,7 +536,10 @@ export class Sidebar extends Widget {
             h('code', {}, entry.command ?? '%wninstall'),
             ' → ',
             entry.report.install
-              .map(i => `${i.metadata.name} ${i.metadata.version}${i.variant ? ` (${i.variant.label})` : ''}`)
+              .map(
+                i =>
+                  `${i.metadata.name} ${i.metadata.version}${i.variant ? ` (${i.variant.label})` : ''}`
+              )
               .join(', ') || trans.__('nothing changed')
           )
         )

@@ -6,7 +6,10 @@ import {
 } from '../model';
 import { IInstallItem, IPlanResult } from '../protocol';
 
-function item(name: string, variants: [string, boolean, number | null][]): IInstallItem {
+function item(
+  name: string,
+  variants: [string, boolean, number | null][]
+): IInstallItem {
   return {
     metadata: { name, version: '1.0' },
     download_info: { url: `https://example.org/${name}-1.0-py3-none-any.whl` },
@@ -32,13 +35,19 @@ function item(name: string, variants: [string, boolean, number | null][]): IInst
 }
 
 function plan(...items: IInstallItem[]): IPlanResult {
-  return { args: [], line: '%wninstall x', report: { version: '1', install: items } };
+  return {
+    args: [],
+    line: '%wninstall x',
+    report: { version: '1', install: items }
+  };
 }
 
 describe('index entries', () => {
   it('names an entry by its NAME= prefix, else by its URL', () => {
     expect(indexName('cuda=https://example.org/cu/simple')).toBe('cuda');
-    expect(indexName('https://example.org/simple')).toBe('https://example.org/simple');
+    expect(indexName('https://example.org/simple')).toBe(
+      'https://example.org/simple'
+    );
   });
 
   it('accepts http, https and file URLs and refuses anything else', () => {
@@ -98,7 +107,11 @@ describe('SidebarModel form', () => {
       trust_providers: ['p==1']
     });
     model.setStrategy('first-match');
-    model.applySettings({ defaultIndexes: [], strategy: 'first-index', trustedProviders: [] });
+    model.applySettings({
+      defaultIndexes: [],
+      strategy: 'first-index',
+      trustedProviders: []
+    });
     expect(model.formParams().strategy).toBe('first-match');
   });
 });
@@ -110,7 +123,10 @@ describe('variant choices', () => {
       ['rocm6', false, null],
       ['cu128', true, 1]
     ]);
-    expect(compatibleVariants(torch).map(v => v.label)).toEqual(['cu128', 'cu126']);
+    expect(compatibleVariants(torch).map(v => v.label)).toEqual([
+      'cu128',
+      'cu126'
+    ]);
   });
 
   it('sends the chosen variant as NAME=LABEL', () => {
@@ -126,7 +142,10 @@ describe('variant choices', () => {
     model.chooseVariant('torch', 'cu126');
     model.chooseVariant('numpy', 'x86_64_v3');
     model.setPlan(
-      plan(item('torch', [['cu128', true, 1]]), item('numpy', [['x86_64_v3', true, 1]]))
+      plan(
+        item('torch', [['cu128', true, 1]]),
+        item('numpy', [['x86_64_v3', true, 1]])
+      )
     );
     expect(model.formParams().variants).toEqual(['numpy=x86_64_v3']);
   });
@@ -136,7 +155,11 @@ describe('reports and restarts', () => {
   it('collects the packages that need a restart until the kernel restarts', () => {
     const model = new SidebarModel();
     model.setReport({ version: '1', install: [], restart_required: ['numpy'] });
-    model.setReport({ version: '1', install: [], restart_required: ['torch', 'numpy'] });
+    model.setReport({
+      version: '1',
+      install: [],
+      restart_required: ['torch', 'numpy']
+    });
     expect(model.restartRequired).toEqual(['numpy', 'torch']);
     model.kernelRestarted();
     expect(model.restartRequired).toEqual([]);

@@ -65,8 +65,17 @@ describe('RpcClient', () => {
     const transport = new FakeTransport();
     const client = new RpcClient(transport);
     const seen: string[] = [];
-    const call = client.call('plan', {}, { onEvent: e => seen.push(e.data.phase) });
-    transport.reply({ v: 1, id: 1, event: 'progress', data: { phase: 'resolve' } });
+    const call = client.call(
+      'plan',
+      {},
+      { onEvent: e => seen.push(e.data.phase) }
+    );
+    transport.reply({
+      v: 1,
+      id: 1,
+      event: 'progress',
+      data: { phase: 'resolve' }
+    });
     transport.reply({ v: 1, id: 1, ok: true, result: {} });
     await call;
     expect(seen).toEqual(['resolve']);
@@ -111,13 +120,20 @@ describe('RpcClient', () => {
     const transport = new FakeTransport();
     const client = new RpcClient(transport);
     const hello = client.handshake('sidebar');
-    transport.reply({ v: 1, id: 1, ok: true, result: { ...HELLO, protocol: 9 } });
+    transport.reply({
+      v: 1,
+      id: 1,
+      ok: true,
+      result: { ...HELLO, protocol: 9 }
+    });
     await expect(hello).rejects.toMatchObject({ code: 'unsupported_version' });
   });
 
   it('ignores replies to requests it never sent', () => {
     const transport = new FakeTransport();
     new RpcClient(transport);
-    expect(() => transport.reply({ v: 1, id: 42, ok: true, result: 1 })).not.toThrow();
+    expect(() =>
+      transport.reply({ v: 1, id: 42, ok: true, result: 1 })
+    ).not.toThrow();
   });
 });
