@@ -162,7 +162,12 @@ def run_install(args: argparse.Namespace) -> InstallReport:
             progress=progress,
             compile_bytecode=args.compile,
             break_system_packages=args.break_system_packages,
+            installer=args.installer,
         )
+        if args.lock:
+            from wheelnext_jupyter.install.pylock import write_pylock
+
+            progress.lines.append(f"locked in {write_pylock(done, args.lock)}")
     except BaseException as exc:
         progress.fail(str(exc) if isinstance(exc, _user_errors()) else type(exc).__name__)
         raise

@@ -30,6 +30,9 @@ CONTRACT = [
     ["--no-variants"],
     ["--enable-provider", "nvidia"],
     ["--trust-provider", "plugin==1.0"],
+    ["--lock", "pylock.toml"],
+    ["--installer", "uv"],
+    ["--compile"],
 ]
 
 
