@@ -1,13 +1,15 @@
 """Install a realistic notebook stack from a loopback mirror: ours vs pip vs uv, cold and warm.
 
     .venv/bin/python bench/bench_install.py [--runs N] [--packages "pandas matplotlib ..."]
+        [--tools wheelnext,uv,pip] [--bytecode off|on|both]
 
 The mirror is built once with `pip download` into `~/.cache/wheelnext-bench/` (outside the
 repository; wheels are never committed), with a PEP 658 `.metadata` file next to every wheel, and
 served over the simple API on 127.0.0.1 by the test suite's index server. Every run installs into
 a fresh virtual environment (creation not timed). "cold" starts with empty caches (HTTP and wheel
 caches for us, `--no-cache-dir` for pip, a fresh `UV_CACHE_DIR` for uv); "warm" reuses the cache
-of a previous run. Each is measured with bytecode compilation off and on. Prints median seconds
+of a previous run. Each is measured with bytecode compilation off and on. The tools take turns
+within every run (interleaved), so a noisy machine slows all of them alike. Prints median seconds
 and the ratios to uv.
 """
 
@@ -98,7 +100,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--packages", default=PACKAGES)
+    parser.add_argument("--tools", default="wheelnext,uv,pip", help="comma-separated subset")
+    parser.add_argument("--bytecode", choices=("off", "on", "both"), default="both")
     args = parser.parse_args()
+    tools = args.tools.split(",")
+    modes = {"off": (False,), "on": (True,), "both": (False, True)}[args.bytecode]
     packages = args.packages.split()
     tree = build_mirror(packages)
     wheels = list(tree.glob("*/*.whl"))
@@ -147,13 +153,15 @@ def main() -> None:
             return command
 
         for run in range(args.runs):
-            for compile_ in (False, True):
+            for compile_ in modes:
                 tag = "pyc" if compile_ else "no pyc"
                 for tool, make, with_pip in (
                     ("wheelnext", ours, False),
                     ("uv", uv_cmd, False),
                     ("pip", pip, True),
                 ):
+                    if tool not in tools:
+                        continue
                     cache = work / f"cache-{tool}-{run}-{int(compile_)}"
                     shutil.rmtree(cache, ignore_errors=True)
                     for phase in ("cold", "warm"):
@@ -176,12 +184,14 @@ def main() -> None:
 
     print("\nmedian seconds (ratio to uv in the same setting)")
     for phase in ("cold", "warm"):
-        for tag in ("no pyc", "pyc"):
-            base = statistics.median(results[f"uv {phase} {tag}"])
+        for tag in ("pyc" if m else "no pyc" for m in modes):
+            uv_times = results.get(f"uv {phase} {tag}")
+            base = statistics.median(uv_times) if uv_times else None
             row = []
-            for tool in ("wheelnext", "uv", "pip"):
+            for tool in tools:
                 value = statistics.median(results[f"{tool} {phase} {tag}"])
-                row.append(f"{tool} {value:6.2f} s ({value / base:4.2f}x)")
+                ratio = f" ({value / base:4.2f}x)" if base else ""
+                row.append(f"{tool} {value:6.2f} s{ratio}")
             print(f"  {phase} {tag:6}: " + "   ".join(row))
 
 

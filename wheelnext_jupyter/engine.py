@@ -305,6 +305,7 @@ def _enable_if_environment(target: TargetEnvironment, detection: Detection) -> d
 if TYPE_CHECKING:
     from wheelnext_jupyter.index.sources import SourceRef
     from wheelnext_jupyter.install.download import Downloader
+    from wheelnext_jupyter.install.staging import StagedWheel, StagingArea
     from wheelnext_jupyter.install.wheelfile import VerifiedWheel
 
 
@@ -392,9 +393,16 @@ def _fetch(
     builder: SourceBuilder,
     downloader: Downloader,
     meter: _DownloadMeter,
-) -> tuple[FetchedWheel, VerifiedWheel]:
-    """Download (or build) one planned package's wheel and verify it, in a worker thread."""
+    area: StagingArea | None,
+    compile_bytecode: bool,
+) -> tuple[FetchedWheel, VerifiedWheel | StagedWheel]:
+    """Download (or build) one planned package's wheel and verify it, in a worker thread.
+
+    With a staging `area` the wheel is verified while it is unpacked there (read once, in this
+    thread, while other files are still downloading).
+    """
     from wheelnext_jupyter.install.wheelfile import verify_wheel
+    from wheelnext_jupyter.install.writer import WriteOptions
 
     pick = package.pick
     assert pick.candidate is not None
@@ -414,7 +422,10 @@ def _fetch(
         meter.finished(file.filename, cached=got.from_cache)
     # Verified here, while other files are still downloading: nothing is written into the
     # environment until every wheel of the plan has passed.
-    return fetched, verify_wheel(fetched.path, result.target)
+    if area is None:
+        return fetched, verify_wheel(fetched.path, result.target)
+    options = WriteOptions(requested=package.requested, compile_bytecode=compile_bytecode)
+    return fetched, area.stage(fetched.path, options)
 
 
 def install(
@@ -435,8 +446,11 @@ def install(
     verified files to uv instead of writing them here.
     """
     from wheelnext_jupyter.install.download import Downloader, WheelCache
+    from wheelnext_jupyter.install.externally_managed import check_externally_managed
     from wheelnext_jupyter.install.restart import restart_required
+    from wheelnext_jupyter.install.staging import StagedWheel, StagingArea
     from wheelnext_jupyter.install.transaction import PlannedWheel, install_wheels
+    from wheelnext_jupyter.install.wheelfile import VerifiedWheel
 
     if installer not in INSTALLERS:
         raise RequestError(
@@ -456,57 +470,78 @@ def install(
     known = [size for size in sizes if size is not None]
     meter = _DownloadMeter(report, total, sum(known) if len(known) == len(sizes) else None)
     downloader = Downloader(client or http_client(), WheelCache(cache_dir() / "wheels"))
-    done: dict[str, tuple[FetchedWheel, VerifiedWheel]] = {}
-    workers = min(max(1, max_downloads), max(1, total))
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wheelnext-download")
+    # The built-in installer unpacks each wheel into a staging directory as soon as it has
+    # arrived (checking it on the way); uv gets the verified files.
+    if installer != "uv":
+        check_externally_managed(result.target, break_system_packages=break_system_packages)
+    area = StagingArea(result.target) if installer != "uv" and packages else None
     try:
-        futures = {
-            pool.submit(_fetch, result, package, builder, downloader, meter): package
-            for package in packages
-        }
-        for verified, future in enumerate(as_completed(futures), start=1):
-            package = futures[future]
-            done[package.name] = future.result()
-            report(Progress("verify", verified, total, done[package.name][1].path.name))
-    except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
-    ordered = [done[package.name] for package in packages]
-    warnings: list[str] = []
-    outcome = None
-    if installer == "uv":
-        from wheelnext_jupyter.install.uv_backend import install_with_uv
+        done: dict[str, tuple[FetchedWheel, VerifiedWheel | StagedWheel]] = {}
+        # Staging is mostly decompressing and writing: more threads than cores help only while
+        # downloads are waiting on the network, which `max_downloads` already bounds.
+        workers = min(max(1, max_downloads), max(1, total))
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wheelnext-download")
+        try:
+            futures = {
+                pool.submit(
+                    _fetch, result, package, builder, downloader, meter, area, compile_bytecode
+                ): package
+                for package in packages
+            }
+            for verified, future in enumerate(as_completed(futures), start=1):
+                package = futures[future]
+                done[package.name] = future.result()
+                report(Progress("verify", verified, total, _wheel_of(done[package.name][1]).name))
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+        ordered = [done[package.name] for package in packages]
+        warnings: list[str] = []
+        outcome = None
+        if installer == "uv":
+            from wheelnext_jupyter.install.uv_backend import install_with_uv
 
-        by_uv = install_with_uv(
-            [(fetched.package, wheel) for fetched, wheel in ordered],
-            result.target,
-            compile_bytecode=compile_bytecode,
-            break_system_packages=break_system_packages,
-        )
-        if by_uv.refused_variants is None:
-            outcome = by_uv.outcome
-            report(Progress("install", total, total))
-        else:
-            warnings.append(by_uv.refused_variants)
-    if outcome is None:
-        planned = [
-            PlannedWheel(
-                wheel,
-                requested=fetched.package.requested,
-                replaces=(
-                    fetched.package.replaces.name if fetched.package.replaces is not None else None
-                ),
+            verified_wheels = [
+                (fetched.package, wheel)
+                for fetched, wheel in ordered
+                if isinstance(wheel, VerifiedWheel)
+            ]
+            by_uv = install_with_uv(
+                verified_wheels,
+                result.target,
+                compile_bytecode=compile_bytecode,
+                break_system_packages=break_system_packages,
             )
-            for fetched, wheel in ordered
-        ]
-        outcome = install_wheels(
-            planned,
-            result.target,
-            compile_bytecode=compile_bytecode,
-            break_system_packages=break_system_packages,
-            after_wheel=lambda position, _dist: report(Progress("install", position, total)),
-        )
+            if by_uv.refused_variants is None:
+                outcome = by_uv.outcome
+                report(Progress("install", total, total))
+            else:
+                warnings.append(by_uv.refused_variants)
+        if outcome is None:
+            planned = [
+                PlannedWheel(
+                    wheel.wheel if isinstance(wheel, StagedWheel) else wheel,
+                    requested=fetched.package.requested,
+                    replaces=(
+                        fetched.package.replaces.name
+                        if fetched.package.replaces is not None
+                        else None
+                    ),
+                    staged=wheel if isinstance(wheel, StagedWheel) else None,
+                )
+                for fetched, wheel in ordered
+            ]
+            outcome = install_wheels(
+                planned,
+                result.target,
+                compile_bytecode=compile_bytecode,
+                break_system_packages=break_system_packages,
+                after_wheel=lambda position, _dist: report(Progress("install", position, total)),
+            )
+    finally:
+        if area is not None:
+            area.close()
     restart: tuple[str, ...] = ()
     if result.target.is_current:
         restart = tuple(need.name for need in restart_required(outcome))
@@ -519,6 +554,12 @@ def install(
         warnings=(*outcome.recovered, *warnings),
         wheels=tuple(fetched for fetched, _ in ordered),
     )
+
+
+def _wheel_of(item: VerifiedWheel | StagedWheel) -> Path:
+    from wheelnext_jupyter.install.staging import StagedWheel
+
+    return item.wheel.path if isinstance(item, StagedWheel) else item.path
 
 
 # -- explain -------------------------------------------------------------------------------------

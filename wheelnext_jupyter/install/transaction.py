@@ -6,18 +6,27 @@ records each step *before* it is taken, so a failure — or a killed process, at
 undoes exactly what was done: new files are removed, created directories pruned, moved files put
 back. A lock file serialises installs into the same environment.
 
+Wheels are unpacked and checked into a staging directory first (`install.staging`), before the
+lock is taken and in parallel; under the lock the transaction only moves files aside and the
+staged trees into place. Nothing is visible in the environment until every wheel of the plan has
+staged; a wheel that fails to stage removes the staging directory and leaves the environment as
+it was.
+
 State lives in `<purelib>/.wheelnext-jupyter/` (the name starts with a dot, so it is never
-importable): `install.lock`, `journal.jsonl` while a transaction runs, `backup-<id>/`.
+importable): `install.lock`, `journal.jsonl` while a transaction runs, `backup-<id>/`,
+`staging/<id>/` while a process stages.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -25,6 +34,12 @@ from typing import IO
 from filelock import FileLock, Timeout
 
 from wheelnext_jupyter.install.externally_managed import check_externally_managed
+from wheelnext_jupyter.install.staging import (
+    StagedWheel,
+    StagingArea,
+    commit_staged,
+    sweep_staging,
+)
 from wheelnext_jupyter.install.target import TargetEnvironment
 from wheelnext_jupyter.install.uninstall import (
     InstalledRecord,
@@ -33,12 +48,7 @@ from wheelnext_jupyter.install.uninstall import (
     top_level_modules,
 )
 from wheelnext_jupyter.install.wheelfile import VerifiedWheel
-from wheelnext_jupyter.install.writer import (
-    InstalledDistribution,
-    WriteOptions,
-    planned_files,
-    write_wheel,
-)
+from wheelnext_jupyter.install.writer import InstalledDistribution, WriteOptions
 
 STATE_DIR_NAME = ".wheelnext-jupyter"
 _JOURNAL = "journal.jsonl"
@@ -67,6 +77,9 @@ class PlannedWheel:
     direct_url: Mapping[str, object] | None = None
     #: The installed distribution this wheel replaces; None = the one with the wheel's name.
     replaces: str | None = None
+    #: The wheel already unpacked by a `StagingArea` of the same target (with the same
+    #: `requested`/`direct_url`); None = `install_wheels` stages it.
+    staged: StagedWheel | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +101,9 @@ class InstallOutcome:
 #: Called after each wheel is written with its position (1-based) and result.
 AfterWheel = Callable[[int, InstalledDistribution], None]
 
+#: Threads unpacking wheels that were not staged beforehand.
+_STAGING_THREADS = min(8, (os.cpu_count() or 1) + 1)
+
 
 def state_dir(target: TargetEnvironment) -> Path:
     return target.scheme.purelib / STATE_DIR_NAME
@@ -104,15 +120,48 @@ def install_wheels(
 ) -> InstallOutcome:
     """Write every wheel of `plan` into `target`, or none of them.
 
-    Wheels must already be verified (`verify_wheel`). On any failure the environment is restored
-    and the exception propagates.
+    Wheels must already be verified (`verify_wheel`) or staged (`PlannedWheel.staged`). Those
+    not staged are unpacked into a staging directory first, in parallel and before the lock is
+    taken; the lock is held only while files move into place. On any failure the environment is
+    restored and the exception propagates.
     """
     check_externally_managed(target, break_system_packages=break_system_packages)
+    if all(item.staged is not None for item in plan):
+        return _commit_plan(plan, target, lock_timeout, after_wheel)
+    with StagingArea(target) as area:
+
+        def stage(item: PlannedWheel) -> PlannedWheel:
+            if item.staged is not None:
+                return item
+            options = WriteOptions(
+                requested=item.requested,
+                direct_url=item.direct_url,
+                compile_bytecode=compile_bytecode,
+            )
+            return dataclasses.replace(item, staged=area.stage(item.wheel, options))
+
+        with ThreadPoolExecutor(_STAGING_THREADS, thread_name_prefix="wheelnext-stage") as pool:
+            futures = [pool.submit(stage, item) for item in plan]
+            try:
+                staged = [future.result() for future in futures]
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+        return _commit_plan(staged, target, lock_timeout, after_wheel)
+
+
+def _commit_plan(
+    plan: Sequence[PlannedWheel],
+    target: TargetEnvironment,
+    lock_timeout: float,
+    after_wheel: AfterWheel | None,
+) -> InstallOutcome:
     with _locked(target, lock_timeout):
         recovered = _recover_locked(target)
         transaction = _Transaction(target)
         try:
-            outcome = transaction.run(plan, compile_bytecode, after_wheel)
+            outcome = transaction.run(plan, after_wheel)
         except BaseException:
             transaction.roll_back()
             raise
@@ -141,7 +190,12 @@ def remove_distributions(
 
 
 def recover(target: TargetEnvironment, *, lock_timeout: float = 600.0) -> list[str]:
-    """Undo (or finish) an install that a killed process left half done; messages say what."""
+    """Undo (or finish) an install that a killed process left half done; messages say what.
+
+    Staging directories of processes that died are removed too (silently: nothing of them was
+    visible in the environment).
+    """
+    sweep_staging(target)
     if not (state_dir(target) / _JOURNAL).exists():
         return []
     with _locked(target, lock_timeout):
@@ -298,12 +352,7 @@ class _Transaction:
         self._move_aside(owned_files(dist))
         return RemovedDistribution(dist.name, dist.version, modules)
 
-    def run(
-        self,
-        plan: Sequence[PlannedWheel],
-        compile_bytecode: bool,
-        after_wheel: AfterWheel | None,
-    ) -> InstallOutcome:
+    def run(self, plan: Sequence[PlannedWheel], after_wheel: AfterWheel | None) -> InstallOutcome:
         removed: list[RemovedDistribution] = []
         for item in plan:
             old = find_installed(self.target, item.replaces or item.wheel.name)
@@ -311,24 +360,21 @@ class _Transaction:
                 removed.append(self.remove(old))
         installed: list[InstalledDistribution] = []
         for position, item in enumerate(plan, start=1):
-            options = WriteOptions(
-                requested=item.requested,
-                direct_url=item.direct_url,
-                compile_bytecode=compile_bytecode,
-            )
-            files = planned_files(item.wheel, self.target, options)
+            staged = item.staged
+            assert staged is not None
+            files = staged.files
             in_the_way = [p for p in files if os.path.lexists(p)]
             for path in in_the_way:
                 if path.is_dir() and not path.is_symlink():
                     raise FileConflict(
-                        f"{item.wheel.path.name}: {path} is a directory where the wheel has a file; "
+                        f"{staged.wheel.path.name}: {path} is a directory where the wheel has a file; "
                         "remove it or install into a fresh environment"
                     )
             self._move_aside(in_the_way)
             new_dirs = self._missing_dirs(files)
             self._log({"op": "mkdir", "paths": [str(d) for d in new_dirs]})
             self._log({"op": "create", "paths": [str(p) for p in files]})
-            result = write_wheel(item.wheel, self.target, options)
+            result = commit_staged(staged)
             installed.append(result)
             if after_wheel is not None:
                 after_wheel(position, result)

@@ -97,6 +97,9 @@ class VerifiedWheel:
     entries: tuple[RecordEntry, ...]
     label: str | None
     variant_metadata: VariantMetadata | None
+    #: False when the members' hashes and sizes are still to be checked (by the stager, which
+    #: checks each member while unpacking it, so a wheel is decompressed only once).
+    contents_checked: bool = True
 
     @property
     def sha256(self) -> str:
@@ -127,10 +130,15 @@ def check_member_path(wheel: str, member: str, data_dir: str) -> None:
         )
 
 
-def verify_wheel(path: str | Path, target: TargetEnvironment | None = None) -> VerifiedWheel:
+def verify_wheel(
+    path: str | Path, target: TargetEnvironment | None = None, *, check_contents: bool = True
+) -> VerifiedWheel:
     """Check a wheel file; raise a `WheelError` subclass naming the first problem found.
 
-    With `target`, the wheel's tags must be among the target's supported tags.
+    With `target`, the wheel's tags must be among the target's supported tags. Without
+    `check_contents` every check is made except decompressing and hashing the members: the
+    result then says `contents_checked=False`, and whoever unpacks it must compare each member
+    with its RECORD entry (`check_member`), as `install.staging` does.
     """
     path = Path(path)
     wheel = path.name
@@ -151,10 +159,29 @@ def verify_wheel(path: str | Path, target: TargetEnvironment | None = None) -> V
     except (OSError, zipfile.BadZipFile) as exc:
         raise InvalidWheel(wheel, f"not a readable zip archive ({exc})") from None
     with archive:
-        return _verify_archive(path, filename, archive)
+        return _verify_archive(path, filename, archive, check_contents)
 
 
-def _verify_archive(path: Path, filename: WheelFilename, archive: zipfile.ZipFile) -> VerifiedWheel:
+def content_mismatch(
+    wheel: str, entry: RecordEntry, digest: str, size: int, *, checked_before: bool
+) -> RecordMismatch | None:
+    """The error for a member whose content differs from its RECORD entry, or None if it matches."""
+    if checked_before and (digest != entry.digest or size != entry.size):
+        return RecordMismatch(wheel, f"{entry.path} changed since it was verified")
+    if digest != entry.digest:
+        return RecordMismatch(
+            wheel,
+            f"{entry.path} has {entry.hash_algorithm}={digest}, RECORD says {entry.digest}; "
+            "the wheel is corrupt or was modified — download it again",
+        )
+    if size != entry.size:
+        return RecordMismatch(wheel, f"{entry.path} is {size} bytes, RECORD says {entry.size}")
+    return None
+
+
+def _verify_archive(
+    path: Path, filename: WheelFilename, archive: zipfile.ZipFile, check_contents: bool
+) -> VerifiedWheel:
     wheel = path.name
     members = [info for info in archive.infolist() if not info.is_dir()]
     names = {info.filename for info in members}
@@ -209,7 +236,7 @@ def _verify_archive(path: Path, filename: WheelFilename, archive: zipfile.ZipFil
     if purelib_text not in ("true", "false"):
         raise InvalidWheel(wheel, "WHEEL must say Root-Is-Purelib: true or false")
 
-    entries = _verify_record(archive, wheel, dist_info, data_dir, names)
+    entries = _verify_record(archive, wheel, dist_info, data_dir, names, check_contents)
     label = filename.label
     variant_metadata = None
     if label is not None:
@@ -226,6 +253,7 @@ def _verify_archive(path: Path, filename: WheelFilename, archive: zipfile.ZipFil
         entries=entries,
         label=label,
         variant_metadata=variant_metadata,
+        contents_checked=check_contents,
     )
 
 
@@ -237,7 +265,12 @@ def _read(archive: zipfile.ZipFile, wheel: str, member: str) -> bytes:
 
 
 def _verify_record(
-    archive: zipfile.ZipFile, wheel: str, dist_info: str, data_dir: str, names: set[str]
+    archive: zipfile.ZipFile,
+    wheel: str,
+    dist_info: str,
+    data_dir: str,
+    names: set[str],
+    check_contents: bool,
 ) -> tuple[RecordEntry, ...]:
     record_name = f"{dist_info}/RECORD"
     text = _read(archive, wheel, record_name).decode("utf-8", errors="replace")
@@ -274,6 +307,9 @@ def _verify_record(
     for entry in recorded.values():
         if entry.path not in names:
             raise RecordMismatch(wheel, f"RECORD lists {entry.path}, which is not in the archive")
+        entries.append(entry)
+        if not check_contents:
+            continue
         hasher = hashlib.new(entry.hash_algorithm)
         size = 0
         with archive.open(entry.path) as stream:
@@ -281,15 +317,9 @@ def _verify_record(
                 hasher.update(block)
                 size += len(block)
         actual = base64.urlsafe_b64encode(hasher.digest()).rstrip(b"=").decode()
-        if actual != entry.digest:
-            raise RecordMismatch(
-                wheel,
-                f"{entry.path} has {entry.hash_algorithm}={actual}, RECORD says {entry.digest}; "
-                "the wheel is corrupt or was modified — download it again",
-            )
-        if size != entry.size:
-            raise RecordMismatch(wheel, f"{entry.path} is {size} bytes, RECORD says {entry.size}")
-        entries.append(entry)
+        mismatch = content_mismatch(wheel, entry, actual, size, checked_before=False)
+        if mismatch is not None:
+            raise mismatch
     return tuple(entries)
 
 

@@ -78,27 +78,37 @@ def direct_url_for_file(wheel: VerifiedWheel) -> dict[str, object]:
 
 
 @dataclass(frozen=True)
-class _Script:
+class Script:
     name: str
     module: str
     attr: str
 
 
+#: The key of the wheel's root directory (purelib or platlib) among a layout's bases.
+ROOT_KEY = "root"
+
+
 @dataclass(frozen=True)
-class _Layout:
+class Layout:
     """Where each archive member and generated file goes."""
 
     root: Path
-    members: tuple[tuple[str, Path], ...]
-    scripts: tuple[tuple[_Script, Path], ...]
+    #: (archive member, destination, key of its base directory in `bases`).
+    members: tuple[tuple[str, Path, str], ...]
+    scripts: tuple[tuple[Script, Path], ...]
     dist_info: Path
     pyc: tuple[tuple[Path, Path], ...]
+    #: Destination directories by key: `root`, and the `.data/` keys the wheel uses (`headers`
+    #: is the distribution's own subdirectory), `scripts` always.
+    bases: Mapping[str, Path] = field(default_factory=dict)
 
 
-def _layout(wheel: VerifiedWheel, target: TargetEnvironment, options: WriteOptions) -> _Layout:
+def layout_of(wheel: VerifiedWheel, target: TargetEnvironment, options: WriteOptions) -> Layout:
+    """Where `wheel`'s files go in `target`; refuses members that would land outside."""
     scheme = target.scheme
     root = scheme.purelib if wheel.root_is_purelib else scheme.platlib
-    members: list[tuple[str, Path]] = []
+    bases: dict[str, Path] = {ROOT_KEY: root, "scripts": scheme.scripts}
+    members: list[tuple[str, Path, str]] = []
     for entry in wheel.entries:
         parts = entry.path.split("/")
         if parts[0] == wheel.data_dir:
@@ -108,29 +118,30 @@ def _layout(wheel: VerifiedWheel, target: TargetEnvironment, options: WriteOptio
             base = scheme.path_for(key)
             if key == "headers":
                 base = base / wheel.display_name
+            bases[key] = base
             dest = base.joinpath(*parts[2:])
         else:
+            key = ROOT_KEY
             base = root
             dest = root.joinpath(*parts)
         # The filename checks already refuse '..' and absolute names; this guards the rest.
         if not os.path.normpath(dest).startswith(os.path.normpath(base) + os.sep):
             raise PathEscape(wheel.path.name, f"{entry.path!r} would be written outside {base}")
-        members.append((entry.path, dest))
-    scripts = tuple(
-        (script, scheme.scripts / script.name) for script in _entry_point_scripts(wheel)
-    )
+        members.append((entry.path, dest, key))
+    scripts = tuple((script, scheme.scripts / script.name) for script in entry_point_scripts(wheel))
     pyc: list[tuple[Path, Path]] = []
     if options.compile_bytecode and target.cache_tag:
-        for _, dest in members:
+        for _, dest, _ in members:
             if dest.suffix == ".py" and _is_under(dest, (scheme.purelib, scheme.platlib)):
                 cached = dest.parent / "__pycache__" / f"{dest.stem}.{target.cache_tag}.pyc"
                 pyc.append((dest, cached))
-    return _Layout(
+    return Layout(
         root=root,
         members=tuple(members),
         scripts=scripts,
         dist_info=root / wheel.dist_info,
         pyc=tuple(pyc),
+        bases=bases,
     )
 
 
@@ -142,8 +153,8 @@ def planned_files(
     wheel: VerifiedWheel, target: TargetEnvironment, options: WriteOptions
 ) -> tuple[Path, ...]:
     """Every path `write_wheel` will create, before it creates any."""
-    layout = _layout(wheel, target, options)
-    files = [dest for _, dest in layout.members]
+    layout = layout_of(wheel, target, options)
+    files = [dest for _, dest, _ in layout.members]
     files += [dest for _, dest in layout.scripts]
     files += [cached for _, cached in layout.pyc]
     files += [layout.dist_info / "INSTALLER", layout.dist_info / "RECORD"]
@@ -159,7 +170,7 @@ def write_wheel(
     wheel: VerifiedWheel, target: TargetEnvironment, options: WriteOptions
 ) -> InstalledDistribution:
     """Write `wheel` into `target`; the destination paths must be free (see `planned_files`)."""
-    layout = _layout(wheel, target, options)
+    layout = layout_of(wheel, target, options)
     record_path = layout.dist_info / "RECORD"
     written: list[Path] = []
     rows: list[tuple[str, str, str]] = []
@@ -173,7 +184,7 @@ def write_wheel(
         written.append(dest)
         rows.append(
             (
-                _record_name(dest, layout.root),
+                record_name(dest, layout.root),
                 f"sha256={record_digest('sha256', data)}",
                 str(len(data)),
             )
@@ -181,7 +192,7 @@ def write_wheel(
 
     by_path = {entry.path: entry for entry in wheel.entries}
     with zipfile.ZipFile(wheel.path) as archive:
-        for member, dest in layout.members:
+        for member, dest, _ in layout.members:
             if dest == record_path:
                 continue
             data = archive.read(member)
@@ -191,11 +202,11 @@ def write_wheel(
                 raise RecordMismatch(wheel.path.name, f"{member} changed since it was verified")
             is_script = member.startswith(f"{wheel.data_dir}/scripts/")
             if is_script and data.startswith(b"#!python"):
-                data = _shebang(target.python).encode() + data[len(b"#!python") :]
+                data = shebang(target.python).encode() + data[len(b"#!python") :]
             mode = archive.getinfo(member).external_attr >> 16
             add(dest, data, executable=is_script or bool(mode & 0o111))
     for script, dest in layout.scripts:
-        add(dest, _launcher(script, target.python).encode(), executable=True)
+        add(dest, launcher(script, target.python).encode(), executable=True)
     add(layout.dist_info / "INSTALLER", f"{INSTALLER_NAME}\n".encode())
     if options.requested:
         add(layout.dist_info / "REQUESTED", b"")
@@ -204,12 +215,12 @@ def write_wheel(
             layout.dist_info / "direct_url.json",
             json.dumps(dict(options.direct_url), sort_keys=True).encode(),
         )
-    for source, cached in _compile(layout.pyc, target):
+    for source, cached in compile_bytecode(layout.pyc, target):
         data = cached.read_bytes()
         written.append(cached)
         rows.append(
             (
-                _record_name(cached, layout.root),
+                record_name(cached, layout.root),
                 f"sha256={record_digest('sha256', data)}",
                 str(len(data)),
             )
@@ -219,7 +230,7 @@ def write_wheel(
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerows(rows)
-    writer.writerow((_record_name(record_path, layout.root), "", ""))
+    writer.writerow((record_name(record_path, layout.root), "", ""))
     record_path.parent.mkdir(parents=True, exist_ok=True)
     with record_path.open("x", encoding="utf-8", newline="") as stream:
         stream.write(buffer.getvalue())
@@ -233,21 +244,28 @@ def write_wheel(
     )
 
 
-def _record_name(path: Path, root: Path) -> str:
+def record_name(path: Path, root: Path) -> str:
     return os.path.relpath(path, root).replace(os.sep, "/")
 
 
-def _compile(
-    pairs: tuple[tuple[Path, Path], ...], target: TargetEnvironment
+def compile_bytecode(
+    pairs: tuple[tuple[Path, Path], ...],
+    target: TargetEnvironment,
+    shown_as: tuple[Path, ...] | None = None,
 ) -> list[tuple[Path, Path]]:
-    """Byte-compile for the target interpreter; files that do not compile are skipped, as pip does."""
+    """Byte-compile for the target interpreter; files that do not compile are skipped, as pip does.
+
+    `shown_as` gives, per pair, the path the source will have once installed (for files compiled
+    where they are staged): it is the file name tracebacks show.
+    """
     if not pairs:
         return []
+    shown = [str(p) for p in shown_as] if shown_as is not None else [str(s) for s, _ in pairs]
     if target.is_current:
         done = []
-        for source, cached in pairs:
+        for (source, cached), dfile in zip(pairs, shown, strict=True):
             try:
-                py_compile.compile(str(source), cfile=str(cached), doraise=True)
+                py_compile.compile(str(source), cfile=str(cached), dfile=dfile, doraise=True)
             except py_compile.PyCompileError:
                 continue
             done.append((source, cached))
@@ -255,15 +273,15 @@ def _compile(
     # Another interpreter writes its own bytecode format.
     program = (
         "import json, py_compile, sys\n"
-        "for src, dst in json.load(sys.stdin):\n"
+        "for src, dst, shown in json.load(sys.stdin):\n"
         "    try:\n"
-        "        py_compile.compile(src, cfile=dst, doraise=True)\n"
+        "        py_compile.compile(src, cfile=dst, dfile=shown, doraise=True)\n"
         "    except py_compile.PyCompileError:\n"
         "        pass\n"
     )
     subprocess.run(
         [str(target.python), "-E", "-c", program],
-        input=json.dumps([[str(s), str(c)] for s, c in pairs]),
+        input=json.dumps([[str(s), str(c), d] for (s, c), d in zip(pairs, shown, strict=True)]),
         text=True,
         capture_output=True,
         check=False,
@@ -272,7 +290,7 @@ def _compile(
     return [(source, cached) for source, cached in pairs if cached.exists()]
 
 
-def _entry_point_scripts(wheel: VerifiedWheel) -> list[_Script]:
+def entry_point_scripts(wheel: VerifiedWheel) -> list[Script]:
     member = f"{wheel.dist_info}/entry_points.txt"
     if not any(entry.path == member for entry in wheel.entries):
         return []
@@ -284,7 +302,7 @@ def _entry_point_scripts(wheel: VerifiedWheel) -> list[_Script]:
         parser.read_string(text)
     except configparser.Error as exc:
         raise WriteError(f"{wheel.path.name}: entry_points.txt is malformed ({exc})") from None
-    scripts: list[_Script] = []
+    scripts: list[Script] = []
     for section in ("console_scripts", "gui_scripts"):
         if not parser.has_section(section):
             continue
@@ -296,11 +314,11 @@ def _entry_point_scripts(wheel: VerifiedWheel) -> list[_Script]:
                 )
             if name in (".", ".."):
                 raise PathEscape(wheel.path.name, f"script name {name!r}")
-            scripts.append(_Script(name, match.group("module"), match.group("attr")))
+            scripts.append(Script(name, match.group("module"), match.group("attr")))
     return scripts
 
 
-def _shebang(python: Path) -> str:
+def shebang(python: Path) -> str:
     text = str(python)
     if " " not in text and len(text) + 2 <= _MAX_SHEBANG:
         return f"#!{text}"
@@ -308,10 +326,10 @@ def _shebang(python: Path) -> str:
     return f"#!/bin/sh\n'''exec' \"{text}\" \"$0\" \"$@\"\n' '''"
 
 
-def _launcher(script: _Script, python: Path) -> str:
+def launcher(script: Script, python: Path) -> str:
     head = script.attr.split(".", 1)[0]
     return (
-        f"{_shebang(python)}\n"
+        f"{shebang(python)}\n"
         "import sys\n"
         f"from {script.module} import {head}\n"
         "\n"
