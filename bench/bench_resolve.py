@@ -32,11 +32,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +44,7 @@ sys.path.insert(0, str(REPO))
 from packaging.utils import canonicalize_name, parse_wheel_filename  # noqa: E402
 
 from tests.peers.peer_runners import find_uv, isolated_env, parse_compile_output  # noqa: E402
-from tests.support.index_server import IndexServer, _Handler  # noqa: E402
+from tests.support.index_server import IndexServer  # noqa: E402
 
 DEFAULT_MIRROR = Path.home() / ".cache" / "wheelnext-bench" / "jupyterlab"
 REQUIREMENT = "jupyterlab"
@@ -87,26 +85,9 @@ def build_index(wheels: Path, root: Path) -> int:
     return count
 
 
-class _NoDelayHandler(_Handler):
-    # The handler writes headers and body in two sends; with Nagle's algorithm on, a keep-alive
-    # client then waits for the delayed ACK (40 ms on Linux) on every response, which would
-    # dominate the figures of clients that fetch one file at a time.
-    disable_nagle_algorithm = True
-
-
 class MirrorServer(IndexServer):
-    """`IndexServer` with each project's file entries hashed once, not per page request, and no
-    Nagle delay, so that the server's own cost stays out of the figures."""
-
-    def start(self) -> MirrorServer:
-        handler = type("Handler", (_NoDelayHandler,), {"index": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self._thread.start()
-        return self
+    """`IndexServer` with each project's file entries hashed once, not per page request, so that
+    the server's own cost stays out of the figures."""
 
     def _file_entries(self, project: str, files: Iterable[Path]) -> list[dict[str, Any]]:
         files = list(files)

@@ -45,3 +45,15 @@ def venv(venv_template: Path, tmp_path: Path) -> Venv:
     root = tmp_path / "venv"
     shutil.copytree(venv_template, root, symlinks=True)
     return Venv(root)
+
+
+@pytest.fixture
+def private_cache_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """A cache directory of this test's own (e.g. for archspec's cached CPU match)."""
+    from wheelnext_jupyter.host.target_cache import CACHE_DIR_VARIABLE
+
+    directory = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(directory))
+    return directory

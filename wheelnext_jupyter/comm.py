@@ -25,6 +25,8 @@ import traceback
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from wheelnext_jupyter.detection import first_fact
+
 #: The comm target the sidebar opens; registered by `register_target()`.
 TARGET = "wheelnext"
 #: The comm target the kernel opens towards the sidebar for events from main-thread code.
@@ -162,21 +164,15 @@ def _install_request(args: Sequence[str]) -> Any:
 # -- views of engine results ---------------------------------------------------------------------
 
 
-def _first(data: Mapping[str, Any], *keys: str) -> Any:
-    for key in keys:
-        value = data.get(key)
-        if value not in (None, "", [], {}):
-            return value
-    return None
-
-
 def _gpus(host: Mapping[str, Any]) -> list[Message]:
     gpus: list[Message] = []
     for vendor in ("nvidia", "amd", "intel"):
         data = host.get(vendor)
         if not isinstance(data, Mapping):
             continue
-        driver = _first(data, "driver_version", "kernel_driver_version", "kernel_module_version")
+        driver = first_fact(
+            data, "driver_version", "kernel_driver_version", "kernel_module_version"
+        )
         devices = data.get("gpus")
         for device in devices if isinstance(devices, list) else []:
             if not isinstance(device, Mapping):
@@ -185,10 +181,10 @@ def _gpus(host: Mapping[str, Any]) -> list[Message]:
             gpus.append(
                 {
                     "vendor": vendor,
-                    "model": _first(device, "name", "marketing_name"),
+                    "model": first_fact(device, "name", "marketing_name"),
                     "memory_bytes": memory if isinstance(memory, int) else None,
                     "compute_capability": device.get("compute_capability"),
-                    "architecture": _first(device, "gfx", "device_ip", "ip"),
+                    "architecture": first_fact(device, "gfx", "device_ip", "ip"),
                     "driver": driver,
                     "cuda": data.get("cuda_driver_version"),
                     "rocm": data.get("rocm_version"),
@@ -216,23 +212,23 @@ def hardware_json(detection: Any) -> Message:
                 for f in result.configs
             ],
         }
-    level = _first(cpu, "psabi_level")
+    level = first_fact(cpu, "psabi_level")
     return {
         "cpu": {
-            "model": _first(cpu, "model_name", "model", "brand"),
+            "model": first_fact(cpu, "model_name", "model", "brand"),
             "vendor": cpu.get("vendor"),
-            "architecture": _first(cpu, "architecture", "machine") or platform.get("machine"),
+            "architecture": first_fact(cpu, "architecture", "machine") or platform.get("machine"),
             "level": f"x86-64-{level}" if level and level != "unknown" else None,
             "missing_for_next_level": list(cpu.get("psabi_missing_for_next_level") or []),
         },
         "gpus": _gpus(host),
         "tpu": {
             "present": bool(tpu.get("present")),
-            "generation": _first(tpu, "generation", "version", "accelerator_type"),
-            "chips": _first(tpu, "chips", "chip_count"),
+            "generation": first_fact(tpu, "generation", "version", "accelerator_type"),
+            "chips": first_fact(tpu, "chips", "chip_count"),
         },
         "hosting": {
-            "platform": _first(hosting, "platform", "name", "kind") or "local",
+            "platform": first_fact(hosting, "platform", "name", "kind") or "local",
             "container": hosting.get("container"),
             "jupyterhub": bool(hosting.get("jupyterhub")),
         },

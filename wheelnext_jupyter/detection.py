@@ -389,7 +389,8 @@ def detect(
 # -- the human summary ------------------------------------------------------------------------
 
 
-def _first(data: Mapping[str, Any], *keys: str) -> Any:
+def first_fact(data: Mapping[str, Any], *keys: str) -> Any:
+    """The first of `keys` with a non-empty value in a host-facts mapping (facts vary by source)."""
     for key in keys:
         value = data.get(key)
         if value not in (None, "", [], {}):
@@ -398,12 +399,12 @@ def _first(data: Mapping[str, Any], *keys: str) -> Any:
 
 
 def _cpu_line(cpu: Mapping[str, Any], arm_version: str | None) -> str:
-    model = _first(cpu, "model_name", "model", "brand") or "unknown model"
+    model = first_fact(cpu, "model_name", "model", "brand") or "unknown model"
     parts = [f"CPU: {model}"]
-    arch = _first(cpu, "architecture", "machine")
+    arch = first_fact(cpu, "architecture", "machine")
     if arch:
         parts.append(f"({arch})")
-    level = _first(cpu, "psabi_level")
+    level = first_fact(cpu, "psabi_level")
     if level and level != "unknown":
         parts.append(f"x86-64-{level}")
     if arm_version:
@@ -422,7 +423,7 @@ def _memory(device: Mapping[str, Any]) -> str | None:
 
 def _gpu_lines(kind: str, data: Mapping[str, Any]) -> list[str]:
     devices = data.get("gpus") or []
-    driver = _first(data, "driver_version", "kernel_driver_version", "kernel_module_version")
+    driver = first_fact(data, "driver_version", "kernel_driver_version", "kernel_module_version")
     cuda = data.get("cuda_driver_version")
     rocm = data.get("rocm_version")
     extra = ", ".join(
@@ -438,14 +439,14 @@ def _gpu_lines(kind: str, data: Mapping[str, Any]) -> list[str]:
     for device in devices if isinstance(devices, list) else []:
         if not isinstance(device, Mapping):
             continue
-        bits = [str(_first(device, "name", "marketing_name") or "unknown device")]
+        bits = [str(first_fact(device, "name", "marketing_name") or "unknown device")]
         memory = _memory(device)
         if memory:
             bits.append(memory)
         cc = device.get("compute_capability")
         if cc:
             bits.append(f"CC {cc}")
-        arch = _first(device, "gfx", "device_ip", "ip")
+        arch = first_fact(device, "gfx", "device_ip", "ip")
         if arch:
             bits.append(str(arch))
         lines.append(f"GPU ({kind}): " + ", ".join(bits) + (f"; {extra}" if extra else ""))
@@ -489,12 +490,12 @@ def render_summary(detection: Detection) -> str:
             lines.extend(_gpu_lines(kind, data))
     tpu = host.get("tpu")
     if isinstance(tpu, dict):
-        generation = _first(tpu, "generation", "version", "accelerator_type")
-        chips = _first(tpu, "chips", "chip_count")
+        generation = first_fact(tpu, "generation", "version", "accelerator_type")
+        chips = first_fact(tpu, "chips", "chip_count")
         if generation or chips:
             lines.append(f"TPU: {generation or 'unknown generation'}, {chips or '?'} chip(s)")
     hosting = host.get("hosting")
-    where = _first(hosting, "platform", "name", "kind") if isinstance(hosting, dict) else None
+    where = first_fact(hosting, "platform", "name", "kind") if isinstance(hosting, dict) else None
     system = " ".join(str(platform_info.get(k, "")) for k in ("system", "machine")).strip()
     if where or system:
         lines.append(f"Platform: {where or 'local'}" + (f" ({system})" if system else ""))

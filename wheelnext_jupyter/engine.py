@@ -226,8 +226,6 @@ def plan(request: InstallRequest, *, detection: Detection | None = None) -> Plan
         detection = detect(refresh=request.refresh, profile=request.profile)
     sources = resolve_index_config(request.index).open(http_client())
     installed = installed_distributions([target.scheme.purelib, target.scheme.platlib])
-    trust = load_trust_list(request.trust_providers)
-    per_package, default_options = variant_options(request)
     options = ResolveOptions(
         pre=request.pre,
         no_deps=request.no_deps,
@@ -242,16 +240,7 @@ def plan(request: InstallRequest, *, detection: Detection | None = None) -> Plan
     # the new versions until it stops changing (a package and its ABI-matched extension settle in
     # two rounds).
     for _ in range(_ABI_ROUNDS):
-        policy = VariantPolicy(
-            supported_for=detection.supported_for,
-            environment=_enable_if_environment(target, detection),
-            enabled_optional=frozenset(request.enable_providers),
-            options=per_package,
-            default_options=default_options,
-            external=external_providers(detection, trust, refresh=request.refresh),
-            installed_versions=versions,
-            no_variants=request.no_variants,
-        )
+        policy = variant_policy(request, target, detection, installed_versions=versions)
         finder = CandidateFinder(
             sources,
             target,
@@ -286,6 +275,30 @@ def _uses_abi_dependency(result: Plan) -> bool:
     return any(
         p.pick.selection is not None and ABI_DEPENDENCY_NAMESPACE in p.pick.selection.namespaces
         for p in result.packages
+    )
+
+
+def variant_policy(
+    request: InstallRequest,
+    target: TargetEnvironment,
+    detection: Detection,
+    *,
+    installed_versions: Mapping[str, Version] | None = None,
+) -> VariantPolicy:
+    """How variants are judged for this request: the target's support, trusted external plugins
+    and the user's variant options."""
+    per_package, default_options = variant_options(request)
+    return VariantPolicy(
+        supported_for=detection.supported_for,
+        environment=_enable_if_environment(target, detection),
+        enabled_optional=frozenset(request.enable_providers),
+        options=per_package,
+        default_options=default_options,
+        external=external_providers(
+            detection, load_trust_list(request.trust_providers), refresh=request.refresh
+        ),
+        installed_versions=dict(installed_versions or {}),
+        no_variants=request.no_variants,
     )
 
 
@@ -589,18 +602,7 @@ def explain_package(
     if detection is None:
         detection = detect(refresh=request.refresh, profile=request.profile)
     sources = resolve_index_config(request.index).open(http_client())
-    per_package, default_options = variant_options(request)
-    policy = VariantPolicy(
-        supported_for=detection.supported_for,
-        environment=_enable_if_environment(target, detection),
-        enabled_optional=frozenset(request.enable_providers),
-        options=per_package,
-        default_options=default_options,
-        external=external_providers(
-            detection, load_trust_list(request.trust_providers), refresh=request.refresh
-        ),
-        no_variants=request.no_variants,
-    )
+    policy = variant_policy(request, target, detection)
     finder = CandidateFinder(sources, target, policy, refresh=request.refresh)
     lookup = finder.lookup(wanted.name)
     versions = [

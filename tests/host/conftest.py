@@ -1,18 +1,10 @@
-"""Keep archspec's cached CPU match (host.target_cache) out of the user's cache directory."""
+"""Host and provider tests each get their own cache directory (archspec's cached CPU match)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-
-from wheelnext_jupyter.host.target_cache import CACHE_DIR_VARIABLE
 
 
 @pytest.fixture(autouse=True)
-def private_cache_dir(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> Path:
-    directory = tmp_path_factory.mktemp("cache")
-    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(directory))
-    return directory
+def _private_cache(private_cache_dir: object) -> None:
+    """Applies the root `private_cache_dir` fixture to every test here."""
