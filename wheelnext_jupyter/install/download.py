@@ -126,6 +126,20 @@ class Downloader:
         self.client = client
         self.cache = cache
 
+    def _cached(
+        self, file: IndexFile, sha256: str | None, on_bytes: BytesCallback | None
+    ) -> FetchedFile | None:
+        """The file from the wheel cache, when the index published its sha256 and it is there."""
+        if sha256 is None:
+            return None
+        cached = self.cache.lookup(sha256, file.filename)
+        if cached is None:
+            return None
+        size = cached.stat().st_size
+        if on_bytes is not None:
+            on_bytes(size)
+        return FetchedFile(cached, file.filename, sha256.lower(), size, True)
+
     def fetch(
         self, file: IndexFile, *, source: str, on_bytes: BytesCallback | None = None
     ) -> FetchedFile:
@@ -135,25 +149,17 @@ class Downloader:
             return self._local(file, source, on_bytes)
         published = {k.lower(): v for k, v in file.hashes.items()}
         sha256 = published.get("sha256")
-        if sha256 is not None:
-            cached = self.cache.lookup(sha256, file.filename)
-            if cached is not None:
-                size = cached.stat().st_size
-                if on_bytes is not None:
-                    on_bytes(size)
-                return FetchedFile(cached, file.filename, sha256.lower(), size, True)
+        found = self._cached(file, sha256, on_bytes)
+        if found is not None:
+            return found
         key = sha256.lower() if sha256 else hashlib.sha256(file.url.encode()).hexdigest()
         partial = self.cache.partial(key)
         partial.parent.mkdir(parents=True, exist_ok=True)
         # Two installs fetching the same file take turns; the second then finds it cached.
         with FileLock(str(partial) + ".lock"):
-            if sha256 is not None:
-                cached = self.cache.lookup(sha256, file.filename)
-                if cached is not None:
-                    size = cached.stat().st_size
-                    if on_bytes is not None:
-                        on_bytes(size)
-                    return FetchedFile(cached, file.filename, sha256.lower(), size, True)
+            found = self._cached(file, sha256, on_bytes)
+            if found is not None:
+                return found
             digests = self._download(file, partial, source, published, on_bytes)
             try:
                 _check(digests, published, file.filename, source)
