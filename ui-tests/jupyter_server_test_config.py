@@ -1,4 +1,4 @@
-"""JupyterLab server for the browser tests (Galata's settings: port 8888, no token).
+"""JupyterLab server for the browser tests (Galata's settings, on port 18888, no token).
 
 Two changes to what a user's server would be:
 
@@ -30,6 +30,8 @@ os.environ["JUPYTERLAB_GALATA_ROOT_DIR"] = str(work / "notebooks")
 
 c = get_config()  # type: ignore[name-defined]  # noqa: F821
 configure_jupyter_server(c)
+# Galata's 8888 is where a developer's own JupyterLab usually runs.
+c.ServerApp.port = 18888
 atexit.register(shutil.rmtree, c.LabApp.workspaces_dir, ignore_errors=True)
 
 # Extension directories are found by their package name: link the build under that name.

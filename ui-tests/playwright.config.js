@@ -4,6 +4,9 @@
  */
 const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
 
+// Not JupyterLab's usual 8888, so that a JupyterLab the developer is running is never reused.
+const LAB_URL = 'http://localhost:18888';
+
 module.exports = {
   ...baseConfig,
   reporter: [['list'], ['html', { open: 'never' }]],
@@ -13,6 +16,7 @@ module.exports = {
   workers: 1,
   use: {
     ...baseConfig.use,
+    baseURL: LAB_URL,
     // Video would need Playwright's own ffmpeg download.
     video: 'off',
     launchOptions: {
@@ -22,9 +26,9 @@ module.exports = {
   webServer: [
     {
       command: 'jupyter lab --config jupyter_server_test_config.py',
-      url: 'http://localhost:8888/lab',
+      url: `${LAB_URL}/lab`,
       timeout: 120 * 1000,
-      reuseExistingServer: !process.env.CI,
+      reuseExistingServer: false,
       // Let the servers clean up their temporary directories (the default is SIGKILL).
       gracefulShutdown: { signal: 'SIGTERM', timeout: 10000 }
     },
@@ -33,7 +37,7 @@ module.exports = {
       // The index has no root page; the demo project's page answers once the wheels are built.
       url: 'http://127.0.0.1:8899/simple/wnui-demo/',
       timeout: 60 * 1000,
-      reuseExistingServer: !process.env.CI,
+      reuseExistingServer: false,
       gracefulShutdown: { signal: 'SIGTERM', timeout: 5000 }
     }
   ]
