@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,8 +18,6 @@ from wheelnext_jupyter.providers.profile import (
     save_uv_lock,
 )
 from wheelnext_jupyter.variants.properties import VariantFeatureConfig
-
-CPUINFO = Path(__file__).parents[1] / "data" / "cpuinfo"  # recorded, MIT (LICENSE-MIT there)
 
 H100_PROFILE = TargetProfile(
     providers={
@@ -43,21 +40,6 @@ H100_PROFILE = TargetProfile(
         }
     },
 )
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache() -> Any:
-    detection.clear_cache()
-    yield
-    detection.clear_cache()
-
-
-@pytest.fixture
-def haswell_root(tmp_path: Path) -> Path:
-    """A filesystem root holding a recorded Haswell /proc/cpuinfo and nothing else."""
-    (tmp_path / "proc").mkdir()
-    shutil.copy(CPUINFO / "linux-rhel7-haswell", tmp_path / "proc" / "cpuinfo")
-    return tmp_path
 
 
 @pytest.fixture

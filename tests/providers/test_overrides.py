@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from wheelnext_jupyter import detection
 from wheelnext_jupyter.detection import detect
 from wheelnext_jupyter.providers.overrides import OverrideError, read_overrides
 from wheelnext_jupyter.variants.properties import VariantFeatureConfig as Config
-
-CPUINFO = Path(__file__).parents[1] / "data" / "cpuinfo"  # recorded, MIT (LICENSE-MIT there)
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache() -> Any:
-    detection.clear_cache()
-    yield
-    detection.clear_cache()
-
-
-@pytest.fixture
-def root(tmp_path: Path) -> Path:
-    (tmp_path / "proc").mkdir()
-    shutil.copy(CPUINFO / "linux-rhel7-haswell", tmp_path / "proc" / "cpuinfo")
-    return tmp_path
 
 
 def test_namespace_variable_gives_features_and_values_in_written_order() -> None:
@@ -43,50 +24,54 @@ def test_star_marks_a_multi_value_feature() -> None:
     assert found.for_namespace("my_hw").configs == (Config("arch", ("b", "a"), True),)  # type: ignore[union-attr]
 
 
-def test_override_replaces_detection(root: Path) -> None:
-    result = detect(environ={"WHEELNEXT_VARIANTS_X86_64": "level=v2,v1"}, root=root).result(
+def test_override_replaces_detection(haswell_root: Path) -> None:
+    result = detect(environ={"WHEELNEXT_VARIANTS_X86_64": "level=v2,v1"}, root=haswell_root).result(
         "x86_64"
     )
     assert result.configs == (Config("level", ("v2", "v1")),)
     assert (result.provenance, result.source) == ("env override", "WHEELNEXT_VARIANTS_X86_64")
 
 
-def test_empty_override_makes_the_namespace_unsupported(root: Path) -> None:
-    found = detect(environ={"WHEELNEXT_VARIANTS_X86_64": ""}, root=root)
+def test_empty_override_makes_the_namespace_unsupported(haswell_root: Path) -> None:
+    found = detect(environ={"WHEELNEXT_VARIANTS_X86_64": ""}, root=haswell_root)
     assert found.result("x86_64").provenance == "env override"
     assert "x86_64" not in found.supported
 
 
-def test_override_takes_multi_value_from_the_builtin_provider(root: Path) -> None:
+def test_override_takes_multi_value_from_the_builtin_provider(haswell_root: Path) -> None:
     # The nvidia plugin declares sm_arch multi-value (nvidia-variant-provider 0.0.2).
-    found = detect(environ={"WHEELNEXT_VARIANTS_NVIDIA": "sm_arch=90_real,90_virtual"}, root=root)
+    found = detect(
+        environ={"WHEELNEXT_VARIANTS_NVIDIA": "sm_arch=90_real,90_virtual"}, root=haswell_root
+    )
     assert found.supported["nvidia"] == (Config("sm_arch", ("90_real", "90_virtual"), True),)
 
 
-def test_override_adds_a_namespace_without_builtin_provider(root: Path) -> None:
-    found = detect(environ={"WHEELNEXT_VARIANTS_BLAS_LAPACK": "provider=openblas"}, root=root)
+def test_override_adds_a_namespace_without_builtin_provider(haswell_root: Path) -> None:
+    found = detect(
+        environ={"WHEELNEXT_VARIANTS_BLAS_LAPACK": "provider=openblas"}, root=haswell_root
+    )
     assert found.supported["blas_lapack"] == (Config("provider", ("openblas",)),)
 
 
-def test_disable_lists_namespaces_as_disabled_and_unsupported(root: Path) -> None:
-    found = detect(environ={"WHEELNEXT_VARIANTS_DISABLE": "nvidia, x86_64"}, root=root)
+def test_disable_lists_namespaces_as_disabled_and_unsupported(haswell_root: Path) -> None:
+    found = detect(environ={"WHEELNEXT_VARIANTS_DISABLE": "nvidia, x86_64"}, root=haswell_root)
     assert found.provenance["x86_64"] == "disabled"
     assert found.provenance["nvidia"] == "disabled"
     assert "x86_64" not in found.supported
 
 
-def test_disable_wins_over_a_namespace_override(root: Path) -> None:
+def test_disable_wins_over_a_namespace_override(haswell_root: Path) -> None:
     environ = {"WHEELNEXT_VARIANTS_DISABLE": "x86_64", "WHEELNEXT_VARIANTS_X86_64": "level=v1"}
-    assert detect(environ=environ, root=root).result("x86_64").provenance == "disabled"
+    assert detect(environ=environ, root=haswell_root).result("x86_64").provenance == "disabled"
 
 
-def test_plugin_force_variables_take_precedence_over_ours(root: Path) -> None:
+def test_plugin_force_variables_take_precedence_over_ours(haswell_root: Path) -> None:
     environ = {
         "NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION": "12.8",
         "NV_VARIANT_PROVIDER_FORCE_SM_ARCH": "9.0",
         "WHEELNEXT_VARIANTS_NVIDIA": "sm_arch=80_real",
     }
-    result = detect(environ=environ, root=root).result("nvidia")
+    result = detect(environ=environ, root=haswell_root).result("nvidia")
     assert result.provenance == "env override"
     assert "NV_VARIANT_PROVIDER_FORCE_SM_ARCH" in result.source
     # CC 9.0 ⇒ 90_real, 90_virtual (detection.md §3.1).
