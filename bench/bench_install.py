@@ -1,16 +1,23 @@
 """Install a realistic notebook stack from a loopback mirror: ours vs pip vs uv, cold and warm.
 
     .venv/bin/python bench/bench_install.py [--runs N] [--packages "pandas matplotlib ..."]
-        [--tools wheelnext,uv,pip] [--bytecode off|on|both]
+        [--tools wheelnext,uv,pip] [--bytecode off|on|both] [--churn]
 
 The mirror is built once with `pip download` into `~/.cache/wheelnext-bench/` (outside the
 repository; wheels are never committed), with a PEP 658 `.metadata` file next to every wheel, and
 served over the simple API on 127.0.0.1 by the test suite's index server. Every run installs into
-a fresh virtual environment (creation not timed). "cold" starts with empty caches (HTTP and wheel
-caches for us, `--no-cache-dir` for pip, a fresh `UV_CACHE_DIR` for uv); "warm" reuses the cache
-of a previous run. Each is measured with bytecode compilation off and on. The tools take turns
-within every run (interleaved), so a noisy machine slows all of them alike. Prints median seconds
-and the ratios to uv.
+a fresh virtual environment (creation not timed). "cold" starts with empty caches (HTTP, wheel and
+unpacked-wheel caches for us, `--no-cache-dir` for pip, a fresh `UV_CACHE_DIR` for uv); "warm"
+reuses the cache of a previous run. Each is measured with bytecode compilation off and on. The
+tools take turns within every run (interleaved), so a noisy machine slows all of them alike.
+Prints median seconds and the ratios to uv.
+
+Nothing is deleted while the tools run: every install gets its own directories, removed at the
+end. `--churn` instead deletes the previous install's environment right before each timed run.
+That is its own benchmark: on a file system that checks recently freed inodes on every create
+(ext4 without a journal, as on the machines this benchmark was first run on), creating files
+within minutes of deleting thousands is several times slower, for every tool; it rewards tools
+that create files from fewer threads at once.
 """
 
 from __future__ import annotations
@@ -102,6 +109,9 @@ def main() -> None:
     parser.add_argument("--packages", default=PACKAGES)
     parser.add_argument("--tools", default="wheelnext,uv,pip", help="comma-separated subset")
     parser.add_argument("--bytecode", choices=("off", "on", "both"), default="both")
+    parser.add_argument(
+        "--churn", action="store_true", help="delete the previous environment before each run"
+    )
     args = parser.parse_args()
     tools = args.tools.split(",")
     modes = {"off": (False,), "on": (True,), "both": (False, True)}[args.bytecode]
@@ -110,6 +120,7 @@ def main() -> None:
     wheels = list(tree.glob("*/*.whl"))
     size = sum(w.stat().st_size for w in wheels)
     print(f"stack: {' '.join(packages)} — {len(wheels)} wheels, {size / 1e6:.0f} MB")
+    print("environments deleted before each run" if args.churn else "nothing deleted between runs")
     work = Path(tempfile.mkdtemp(prefix="wheelnext-bench-"))
     profile = work / "cpu.json"
     profile.write_text(CPU_PROFILE)
@@ -152,6 +163,7 @@ def main() -> None:
 
             return command
 
+        previous: Path | None = None
         for run in range(args.runs):
             for compile_ in modes:
                 tag = "pyc" if compile_ else "no pyc"
@@ -163,20 +175,24 @@ def main() -> None:
                     if tool not in tools:
                         continue
                     cache = work / f"cache-{tool}-{run}-{int(compile_)}"
-                    shutil.rmtree(cache, ignore_errors=True)
                     for phase in ("cold", "warm"):
-                        python = fresh_venv(work / "venv", with_pip=with_pip)
+                        slot = f"{tool}-{run}-{int(compile_)}-{phase}"
+                        python = fresh_venv(work / f"venv-{slot}", with_pip=with_pip)
                         if tool == "pip" and phase == "cold":
                             argv, env = pip(None, compile_)(python)
                             # Fill pip's cache untimed for the warm run.
+                            prime = fresh_venv(work / f"prime-{slot}", with_pip=True)
                             subprocess.run(
-                                pip(cache, compile_)(fresh_venv(work / "prime", with_pip=True))[0],
+                                pip(cache, compile_)(prime)[0],
                                 env=env,
                                 capture_output=True,
                                 check=True,
                             )
                         else:
                             argv, env = make(cache, compile_)(python)
+                        if args.churn and previous is not None:
+                            shutil.rmtree(previous, ignore_errors=True)
+                        previous = python.parents[1]
                         seconds = timed(argv, env)
                         results.setdefault(f"{tool} {phase} {tag}", []).append(seconds)
                         print(f"  {tool:9} {phase} {tag:6} {seconds:6.2f} s", flush=True)

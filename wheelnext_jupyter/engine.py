@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import dataclasses
 import hashlib
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -408,6 +409,7 @@ def _fetch(
     meter: _DownloadMeter,
     area: StagingArea | None,
     compile_bytecode: bool,
+    unpacking: threading.Semaphore,
 ) -> tuple[FetchedWheel, VerifiedWheel | StagedWheel]:
     """Download (or build) one planned package's wheel and verify it, in a worker thread.
 
@@ -435,10 +437,15 @@ def _fetch(
         meter.finished(file.filename, cached=got.from_cache)
     # Verified here, while other files are still downloading: nothing is written into the
     # environment until every wheel of the plan has passed.
-    if area is None:
-        return fetched, verify_wheel(fetched.path, result.target)
-    options = WriteOptions(requested=package.requested, compile_bytecode=compile_bytecode)
-    return fetched, area.stage(fetched.path, options)
+    # Unpacking is decompressing, hashing and writing: as many at once as there are cores; more
+    # threads would only contend for the GIL and the file system while downloads still overlap.
+    with unpacking:
+        if area is None:
+            return fetched, verify_wheel(fetched.path, result.target)
+        options = WriteOptions(requested=package.requested, compile_bytecode=compile_bytecode)
+        # Built wheels are not kept unpacked: they are made once for this install.
+        cache_key = None if pick.is_sdist else fetched.sha256
+        return fetched, area.stage(fetched.path, options, sha256=cache_key)
 
 
 def install(
@@ -463,6 +470,7 @@ def install(
     from wheelnext_jupyter.install.restart import restart_required
     from wheelnext_jupyter.install.staging import StagedWheel, StagingArea
     from wheelnext_jupyter.install.transaction import PlannedWheel, install_wheels
+    from wheelnext_jupyter.install.unpacked_cache import UnpackedCache
     from wheelnext_jupyter.install.wheelfile import VerifiedWheel
 
     if installer not in INSTALLERS:
@@ -487,17 +495,28 @@ def install(
     # arrived (checking it on the way); uv gets the verified files.
     if installer != "uv":
         check_externally_managed(result.target, break_system_packages=break_system_packages)
-    area = StagingArea(result.target) if installer != "uv" and packages else None
+    area = (
+        StagingArea(result.target, UnpackedCache(cache_dir() / "unpacked"))
+        if installer != "uv" and packages
+        else None
+    )
     try:
         done: dict[str, tuple[FetchedWheel, VerifiedWheel | StagedWheel]] = {}
-        # Staging is mostly decompressing and writing: more threads than cores help only while
-        # downloads are waiting on the network, which `max_downloads` already bounds.
         workers = min(max(1, max_downloads), max(1, total))
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wheelnext-download")
+        unpacking = threading.Semaphore(_cores())
         try:
             futures = {
                 pool.submit(
-                    _fetch, result, package, builder, downloader, meter, area, compile_bytecode
+                    _fetch,
+                    result,
+                    package,
+                    builder,
+                    downloader,
+                    meter,
+                    area,
+                    compile_bytecode,
+                    unpacking,
                 ): package
                 for package in packages
             }
@@ -567,6 +586,13 @@ def install(
         warnings=(*outcome.recovered, *warnings),
         wheels=tuple(fetched for fetched, _ in ordered),
     )
+
+
+def _cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
 
 
 def _wheel_of(item: VerifiedWheel | StagedWheel) -> Path:

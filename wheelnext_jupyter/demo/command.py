@@ -17,9 +17,8 @@ import sys
 from importlib import resources
 from pathlib import Path
 
-from wheelnext_jupyter.demo.catalog import PRIVATE_INDEX, PUBLIC_INDEX
-from wheelnext_jupyter.demo.index_builder import build_demo_index, index_url
-from wheelnext_jupyter.demo.server import DemoServer, DemoServerError
+# The catalog, index builder and server are imported where they are used: every command line
+# (`install` too) builds this command's parser, and those modules take a noticeable time to load.
 
 INDEX_VARIABLE = "WHEELNEXT_DEMO_INDEX"
 PUBLIC_INDEX_VARIABLE = "WHEELNEXT_DEMO_PUBLIC_INDEX"
@@ -58,6 +57,9 @@ def default_directory() -> Path:
 
 def demo_environment(base_url: str) -> dict[str, str]:
     """The variables that tell the notebook where the demo indexes are."""
+    from wheelnext_jupyter.demo.catalog import PRIVATE_INDEX, PUBLIC_INDEX
+    from wheelnext_jupyter.demo.index_builder import index_url
+
     return {
         INDEX_VARIABLE: index_url(base_url, PRIVATE_INDEX),
         PUBLIC_INDEX_VARIABLE: index_url(base_url, PUBLIC_INDEX),
@@ -131,6 +133,9 @@ def _import_workspace(directory: Path) -> None:
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    from wheelnext_jupyter.demo.index_builder import build_demo_index
+    from wheelnext_jupyter.demo.server import DemoServer, DemoServerError
+
     directory = Path(args.dir) if args.dir else default_directory()
     directory = directory.expanduser().resolve()
     built = build_demo_index(directory)

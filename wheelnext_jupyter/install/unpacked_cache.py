@@ -1,0 +1,154 @@
+"""Unpacked wheels kept in the cache, so installing a wheel a second time is hard links only.
+
+An entry is the members of one wheel file (keyed by the wheel's sha256) as plain files, named by
+number in one directory, with a manifest of each member's number, sha256, size and executable
+bit. Entries are made from a staging directory after a wheel has been unpacked and checked
+there (a hard link per file, no copying) and used only when the cache and the target
+environment are on one file system.
+
+The installed files and the cache share inodes. A file changed in place in an environment would
+change the cache too, so every file is checked against the manifest (size, and a modification
+time not after the entry was made) before it is linked; an entry that fails is removed and the
+wheel is unpacked from its archive again.
+"""
+
+# Thousands of files per install pass through here: plain strings and `os` calls on that path.
+# ruff: noqa: PTH104, PTH116, PTH118, PTH123
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+MANIFEST = "manifest.json"
+_FORMAT = 1
+
+
+class StaleEntry(Exception):
+    """A cached file differs from its manifest: the entry was removed, unpack the wheel."""
+
+
+@dataclass(frozen=True)
+class CachedMember:
+    number: int
+    #: urlsafe base64 sha256 without padding, as RECORD writes it.
+    sha256: str
+    size: int
+    executable: bool
+
+
+@dataclass(frozen=True)
+class CachedWheel:
+    """One usable entry: the members of a wheel, ready to be linked."""
+
+    directory: Path
+    created_ns: int
+    members: dict[str, CachedMember]
+
+    def link(self, member: str, destination: str) -> CachedMember:
+        """Hard-link one member to `destination`; raises `StaleEntry` if it was changed."""
+        entry = self.members[member]
+        source = os.path.join(self.directory, str(entry.number))
+        try:
+            facts = os.stat(source)
+        except FileNotFoundError:
+            raise self._stale() from None
+        if facts.st_size != entry.size or facts.st_mtime_ns > self.created_ns:
+            raise self._stale()
+        os.link(source, destination)
+        return entry
+
+    def read(self, member: str) -> bytes:
+        entry = self.members[member]
+        with open(os.path.join(self.directory, str(entry.number)), "rb") as file:
+            data = file.read()
+        if len(data) != entry.size:
+            raise self._stale()
+        return data
+
+    def _stale(self) -> StaleEntry:
+        shutil.rmtree(self.directory, ignore_errors=True)
+        return StaleEntry(f"cached files of {self.directory.name} were changed")
+
+
+@dataclass(frozen=True)
+class MemberToCache:
+    member: str
+    #: A staged file with exactly the member's content (it is linked), or None with `data`.
+    path: str | None
+    data: bytes | None
+    sha256: str
+    size: int
+    executable: bool
+
+
+class UnpackedCache:
+    """The unpacked-wheel cache in `root`, used for targets on the same file system."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._devices: dict[str, bool] = {}
+
+    def usable_for(self, directory: Path) -> bool:
+        """Whether files under `directory` can be hard links to this cache's files."""
+        key = str(directory)
+        if key not in self._devices:
+            try:
+                self.root.mkdir(parents=True, exist_ok=True)
+                self._devices[key] = os.stat(self.root).st_dev == os.stat(directory).st_dev
+            except OSError:
+                self._devices[key] = False
+        return self._devices[key]
+
+    def lookup(self, wheel_sha256: str) -> CachedWheel | None:
+        directory = self.root / wheel_sha256
+        try:
+            with open(directory / MANIFEST, encoding="utf-8") as file:
+                document = json.load(file)
+            if document.get("format") != _FORMAT:
+                return None
+            members = {
+                name: CachedMember(int(number), str(digest), int(size), bool(executable))
+                for name, (number, digest, size, executable) in document["members"].items()
+            }
+            return CachedWheel(directory, int(document["created_ns"]), members)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def store(self, wheel_sha256: str, members: list[MemberToCache]) -> None:
+        """Make an entry from staged files; any failure leaves no entry (it is only a cache)."""
+        final = self.root / wheel_sha256
+        if final.exists():
+            return
+        part = self.root / f"{wheel_sha256}.{uuid.uuid4().hex}.part"
+        try:
+            part.mkdir(parents=True)
+            listed = {}
+            for number, item in enumerate(members):
+                destination = os.path.join(part, str(number))
+                if item.path is not None:
+                    os.link(item.path, destination)
+                else:
+                    with open(destination, "xb") as file:
+                        file.write(item.data or b"")
+                listed[item.member] = [number, item.sha256, item.size, item.executable]
+            # Taken after every file exists: a file modified later has a newer time.
+            document = {"format": _FORMAT, "created_ns": time.time_ns(), "members": listed}
+            with open(part / MANIFEST, "x", encoding="utf-8") as file:
+                json.dump(document, file, separators=(",", ":"))
+            os.rename(part, final)
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                if part.exists():
+                    shutil.rmtree(part, ignore_errors=True)
+
+
+__all__ = ["CachedMember", "CachedWheel", "MemberToCache", "StaleEntry", "UnpackedCache"]
