@@ -20,6 +20,7 @@ from wheelnext_jupyter.detection import (
 )
 from wheelnext_jupyter.engine import (
     InstallRequest,
+    PlanResult,
     Progress,
     RequestError,
     explain_package,
@@ -512,7 +513,15 @@ def run_explain(args: argparse.Namespace) -> int:
 
 def run_install(args: argparse.Namespace) -> int:
     request = request_from_args(args)
-    result = plan(request)
+    # Wheels start downloading while the resolver is still at work, when an install follows.
+    result = plan(request, prefetch=not args.dry_run)
+    try:
+        return _report_and_install(args, result)
+    finally:
+        result.close()
+
+
+def _report_and_install(args: argparse.Namespace, result: PlanResult) -> int:
     if args.report:
         text = json.dumps(build_report(result), indent=2)
         if args.report == "-":

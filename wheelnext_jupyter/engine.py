@@ -42,8 +42,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from wheelnext_jupyter.index.priority import SourceSet
+    from wheelnext_jupyter.install.prefetch import Prefetcher
     from wheelnext_jupyter.providers.trust import TrustList
-    from wheelnext_jupyter.resolve.candidates import ExternalAnswers
+    from wheelnext_jupyter.resolve.candidates import ExternalAnswers, Pick
     from wheelnext_jupyter.variants.metadata import VariantMetadata
     from wheelnext_jupyter.variants.properties import VariantFeatureConfig
 
@@ -99,6 +100,13 @@ class PlanResult:
     installed: Mapping[str, InstalledDistribution]
     #: Core metadata of every pick the resolver read (reused by reports and the installer).
     metadata: MetadataSource
+    #: Downloads started while resolving (`plan(prefetch=True)`); `install()` takes them over.
+    prefetched: Prefetcher | None = None
+
+    def close(self) -> None:
+        """Cancel downloads started while resolving that no install has used (idempotent)."""
+        if self.prefetched is not None:
+            self.prefetched.close()
 
 
 # -- per-process state ---------------------------------------------------------------------------
@@ -219,8 +227,33 @@ def target_environment(request: InstallRequest) -> TargetEnvironment:
     return probe_target(request.python) if request.python else current_target()
 
 
-def plan(request: InstallRequest, *, detection: Detection | None = None) -> PlanResult:
-    """Resolve the request for its target: the exact files, sources and variants, with reasons."""
+def plan(
+    request: InstallRequest, *, detection: Detection | None = None, prefetch: bool = False
+) -> PlanResult:
+    """Resolve the request for its target: the exact files, sources and variants, with reasons.
+
+    With `prefetch`, each wheel starts downloading as soon as the resolver pins it; pass it when
+    an install follows, and `install()` (or `PlanResult.close()`) ends what is left.
+    """
+    prefetcher = _prefetcher() if prefetch else None
+    try:
+        return _plan(request, detection, prefetcher)
+    except BaseException:
+        if prefetcher is not None:
+            prefetcher.close()
+        raise
+
+
+def _prefetcher() -> Prefetcher:
+    from wheelnext_jupyter.install.download import Downloader, WheelCache
+    from wheelnext_jupyter.install.prefetch import Prefetcher
+
+    return Prefetcher(Downloader(http_client(), WheelCache(cache_dir() / "wheels")))
+
+
+def _plan(
+    request: InstallRequest, detection: Detection | None, prefetcher: Prefetcher | None
+) -> PlanResult:
     requests, constraints, request = _requests(request)
     target = target_environment(request)
     if detection is None:
@@ -258,13 +291,25 @@ def plan(request: InstallRequest, *, detection: Detection | None = None) -> Plan
             options=options,
             constraints=constraints,
             metadata=metadata,
+            on_pin=_pin_handler(prefetcher) if prefetcher is not None else None,
         )
         built: dict[str, Version] = dict(versions)
         built.update((p.name, p.version) for p in result.packages)
         if not _uses_abi_dependency(result) or built == versions:
             break
         versions = built
-    return PlanResult(result, request, target, detection, sources, finder, installed, metadata)
+    return PlanResult(
+        result, request, target, detection, sources, finder, installed, metadata, prefetcher
+    )
+
+
+def _pin_handler(prefetcher: Prefetcher) -> Callable[[Pick], None]:
+    def pinned(pick: Pick) -> None:
+        # Source distributions are built by the installer, from the file it downloads itself.
+        if pick.candidate is not None and not pick.is_sdist:
+            prefetcher.pinned(pick.candidate.file, pick.candidate.source.name)
+
+    return pinned
 
 
 #: At most this many resolutions to settle `abi_dependency` variants against the plan's versions.
@@ -428,11 +473,15 @@ def _fetch(
         meter.finished(path.name, cached=False)
     else:
         file = pick.candidate.file
-        got = downloader.fetch(
-            file,
-            source=pick.candidate.source.name,
-            on_bytes=lambda count: meter.add(file.filename, count),
-        )
+        prefetched = result.prefetched
+
+        def on_bytes(count: int) -> None:
+            meter.add(file.filename, count)
+
+        if prefetched is not None and prefetched.started(file):
+            got = prefetched.result(file, on_bytes)
+        else:
+            got = downloader.fetch(file, source=pick.candidate.source.name, on_bytes=on_bytes)
         fetched = FetchedWheel(package, got.path, got.sha256, got.size, pick.candidate.source)
         meter.finished(file.filename, cached=got.from_cache)
     # Verified here, while other files are still downloading: nothing is written into the
@@ -518,7 +567,9 @@ def install(
                     compile_bytecode,
                     unpacking,
                 ): package
-                for package in packages
+                # Largest first: the big wheels take longest to unpack, so starting them early
+                # keeps the last wheels from finishing alone on one core.
+                for package in sorted(packages, key=_size, reverse=True)
             }
             for verified, future in enumerate(as_completed(futures), start=1):
                 package = futures[future]
@@ -574,6 +625,7 @@ def install(
     finally:
         if area is not None:
             area.close()
+        result.close()
     restart: tuple[str, ...] = ()
     if result.target.is_current:
         restart = tuple(need.name for need in restart_required(outcome))
@@ -586,6 +638,11 @@ def install(
         warnings=(*outcome.recovered, *warnings),
         wheels=tuple(fetched for fetched, _ in ordered),
     )
+
+
+def _size(package: PlannedPackage) -> int:
+    candidate = package.pick.candidate
+    return (candidate.file.size or 0) if candidate is not None else 0
 
 
 def _cores() -> int:

@@ -148,13 +148,15 @@ def run_install(args: argparse.Namespace) -> InstallReport:
     from wheelnext_jupyter.report import build_report
 
     progress = ProgressView()
+    result = None
     try:
         progress.phase("Resolving " + " ".join(args.requirements or ["requirements"]))
-        result = plan(request_from_args(args))
+        result = plan(request_from_args(args), prefetch=not args.dry_run)
         count = len(result.plan.to_install)
         if args.report:
             _write_report(args.report, build_report(result))
         if args.dry_run or not count:
+            result.close()
             progress.finish(f"Resolved: {count} package{'s' if count != 1 else ''} to install")
             return InstallReport(build_report(result), dry_run=True, log=progress.log)
         done = install(
@@ -169,6 +171,8 @@ def run_install(args: argparse.Namespace) -> InstallReport:
 
             progress.lines.append(f"locked in {write_pylock(done, args.lock)}")
     except BaseException as exc:
+        if result is not None:
+            result.close()
         progress.fail(str(exc) if isinstance(exc, _user_errors()) else type(exc).__name__)
         raise
     for warning in done.warnings:

@@ -127,9 +127,10 @@ class WheelnextPanel:
 
         progress = ProgressView(publish=lambda bundle: self._set_status(bundle["text/html"]))
         self.plan_button.disabled = self.install_button.disabled = True
+        result: PlanResult | None = None
         try:
             progress.phase("Resolving")
-            result: PlanResult = plan(self.request())
+            result = plan(self.request(), prefetch=install)
             if not install or not result.plan.to_install:
                 progress.finish("Planned")
                 self._show(InstallReport(build_report(result), dry_run=True, log=progress.log))
@@ -145,6 +146,8 @@ class WheelnextPanel:
             progress.fail(str(exc))
             self.report.value = f"<pre>{escape(str(exc))}</pre>"
         finally:
+            if result is not None:
+                result.close()
             self.plan_button.disabled = self.install_button.disabled = False
 
     def _set_status(self, html: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import subprocess
@@ -12,6 +13,7 @@ import pytest
 
 from tests.support.venvs import Venv
 from tests.support.wheels import build_wheel, sha256_hex
+from wheelnext_jupyter.install import unpacked_cache
 from wheelnext_jupyter.install.staging import StagingArea
 from wheelnext_jupyter.install.target import probe_target
 from wheelnext_jupyter.install.transaction import PlannedWheel, install_wheels
@@ -129,6 +131,24 @@ def test_a_damaged_manifest_is_ignored_and_the_wheel_unpacked(
 ) -> None:
     _install(venv, wheel, cache)
     (cache.root / sha256_hex(wheel.read_bytes()) / "manifest.json").write_text("{not json")
+    _install(second_venv, wheel, cache)
+    assert not _module(venv).samefile(_module(second_venv))
+    assert second_venv.run("-c", "import cached").returncode == 0
+
+
+def test_links_the_file_system_refuses_fall_back_to_unpacking(
+    venv: Venv,
+    second_venv: Venv,
+    wheel: Path,
+    cache: UnpackedCache,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _install(venv, wheel, cache)
+
+    def refuse(source: str, destination: str) -> None:
+        raise OSError(errno.EMLINK, "Too many links", source)
+
+    monkeypatch.setattr(unpacked_cache.os, "link", refuse)
     _install(second_venv, wheel, cache)
     assert not _module(venv).samefile(_module(second_venv))
     assert second_venv.run("-c", "import cached").returncode == 0

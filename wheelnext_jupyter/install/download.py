@@ -11,6 +11,7 @@ hash-checked in place and not copied.
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -47,6 +48,10 @@ class FetchedFile:
     size: int
     #: True when no byte was transferred (cache hit or a local find-links file).
     from_cache: bool
+
+
+class DownloadCancelled(Exception):
+    """The downloader was cancelled; the part already downloaded is kept for a later resume."""
 
 
 class WheelCache:
@@ -122,9 +127,13 @@ class Downloader:
     Thread-safe: the engine runs one `fetch` per worker thread.
     """
 
-    def __init__(self, client: HttpClient, cache: WheelCache) -> None:
+    def __init__(
+        self, client: HttpClient, cache: WheelCache, *, cancelled: threading.Event | None = None
+    ) -> None:
         self.client = client
         self.cache = cache
+        #: Once set, downloads in progress stop at their next chunk (`DownloadCancelled`).
+        self.cancelled = cancelled or threading.Event()
 
     def _cached(
         self, file: IndexFile, sha256: str | None, on_bytes: BytesCallback | None
@@ -229,7 +238,7 @@ class Downloader:
                                 _feed(head, digests, offset)
                             if on_bytes is not None:
                                 on_bytes(offset)
-                        _copy(response.iter_bytes(_CHUNK), out, digests, on_bytes)
+                        _copy(response.iter_bytes(_CHUNK), out, digests, on_bytes, self.cancelled)
                 return digests
             except httpx.TransportError as exc:
                 # The bytes written so far stay in the .part file for the next attempt.
@@ -261,13 +270,19 @@ def _feed(stream: BinaryIO, digests: _Digests, length: int) -> None:
 
 
 def _copy(
-    chunks: Iterator[bytes], out: BinaryIO, digests: _Digests, on_bytes: BytesCallback | None
+    chunks: Iterator[bytes],
+    out: BinaryIO,
+    digests: _Digests,
+    on_bytes: BytesCallback | None,
+    cancelled: threading.Event,
 ) -> None:
     for block in chunks:
+        if cancelled.is_set():
+            raise DownloadCancelled("download cancelled")
         out.write(block)
         digests.update(block)
         if on_bytes is not None:
             on_bytes(len(block))
 
 
-__all__ = ["Downloader", "FetchedFile", "WheelCache"]
+__all__ = ["DownloadCancelled", "Downloader", "FetchedFile", "WheelCache"]

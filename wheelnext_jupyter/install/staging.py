@@ -51,6 +51,7 @@ from wheelnext_jupyter.install.wheelfile import (
     InvalidWheel,
     VerifiedWheel,
     content_mismatch,
+    open_archive,
     verify_wheel,
 )
 from wheelnext_jupyter.install.writer import (
@@ -161,7 +162,19 @@ class StagingArea:
         copy when it has one, and the cache gets one otherwise.
         """
         if isinstance(wheel, Path):
-            wheel = verify_wheel(wheel, self.target, check_contents=False)
+            # One reading of the zip directory serves the checks and the unpacking.
+            with open_archive(wheel) as archive:
+                verified = verify_wheel(wheel, self.target, check_contents=False, archive=archive)
+                return self._stage(verified, options, sha256, archive)
+        return self._stage(wheel, options, sha256, None)
+
+    def _stage(
+        self,
+        wheel: VerifiedWheel,
+        options: WriteOptions | None,
+        sha256: str | None,
+        archive: zipfile.ZipFile | None,
+    ) -> StagedWheel:
         options = options or WriteOptions()
         directory = self.directory / str(next(self._counter))
         cache = self._unpacked if sha256 is not None else None
@@ -169,14 +182,16 @@ class StagingArea:
             cached = cache.lookup(sha256)
             if cached is not None:
                 try:
-                    return _unpack(wheel, self.target, options, directory, cached=cached)
-                except StaleEntry:
+                    return _unpack(wheel, self.target, options, directory, None, cached=cached)
+                except (StaleEntry, OSError):
+                    # A changed entry, or links refused (too many, another owner's files):
+                    # unpack from the archive; a real problem with the target shows there.
                     shutil.rmtree(directory, ignore_errors=True)
             to_cache: list[MemberToCache] = []
-            staged = _unpack(wheel, self.target, options, directory, to_cache=to_cache)
+            staged = _unpack(wheel, self.target, options, directory, archive, to_cache=to_cache)
             cache.store(sha256, to_cache)
             return staged
-        return _unpack(wheel, self.target, options, directory)
+        return _unpack(wheel, self.target, options, directory, archive)
 
     def close(self) -> None:
         if self._closed:
@@ -275,13 +290,14 @@ def _unpack(
     target: TargetEnvironment,
     options: WriteOptions,
     directory: Path,
+    opened: zipfile.ZipFile | None,
     *,
     cached: CachedWheel | None = None,
     to_cache: list[MemberToCache] | None = None,
 ) -> StagedWheel:
-    """Stage one wheel: members from its archive, or hard links to `cached` (the same wheel's
-    members, checked when they were cached). Members unpacked from the archive are listed in
-    `to_cache` when it is given."""
+    """Stage one wheel: members from its archive (`opened` if the caller has it open), or hard
+    links to `cached` (the same wheel's members, checked when they were cached). Members
+    unpacked from the archive are listed in `to_cache` when it is given."""
     layout = layout_of(wheel, target, options)
     name = wheel.path.name
     root = layout.root
@@ -317,7 +333,9 @@ def _unpack(
     script_prefix = f"{wheel.data_dir}/scripts/"
     with contextlib.ExitStack() as stack:
         if cached is None:
-            archive = stack.enter_context(zipfile.ZipFile(wheel.path))
+            archive = (
+                opened if opened is not None else stack.enter_context(zipfile.ZipFile(wheel.path))
+            )
             mapped = stack.enter_context(_MappedArchive(wheel.path))
             infos = {info.filename: info for info in archive.infolist()}
         elif {m for m, _, _ in layout.members if m in by_path} - cached.members.keys():

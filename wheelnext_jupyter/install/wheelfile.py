@@ -130,15 +130,28 @@ def check_member_path(wheel: str, member: str, data_dir: str) -> None:
         )
 
 
+def open_archive(path: Path) -> zipfile.ZipFile:
+    """The wheel's zip archive, or `InvalidWheel` saying why it cannot be read."""
+    try:
+        return zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise InvalidWheel(path.name, f"not a readable zip archive ({exc})") from None
+
+
 def verify_wheel(
-    path: str | Path, target: TargetEnvironment | None = None, *, check_contents: bool = True
+    path: str | Path,
+    target: TargetEnvironment | None = None,
+    *,
+    check_contents: bool = True,
+    archive: zipfile.ZipFile | None = None,
 ) -> VerifiedWheel:
     """Check a wheel file; raise a `WheelError` subclass naming the first problem found.
 
     With `target`, the wheel's tags must be among the target's supported tags. Without
     `check_contents` every check is made except decompressing and hashing the members: the
     result then says `contents_checked=False`, and whoever unpacks it must compare each member
-    with its RECORD entry (`check_member`), as `install.staging` does.
+    with its RECORD entry (`check_member`), as `install.staging` does. `archive` is the wheel
+    already opened (with `open_archive`) by a caller that goes on reading it; it stays open.
     """
     path = Path(path)
     wheel = path.name
@@ -154,12 +167,10 @@ def verify_wheel(
             f"{'.'.join(map(str, target.version))}, {target.platform}); "
             "pick a wheel built for this interpreter",
         )
-    try:
-        archive = zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile) as exc:
-        raise InvalidWheel(wheel, f"not a readable zip archive ({exc})") from None
-    with archive:
+    if archive is not None:
         return _verify_archive(path, filename, archive, check_contents)
+    with open_archive(path) as opened:
+        return _verify_archive(path, filename, opened, check_contents)
 
 
 def content_mismatch(

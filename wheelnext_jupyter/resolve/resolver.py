@@ -18,7 +18,7 @@ from wheelnext_jupyter.resolve.provider import (
 from wheelnext_jupyter.resolve.requirements import request_applies
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from packaging.utils import NormalizedName
     from packaging.version import Version
@@ -140,6 +140,15 @@ def _applicable(
     return kept, notes
 
 
+class _PinReporter(BaseReporter[Requirement, ResolverCandidate, str]):
+    def __init__(self, on_pin: Callable[[Pick], None]) -> None:
+        super().__init__()
+        self._on_pin = on_pin
+
+    def pinning(self, candidate: ResolverCandidate) -> None:
+        self._on_pin(candidate.pick)
+
+
 def resolve(
     requests: Sequence[Request],
     *,
@@ -148,8 +157,13 @@ def resolve(
     options: ResolveOptions | None = None,
     constraints: Sequence[Request] = (),
     metadata: MetadataSource | None = None,
+    on_pin: Callable[[Pick], None] | None = None,
 ) -> Plan:
-    """Resolve `requests` against the finder's sources for its target environment."""
+    """Resolve `requests` against the finder's sources for its target environment.
+
+    `on_pin` is called with every pick the resolver pins, as it pins it (it may still be
+    replaced by backtracking); the engine starts downloads from there.
+    """
     options = options or ResolveOptions()
     # As pip: a request whose marker does not hold for the target is ignored, with a note.
     requests, skipped = _applicable(requests, finder)
@@ -171,7 +185,8 @@ def resolve(
     )
     roots = [Requirement(r.name, r.extras, r.specifier, r) for r in requests]
     try:
-        result = Resolver(provider, BaseReporter()).resolve(roots, max_rounds=MAX_ROUNDS)
+        reporter = _PinReporter(on_pin) if on_pin is not None else BaseReporter()
+        result = Resolver(provider, reporter).resolve(roots, max_rounds=MAX_ROUNDS)
     except ResolutionImpossible as exc:
         raise ResolutionError(_explain(exc, provider)) from None
     except ResolutionTooDeep:
