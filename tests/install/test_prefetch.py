@@ -31,6 +31,7 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> IndexTree:
         tree.add_wheel(f"wjp-{prefix}-app", "1.0", requires_dist=[f"wjp-{prefix}-lib"])
         tree.add_wheel(f"wjp-{prefix}-lib", "1.0", files={"blob.bin": b"x" * 200_000})
     tree.add_wheel("wjp-cancel-app", "1.0")
+    tree.add_wheel("wjp-late-app", "1.0")
     return tree
 
 
@@ -127,3 +128,15 @@ def test_a_prefetched_file_with_a_wrong_hash_fails_the_install_with_nothing_writ
     with pytest.raises(HashMismatch, match=lib.name):
         install(result)
     assert venv.listing() == before
+
+
+def test_a_plan_closed_before_its_install_still_installs(
+    venv: Venv, server: IndexServer, tree: IndexTree, profile: str
+) -> None:
+    wheel = _wheel(tree, "wjp-late-app")
+    server.faults[f"/files/wjp-late-app/{wheel.name}"] = Fault("slow", delay=0.5, times=1)
+    result = plan(_request(venv, server, profile, "wjp-late-app"), prefetch=True)
+    result.close()  # cancels the download under way
+    done = install(result)
+    assert done.installed == ("wjp-late-app 1.0",)
+    assert venv.run("-c", "import wjp_late_app").returncode == 0

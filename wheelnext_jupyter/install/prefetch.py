@@ -67,8 +67,10 @@ class Prefetcher:
             )
 
     def started(self, file: IndexFile) -> bool:
+        """Whether `file` is fetched or under way here (never once closed: what was under way
+        then was cancelled)."""
         with self._lock:
-            return file.url in self._files
+            return not self._closed and file.url in self._files
 
     def result(self, file: IndexFile, on_bytes: BytesCallback | None = None) -> FetchedFile:
         """Wait for a started file; its bytes so far go to `on_bytes` at once, the rest as they
