@@ -235,27 +235,43 @@ def plan(
     With `prefetch`, each wheel starts downloading as soon as the resolver pins it; pass it when
     an install follows, and `install()` (or `PlanResult.close()`) ends what is left.
     """
-    prefetcher = _prefetcher() if prefetch else None
+    requests, constraints, request = _requests(request)
+    target = target_environment(request)
+    prefetcher = _prefetcher(target) if prefetch else None
     try:
-        return _plan(request, detection, prefetcher)
+        return _plan(request, requests, constraints, target, detection, prefetcher)
     except BaseException:
         if prefetcher is not None:
             prefetcher.close()
         raise
 
 
-def _prefetcher() -> Prefetcher:
+def _prefetcher(target: TargetEnvironment) -> Prefetcher:
     from wheelnext_jupyter.install.download import Downloader, WheelCache
+    from wheelnext_jupyter.install.externally_managed import marker_path
     from wheelnext_jupyter.install.prefetch import Prefetcher
+    from wheelnext_jupyter.install.staging import StagingArea
+    from wheelnext_jupyter.install.unpacked_cache import UnpackedCache
 
-    return Prefetcher(Downloader(http_client(), WheelCache(cache_dir() / "wheels")))
+    # Nothing is written into an externally managed environment before the installer's own
+    # check has allowed it: there, wheels are only downloaded ahead.
+    area = (
+        StagingArea(target, UnpackedCache(cache_dir() / "unpacked"))
+        if marker_path(target) is None
+        else None
+    )
+    downloader = Downloader(http_client(), WheelCache(cache_dir() / "wheels"))
+    return Prefetcher(downloader, unpacking=threading.Semaphore(_cores()), area=area)
 
 
 def _plan(
-    request: InstallRequest, detection: Detection | None, prefetcher: Prefetcher | None
+    request: InstallRequest,
+    requests: list[Request],
+    constraints: list[Request],
+    target: TargetEnvironment,
+    detection: Detection | None,
+    prefetcher: Prefetcher | None,
 ) -> PlanResult:
-    requests, constraints, request = _requests(request)
-    target = target_environment(request)
     if detection is None:
         detection = detect(refresh=request.refresh, profile=request.profile)
     sources = resolve_index_config(request.index).open(http_client())
@@ -291,7 +307,11 @@ def _plan(
             options=options,
             constraints=constraints,
             metadata=metadata,
-            on_pin=_pin_handler(prefetcher) if prefetcher is not None else None,
+            on_pin=(
+                _pin_handler(prefetcher, {r.name for r in requests})
+                if prefetcher is not None
+                else None
+            ),
         )
         built: dict[str, Version] = dict(versions)
         built.update((p.name, p.version) for p in result.packages)
@@ -303,11 +323,15 @@ def _plan(
     )
 
 
-def _pin_handler(prefetcher: Prefetcher) -> Callable[[Pick], None]:
+def _pin_handler(prefetcher: Prefetcher, requested: set[str]) -> Callable[[Pick], None]:
     def pinned(pick: Pick) -> None:
         # Source distributions are built by the installer, from the file it downloads itself.
         if pick.candidate is not None and not pick.is_sdist:
-            prefetcher.pinned(pick.candidate.file, pick.candidate.source.name)
+            prefetcher.pinned(
+                pick.candidate.file,
+                pick.candidate.source.name,
+                requested=pick.name in requested,
+            )
 
     return pinned
 
@@ -478,12 +502,21 @@ def _fetch(
         def on_bytes(count: int) -> None:
             meter.add(file.filename, count)
 
-        if prefetched is not None and prefetched.started(file):
+        if prefetched is not None and not prefetched.started(file):
+            prefetched = None
+        if prefetched is not None:
             got = prefetched.result(file, on_bytes)
         else:
             got = downloader.fetch(file, source=pick.candidate.source.name, on_bytes=on_bytes)
         fetched = FetchedWheel(package, got.path, got.sha256, got.size, pick.candidate.source)
         meter.finished(file.filename, cached=got.from_cache)
+        if prefetched is not None and area is not None and area is prefetched.area:
+            # Unpacked while resolving, with the default options; waited for outside the
+            # `unpacking` slots, which the prefetcher's own staging needs.
+            staged = prefetched.staged(file)
+            if staged is not None and staged.options == WriteOptions(requested=package.requested):
+                return fetched, staged
+    options = WriteOptions(requested=package.requested, compile_bytecode=compile_bytecode)
     # Verified here, while other files are still downloading: nothing is written into the
     # environment until every wheel of the plan has passed.
     # Unpacking is decompressing, hashing and writing: as many at once as there are cores; more
@@ -491,7 +524,6 @@ def _fetch(
     with unpacking:
         if area is None:
             return fetched, verify_wheel(fetched.path, result.target)
-        options = WriteOptions(requested=package.requested, compile_bytecode=compile_bytecode)
         # Built wheels are not kept unpacked: they are made once for this install.
         cache_key = None if pick.is_sdist else fetched.sha256
         return fetched, area.stage(fetched.path, options, sha256=cache_key)
@@ -544,16 +576,21 @@ def install(
     # arrived (checking it on the way); uv gets the verified files.
     if installer != "uv":
         check_externally_managed(result.target, break_system_packages=break_system_packages)
-    area = (
-        StagingArea(result.target, UnpackedCache(cache_dir() / "unpacked"))
-        if installer != "uv" and packages
-        else None
-    )
+    prefetched = result.prefetched
+    area: StagingArea | None = None
+    if installer != "uv" and packages:
+        # Wheels staged while resolving were staged without bytecode.
+        if prefetched is not None and prefetched.area is not None and not compile_bytecode:
+            area = prefetched.area
+        else:
+            area = StagingArea(result.target, UnpackedCache(cache_dir() / "unpacked"))
     try:
         done: dict[str, tuple[FetchedWheel, VerifiedWheel | StagedWheel]] = {}
         workers = min(max(1, max_downloads), max(1, total))
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wheelnext-download")
-        unpacking = threading.Semaphore(_cores())
+        unpacking = (
+            prefetched.unpacking if prefetched is not None else threading.Semaphore(_cores())
+        )
         try:
             futures = {
                 pool.submit(
@@ -623,9 +660,10 @@ def install(
                 after_wheel=lambda position, _dist: report(Progress("install", position, total)),
             )
     finally:
-        if area is not None:
-            area.close()
+        # The prefetcher first: it stops its workers, then removes its own staging area.
         result.close()
+        if area is not None and (prefetched is None or area is not prefetched.area):
+            area.close()
     restart: tuple[str, ...] = ()
     if result.target.is_current:
         restart = tuple(need.name for need in restart_required(outcome))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -11,10 +12,14 @@ import pytest
 from tests.support.index_server import Fault, IndexServer, IndexTree
 from tests.support.venvs import Venv
 from tests.support.wheels import sha256_hex
+from wheelnext_jupyter import engine
 from wheelnext_jupyter.engine import InstallRequest, Progress, install, plan
 from wheelnext_jupyter.index.config import IndexOptions
 from wheelnext_jupyter.index.errors import HashMismatch
 from wheelnext_jupyter.install.download import WheelCache
+from wheelnext_jupyter.install.externally_managed import ExternallyManagedEnvironment
+from wheelnext_jupyter.install.staging import StagingArea
+from wheelnext_jupyter.install.target import EnvironmentKind, TargetEnvironment, probe_target
 from wheelnext_jupyter.paths import cache_dir
 
 CPU_PROFILE = {"format": "wheelnext-profile/1", "providers": {}, "host": {}}
@@ -32,6 +37,10 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> IndexTree:
         tree.add_wheel(f"wjp-{prefix}-lib", "1.0", files={"blob.bin": b"x" * 200_000})
     tree.add_wheel("wjp-cancel-app", "1.0")
     tree.add_wheel("wjp-late-app", "1.0")
+    for prefix in ("ahead", "pyc", "pep668"):
+        tree.add_wheel(f"wjp-{prefix}-app", "1.0", requires_dist=[f"wjp-{prefix}-lib"])
+        tree.add_wheel(f"wjp-{prefix}-lib", "1.0", requires_dist=[f"wjp-{prefix}-leaf"])
+        tree.add_wheel(f"wjp-{prefix}-leaf", "1.0")
     return tree
 
 
@@ -140,3 +149,63 @@ def test_a_plan_closed_before_its_install_still_installs(
     done = install(result)
     assert done.installed == ("wjp-late-app 1.0",)
     assert venv.run("-c", "import wjp_late_app").returncode == 0
+
+
+def _count_staging(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    staged: list[str] = []
+    original = StagingArea.stage
+
+    def counting(self: StagingArea, wheel: Path, *args: object, **kwargs: object) -> object:
+        staged.append(Path(wheel).name)
+        return original(self, wheel, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(StagingArea, "stage", counting)
+    return staged
+
+
+def test_wheels_are_unpacked_while_the_resolver_waits_and_not_again(
+    venv: Venv, server: IndexServer, profile: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    staged = _count_staging(monkeypatch)
+    server.faults["/simple/wjp-ahead-leaf/"] = Fault("slow", delay=1.0)
+    result = plan(_request(venv, server, profile, "wjp-ahead-app"), prefetch=True)
+    # The first two were pinned, fetched and unpacked while the leaf's page was held.
+    assert len(staged) >= 2
+    done = install(result)
+    assert sorted(done.installed) == [
+        "wjp-ahead-app 1.0",
+        "wjp-ahead-leaf 1.0",
+        "wjp-ahead-lib 1.0",
+    ]
+    assert len(staged) == 3
+    app = venv.site_packages / "wjp_ahead_app-1.0.dist-info"
+    assert (app / "REQUESTED").exists()
+    assert not (venv.site_packages / "wjp_ahead_lib-1.0.dist-info" / "REQUESTED").exists()
+    assert venv.pip("check").returncode == 0
+
+
+def test_an_install_with_bytecode_unpacks_again_with_it(
+    venv: Venv, server: IndexServer, profile: str
+) -> None:
+    result = plan(_request(venv, server, profile, "wjp-pyc-app"), prefetch=True)
+    install(result, compile_bytecode=True)
+    assert list((venv.site_packages / "wjp_pyc_lib" / "__pycache__").glob("*.pyc"))
+
+
+def test_nothing_is_staged_ahead_in_an_externally_managed_environment(
+    venv: Venv, server: IndexServer, profile: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = probe_target(venv.python)
+    stdlib = venv.root / "fake-stdlib"
+    stdlib.mkdir()
+    (stdlib / "EXTERNALLY-MANAGED").write_text("[externally-managed]\nError = Use apt.\n")
+    marked: TargetEnvironment = dataclasses.replace(
+        real, kind=EnvironmentKind.SYSTEM, stdlib=stdlib
+    )
+    monkeypatch.setattr(engine, "target_environment", lambda request: marked)
+    before = venv.listing()
+    result = plan(_request(venv, server, profile, "wjp-pep668-app"), prefetch=True)
+    assert result.prefetched is not None and result.prefetched.area is None
+    with pytest.raises(ExternallyManagedEnvironment, match="Use apt"):
+        install(result)
+    assert venv.listing() == before

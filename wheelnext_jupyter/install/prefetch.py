@@ -1,11 +1,15 @@
-"""Download the files the resolver pins while it is still resolving.
+"""Download, and unpack, the wheels the resolver pins while it is still resolving.
 
 Resolution reads index pages and metadata files; the wheels themselves are needed only by the
 installer. A `Prefetcher` starts downloading each wheel as soon as the resolver pins it, so a
-large download (a GPU build of a few hundred megabytes) overlaps the rest of the resolution,
-and the installer finds the file fetched or under way. A pin that the resolver later replaces
-leaves its file in the wheel cache; whatever is still downloading when the install is over (or
-when no install follows) is cancelled, its part kept for a later resume.
+large download (a GPU build of a few hundred megabytes) overlaps the rest of the resolution.
+With a staging area it also unpacks each wheel as soon as it has arrived, with the default
+install options (no bytecode, the built-in installer), on a core the resolver leaves idle. The
+installer finds each file fetched, or staged, or under way, and takes it over.
+
+A pin that the resolver later replaces leaves its file in the wheel cache and its staged tree in
+the staging area (removed with it). Whatever is still running when the install is over, or
+when no install follows, is cancelled; a download keeps its part for a later resume.
 
 Byte progress is not lost: bytes received before the installer asks for a file are reported to
 it at once, and the rest as they arrive.
@@ -21,11 +25,14 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from wheelnext_jupyter.index.models import IndexFile
     from wheelnext_jupyter.install.download import BytesCallback, Downloader, FetchedFile
+    from wheelnext_jupyter.install.staging import StagedWheel, StagingArea
 
 
 @dataclass
 class _Tracked:
-    future: Future[FetchedFile] | None = None
+    fetched: Future[FetchedFile] = field(default_factory=Future)
+    #: The wheel staged with `requested` and no bytecode; None when it was not staged here.
+    staged: Future[StagedWheel | None] = field(default_factory=Future)
     received: int = 0
     sink: BytesCallback | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -44,10 +51,24 @@ class _Tracked:
 
 
 class Prefetcher:
-    """Fetches pinned wheels in the background through its own (cancellable) `Downloader`."""
+    """Fetches (and, given an `area`, stages) pinned wheels in the background.
 
-    def __init__(self, downloader: Downloader, *, workers: int = 4) -> None:
+    Downloads go through its own `Downloader`, whose cancellation `close()` sets. `unpacking`
+    bounds how many wheels unpack at once, here and in the installer that takes over.
+    """
+
+    def __init__(
+        self,
+        downloader: Downloader,
+        *,
+        unpacking: threading.Semaphore,
+        area: StagingArea | None = None,
+        workers: int = 4,
+    ) -> None:
         self._downloader = downloader
+        self.unpacking = unpacking
+        #: Owned by the prefetcher: closed by `close()`, after every worker has stopped.
+        self.area = area
         self._pool = ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix="wheelnext-prefetch"
         )
@@ -55,16 +76,37 @@ class Prefetcher:
         self._lock = threading.Lock()
         self._closed = False
 
-    def pinned(self, file: IndexFile, source: str) -> None:
-        """Start fetching `file` (once per URL) unless closed."""
+    def pinned(self, file: IndexFile, source: str, *, requested: bool) -> None:
+        """Start on `file` (once per URL) unless closed."""
         with self._lock:
             if self._closed or file.url in self._files:
                 return
             tracked = _Tracked()
             self._files[file.url] = tracked
-            tracked.future = self._pool.submit(
-                self._downloader.fetch, file, source=source, on_bytes=tracked.on_bytes
-            )
+            self._pool.submit(self._work, tracked, file, source, requested)
+
+    def _work(self, tracked: _Tracked, file: IndexFile, source: str, requested: bool) -> None:
+        try:
+            got = self._downloader.fetch(file, source=source, on_bytes=tracked.on_bytes)
+        except BaseException as exc:
+            tracked.fetched.set_exception(exc)
+            tracked.staged.set_result(None)
+            return
+        tracked.fetched.set_result(got)
+        if self.area is None or self._downloader.cancelled.is_set():
+            tracked.staged.set_result(None)
+            return
+        from wheelnext_jupyter.install.writer import WriteOptions
+
+        try:
+            with self.unpacking:
+                staged = self.area.stage(
+                    got.path, WriteOptions(requested=requested), sha256=got.sha256
+                )
+        except BaseException as exc:
+            tracked.staged.set_exception(exc)
+        else:
+            tracked.staged.set_result(staged)
 
     def started(self, file: IndexFile) -> bool:
         """Whether `file` is fetched or under way here (never once closed: what was under way
@@ -75,18 +117,28 @@ class Prefetcher:
     def result(self, file: IndexFile, on_bytes: BytesCallback | None = None) -> FetchedFile:
         """Wait for a started file; its bytes so far go to `on_bytes` at once, the rest as they
         arrive. A failed download raises its error here, as a direct download would."""
-        with self._lock:
-            tracked = self._files[file.url]
+        tracked = self._tracked(file)
         tracked.attach(on_bytes)
-        assert tracked.future is not None
-        return tracked.future.result()
+        return tracked.fetched.result()
+
+    def staged(self, file: IndexFile) -> StagedWheel | None:
+        """Wait for a started file's staging: the staged wheel, or None if it was not staged
+        here. A wheel that failed its checks raises that error, as staging it again would."""
+        return self._tracked(file).staged.result()
+
+    def _tracked(self, file: IndexFile) -> _Tracked:
+        with self._lock:
+            return self._files[file.url]
 
     def close(self) -> None:
-        """Cancel what has not finished; waits only for the chunk each download is writing."""
+        """Cancel what has not finished (a download stops at its next chunk, a wheel being
+        unpacked is finished), then remove the staging area."""
         with self._lock:
             self._closed = True
         self._downloader.cancelled.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
+        if self.area is not None:
+            self.area.close()
 
 
 __all__ = ["Prefetcher"]
