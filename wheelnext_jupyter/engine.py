@@ -8,6 +8,7 @@ these; nothing here knows about IPython or Jupyter. Caches that should live as l
 from __future__ import annotations
 
 import atexit
+import contextlib
 import dataclasses
 import hashlib
 import os
@@ -254,12 +255,12 @@ def _prefetcher(target: TargetEnvironment) -> Prefetcher:
     from wheelnext_jupyter.install.unpacked_cache import UnpackedCache
 
     # Nothing is written into an externally managed environment before the installer's own
-    # check has allowed it: there, wheels are only downloaded ahead.
-    area = (
-        StagingArea(target, UnpackedCache(cache_dir() / "unpacked"))
-        if marker_path(target) is None
-        else None
-    )
+    # check has allowed it: there, wheels are only downloaded ahead. An environment that cannot
+    # be written to is reported by the install itself, as without prefetching.
+    area = None
+    if marker_path(target) is None:
+        with contextlib.suppress(OSError):
+            area = StagingArea(target, UnpackedCache(cache_dir() / "unpacked"))
     downloader = Downloader(http_client(), WheelCache(cache_dir() / "wheels"))
     return Prefetcher(downloader, unpacking=threading.Semaphore(_cores()), area=area)
 

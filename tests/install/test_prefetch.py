@@ -37,7 +37,7 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> IndexTree:
         tree.add_wheel(f"wjp-{prefix}-lib", "1.0", files={"blob.bin": b"x" * 200_000})
     tree.add_wheel("wjp-cancel-app", "1.0")
     tree.add_wheel("wjp-late-app", "1.0")
-    for prefix in ("ahead", "pyc", "pep668"):
+    for prefix in ("ahead", "pyc", "pep668", "nowrite"):
         tree.add_wheel(f"wjp-{prefix}-app", "1.0", requires_dist=[f"wjp-{prefix}-lib"])
         tree.add_wheel(f"wjp-{prefix}-lib", "1.0", requires_dist=[f"wjp-{prefix}-leaf"])
         tree.add_wheel(f"wjp-{prefix}-leaf", "1.0")
@@ -209,3 +209,21 @@ def test_nothing_is_staged_ahead_in_an_externally_managed_environment(
     with pytest.raises(ExternallyManagedEnvironment, match="Use apt"):
         install(result)
     assert venv.listing() == before
+
+
+def test_a_staging_area_that_cannot_be_made_while_resolving_leaves_it_to_the_install(
+    venv: Venv, server: IndexServer, profile: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = StagingArea.__init__
+    refusals = [OSError(30, "Read-only file system")]
+
+    def once_refused(self: StagingArea, *args: object, **kwargs: object) -> None:
+        if refusals:
+            raise refusals.pop()
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(StagingArea, "__init__", once_refused)
+    result = plan(_request(venv, server, profile, "wjp-nowrite-app"), prefetch=True)
+    assert result.prefetched is not None and result.prefetched.area is None
+    done = install(result)
+    assert "wjp-nowrite-app 1.0" in done.installed
