@@ -514,7 +514,11 @@ def run_explain(args: argparse.Namespace) -> int:
 def run_install(args: argparse.Namespace) -> int:
     request = request_from_args(args)
     # Wheels start downloading while the resolver is still at work, when an install follows.
-    result = plan(request, prefetch=not args.dry_run)
+    result = plan(
+        request,
+        prefetch=not args.dry_run,
+        stage_ahead=not args.compile and args.installer != "uv",
+    )
     try:
         return _report_and_install(args, result)
     finally:

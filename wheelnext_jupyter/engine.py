@@ -229,16 +229,22 @@ def target_environment(request: InstallRequest) -> TargetEnvironment:
 
 
 def plan(
-    request: InstallRequest, *, detection: Detection | None = None, prefetch: bool = False
+    request: InstallRequest,
+    *,
+    detection: Detection | None = None,
+    prefetch: bool = False,
+    stage_ahead: bool = True,
 ) -> PlanResult:
     """Resolve the request for its target: the exact files, sources and variants, with reasons.
 
-    With `prefetch`, each wheel starts downloading as soon as the resolver pins it; pass it when
-    an install follows, and `install()` (or `PlanResult.close()`) ends what is left.
+    With `prefetch`, each wheel starts downloading as soon as the resolver pins it, and with
+    `stage_ahead` is also unpacked for the built-in installer without bytecode (pass False when
+    the install will compile bytecode or use uv); pass it when an install follows, and
+    `install()` (or `PlanResult.close()`) ends what is left.
     """
     requests, constraints, request = _requests(request)
     target = target_environment(request)
-    prefetcher = _prefetcher(target) if prefetch else None
+    prefetcher = _prefetcher(target, stage_ahead=stage_ahead) if prefetch else None
     try:
         return _plan(request, requests, constraints, target, detection, prefetcher)
     except BaseException:
@@ -247,7 +253,7 @@ def plan(
         raise
 
 
-def _prefetcher(target: TargetEnvironment) -> Prefetcher:
+def _prefetcher(target: TargetEnvironment, *, stage_ahead: bool) -> Prefetcher:
     from wheelnext_jupyter.install.download import Downloader, WheelCache
     from wheelnext_jupyter.install.externally_managed import marker_path
     from wheelnext_jupyter.install.prefetch import Prefetcher
@@ -258,7 +264,7 @@ def _prefetcher(target: TargetEnvironment) -> Prefetcher:
     # check has allowed it: there, wheels are only downloaded ahead. An environment that cannot
     # be written to is reported by the install itself, as without prefetching.
     area = None
-    if marker_path(target) is None:
+    if stage_ahead and marker_path(target) is None:
         with contextlib.suppress(OSError):
             area = StagingArea(target, UnpackedCache(cache_dir() / "unpacked"))
     downloader = Downloader(http_client(), WheelCache(cache_dir() / "wheels"))

@@ -151,7 +151,11 @@ def run_install(args: argparse.Namespace) -> InstallReport:
     result = None
     try:
         progress.phase("Resolving " + " ".join(args.requirements or ["requirements"]))
-        result = plan(request_from_args(args), prefetch=not args.dry_run)
+        result = plan(
+            request_from_args(args),
+            prefetch=not args.dry_run,
+            stage_ahead=not args.compile and args.installer != "uv",
+        )
         count = len(result.plan.to_install)
         if args.report:
             _write_report(args.report, build_report(result))

@@ -37,7 +37,7 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> IndexTree:
         tree.add_wheel(f"wjp-{prefix}-lib", "1.0", files={"blob.bin": b"x" * 200_000})
     tree.add_wheel("wjp-cancel-app", "1.0")
     tree.add_wheel("wjp-late-app", "1.0")
-    for prefix in ("ahead", "pyc", "pep668", "nowrite"):
+    for prefix in ("ahead", "pyc", "pep668", "nowrite", "noahead"):
         tree.add_wheel(f"wjp-{prefix}-app", "1.0", requires_dist=[f"wjp-{prefix}-lib"])
         tree.add_wheel(f"wjp-{prefix}-lib", "1.0", requires_dist=[f"wjp-{prefix}-leaf"])
         tree.add_wheel(f"wjp-{prefix}-leaf", "1.0")
@@ -227,3 +227,16 @@ def test_a_staging_area_that_cannot_be_made_while_resolving_leaves_it_to_the_ins
     assert result.prefetched is not None and result.prefetched.area is None
     done = install(result)
     assert "wjp-nowrite-app 1.0" in done.installed
+
+
+def test_without_stage_ahead_wheels_are_only_downloaded_while_resolving(
+    venv: Venv, server: IndexServer, profile: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    staged = _count_staging(monkeypatch)
+    request = _request(venv, server, profile, "wjp-noahead-app")
+    result = plan(request, prefetch=True, stage_ahead=False)
+    assert result.prefetched is not None and result.prefetched.area is None
+    assert staged == []
+    install(result, compile_bytecode=True)
+    assert len(staged) == 3  # each wheel unpacked once, with its bytecode
+    assert list((venv.site_packages / "wjp_noahead_lib" / "__pycache__").glob("*.pyc"))
