@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support.index_server import IndexServer, IndexTree
 from tests.support.venvs import REPO_ROOT
+
+#: A target profile with no accelerator: only plain and CPU-level wheels fit.
+CPU_PROFILE = {"format": "wheelnext-profile/1", "providers": {}, "host": {}}
 
 
 @pytest.fixture(scope="session")
@@ -21,3 +27,18 @@ def engine_path(tmp_path_factory: pytest.TempPathFactory) -> str:
         source = Path(module.__file__ or "").parent
         (deps / source.name).symlink_to(source)
     return os.pathsep.join([str(REPO_ROOT), str(deps)])
+
+
+@pytest.fixture
+def server(tree: IndexTree) -> Iterator[IndexServer]:
+    """A loopback index serving the module's own `tree` fixture."""
+    with IndexServer(tree.root) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def profile(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The path of a CPU-only target profile."""
+    path = tmp_path_factory.mktemp("profile") / "cpu.json"
+    path.write_text(json.dumps(CPU_PROFILE))
+    return str(path)

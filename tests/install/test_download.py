@@ -6,7 +6,6 @@ A real loopback index serves real wheels; installs go into real throw-away virtu
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 import threading
 from pathlib import Path
@@ -23,7 +22,6 @@ from wheelnext_jupyter.index.http import HttpClient
 from wheelnext_jupyter.index.models import FileKind, IndexFile
 from wheelnext_jupyter.install.download import Downloader, WheelCache
 
-CPU_PROFILE = {"format": "wheelnext-profile/1", "providers": {}, "host": {}}
 SECRET = "s3cret-t0ken-value"
 
 
@@ -39,19 +37,6 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> IndexTree:
         tree.add_wheel(f"wjd-{prefix}-b", "1.0")
     tree.add_wheel("wjd-cred-c", "1.0")
     return tree
-
-
-@pytest.fixture
-def server(tree: IndexTree):
-    with IndexServer(tree.root) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def profile(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("profile") / "cpu.json"
-    path.write_text(json.dumps(CPU_PROFILE))
-    return str(path)
 
 
 def request(venv: Venv, index_url: str, profile: str, *names: str) -> InstallRequest:

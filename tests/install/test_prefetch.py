@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from pathlib import Path
 
@@ -21,8 +20,6 @@ from wheelnext_jupyter.install.externally_managed import ExternallyManagedEnviro
 from wheelnext_jupyter.install.staging import StagingArea
 from wheelnext_jupyter.install.target import EnvironmentKind, TargetEnvironment, probe_target
 from wheelnext_jupyter.paths import cache_dir
-
-CPU_PROFILE = {"format": "wheelnext-profile/1", "providers": {}, "host": {}}
 
 
 @pytest.fixture(scope="module")
@@ -42,19 +39,6 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> IndexTree:
         tree.add_wheel(f"wjp-{prefix}-lib", "1.0", requires_dist=[f"wjp-{prefix}-leaf"])
         tree.add_wheel(f"wjp-{prefix}-leaf", "1.0")
     return tree
-
-
-@pytest.fixture
-def server(tree: IndexTree):
-    with IndexServer(tree.root) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def profile(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("profile") / "cpu.json"
-    path.write_text(json.dumps(CPU_PROFILE))
-    return str(path)
 
 
 def _request(venv: Venv, server: IndexServer, profile: str, name: str) -> InstallRequest:
