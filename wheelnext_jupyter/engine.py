@@ -8,7 +8,6 @@ these; nothing here knows about IPython or Jupyter. Caches that should live as l
 from __future__ import annotations
 
 import atexit
-import contextlib
 import dataclasses
 import hashlib
 import os
@@ -260,15 +259,19 @@ def _prefetcher(target: TargetEnvironment, *, stage_ahead: bool) -> Prefetcher:
     from wheelnext_jupyter.install.staging import StagingArea
     from wheelnext_jupyter.install.unpacked_cache import UnpackedCache
 
+    def make_area() -> StagingArea:
+        return StagingArea(target, UnpackedCache(cache_dir() / "unpacked"))
+
     # Nothing is written into an externally managed environment before the installer's own
     # check has allowed it: there, wheels are only downloaded ahead. An environment that cannot
     # be written to is reported by the install itself, as without prefetching.
-    area = None
-    if stage_ahead and marker_path(target) is None:
-        with contextlib.suppress(OSError):
-            area = StagingArea(target, UnpackedCache(cache_dir() / "unpacked"))
+    staging = stage_ahead and marker_path(target) is None
     downloader = Downloader(http_client(), WheelCache(cache_dir() / "wheels"))
-    return Prefetcher(downloader, unpacking=threading.Semaphore(_cores()), area=area)
+    return Prefetcher(
+        downloader,
+        unpacking=threading.Semaphore(_cores()),
+        make_area=make_area if staging else None,
+    )
 
 
 def _plan(

@@ -17,7 +17,7 @@ from wheelnext_jupyter.index.config import IndexOptions
 from wheelnext_jupyter.index.errors import HashMismatch
 from wheelnext_jupyter.install.download import WheelCache
 from wheelnext_jupyter.install.externally_managed import ExternallyManagedEnvironment
-from wheelnext_jupyter.install.staging import StagingArea
+from wheelnext_jupyter.install.staging import StagingArea, staging_root
 from wheelnext_jupyter.install.target import EnvironmentKind, TargetEnvironment, probe_target
 from wheelnext_jupyter.paths import cache_dir
 
@@ -34,6 +34,7 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> IndexTree:
         tree.add_wheel(f"wjp-{prefix}-lib", "1.0", files={"blob.bin": b"x" * 200_000})
     tree.add_wheel("wjp-cancel-app", "1.0")
     tree.add_wheel("wjp-late-app", "1.0")
+    tree.add_wheel("wjp-noop-app", "1.0")
     for prefix in ("ahead", "pyc", "pep668", "nowrite", "noahead"):
         tree.add_wheel(f"wjp-{prefix}-app", "1.0", requires_dist=[f"wjp-{prefix}-lib"])
         tree.add_wheel(f"wjp-{prefix}-lib", "1.0", requires_dist=[f"wjp-{prefix}-leaf"])
@@ -224,3 +225,16 @@ def test_without_stage_ahead_wheels_are_only_downloaded_while_resolving(
     install(result, compile_bytecode=True)
     assert len(staged) == 3  # each wheel unpacked once, with its bytecode
     assert list((venv.site_packages / "wjp_noahead_lib" / "__pycache__").glob("*.pyc"))
+
+
+def test_a_plan_with_nothing_to_install_writes_nothing_into_the_environment(
+    venv: Venv, server: IndexServer, profile: str
+) -> None:
+    install(plan(_request(venv, server, profile, "wjp-noop-app")))
+    before = venv.listing()
+    result = plan(_request(venv, server, profile, "wjp-noop-app"), prefetch=True)
+    assert result.plan.to_install == ()
+    # Checked while the plan is still open: no staging area was made for it.
+    assert not staging_root(probe_target(venv.python)).exists()
+    result.close()
+    assert venv.listing() == before

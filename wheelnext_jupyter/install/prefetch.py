@@ -17,12 +17,15 @@ it at once, and the rest as they arrive.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from wheelnext_jupyter.index.models import IndexFile
     from wheelnext_jupyter.install.download import BytesCallback, Downloader, FetchedFile
     from wheelnext_jupyter.install.staging import StagedWheel, StagingArea
@@ -51,10 +54,12 @@ class _Tracked:
 
 
 class Prefetcher:
-    """Fetches (and, given an `area`, stages) pinned wheels in the background.
+    """Fetches (and, given `make_area`, stages) pinned wheels in the background.
 
     Downloads go through its own `Downloader`, whose cancellation `close()` sets. `unpacking`
-    bounds how many wheels unpack at once, here and in the installer that takes over.
+    bounds how many wheels unpack at once, here and in the installer that takes over. The
+    staging area is made at the first pin, so a plan that installs nothing writes nothing; an
+    area that cannot be made (`OSError`) leaves wheels downloaded only.
     """
 
     def __init__(
@@ -62,13 +67,14 @@ class Prefetcher:
         downloader: Downloader,
         *,
         unpacking: threading.Semaphore,
-        area: StagingArea | None = None,
+        make_area: Callable[[], StagingArea] | None = None,
         workers: int = 4,
     ) -> None:
         self._downloader = downloader
         self.unpacking = unpacking
+        self._make_area = make_area
         #: Owned by the prefetcher: closed by `close()`, after every worker has stopped.
-        self.area = area
+        self.area: StagingArea | None = None
         self._pool = ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix="wheelnext-prefetch"
         )
@@ -81,6 +87,10 @@ class Prefetcher:
         with self._lock:
             if self._closed or file.url in self._files:
                 return
+            if self._make_area is not None:
+                make, self._make_area = self._make_area, None
+                with contextlib.suppress(OSError):
+                    self.area = make()
             tracked = _Tracked()
             self._files[file.url] = tracked
             self._pool.submit(self._work, tracked, file, source, requested)

@@ -329,6 +329,16 @@ def _unpack(
             )
         )
 
+    def staged_member(
+        member: str, key: str, dest: Path, path: str, record_hash: str, size: int
+    ) -> None:
+        written.append(dest)
+        # A member of the root scheme is recorded under its archive name; others relative to it.
+        shown = member if key == ROOT_KEY else record_name(dest, root)
+        rows.append((shown, f"sha256={record_hash}", str(size)))
+        if dest in wanted_pyc:
+            staged_sources[dest] = path
+
     by_path = {entry.path: entry for entry in wheel.entries}
     script_prefix = f"{wheel.data_dir}/scripts/"
     with contextlib.ExitStack() as stack:
@@ -353,11 +363,7 @@ def _unpack(
                 executable = is_script or cached.members[member].executable
                 if not is_script:
                     linked = cached.link(member, path)
-                    written.append(dest)
-                    shown = member if key == ROOT_KEY else record_name(dest, root)
-                    rows.append((shown, f"sha256={linked.sha256}", str(linked.size)))
-                    if dest in wanted_pyc:
-                        staged_sources[dest] = path
+                    staged_member(member, key, dest, path, linked.sha256, linked.size)
                     continue
                 data = cached.read(member)
             else:
@@ -390,13 +396,8 @@ def _unpack(
             )
             if mismatch is not None:
                 raise mismatch
-            written.append(dest)
             record_hash = _b64(sha256) if sha256 is not None else digest
-            # A member of the root scheme is recorded under its archive name; others relative to it.
-            shown = member if key == ROOT_KEY else record_name(dest, root)
-            rows.append((shown, f"sha256={record_hash}", str(out_size)))
-            if dest in wanted_pyc:
-                staged_sources[dest] = path
+            staged_member(member, key, dest, path, record_hash, out_size)
             if to_cache is not None:
                 if data is not None and data is not original:
                     # A script whose first line was rewritten: the cache keeps the original.
