@@ -100,11 +100,11 @@ def test_a_corrupt_compressed_member_is_refused_naming_it_with_nothing_installed
     assert venv.listing() == before
 
 
-def test_a_truncated_archive_member_is_refused(venv: Venv, tmp_path: Path) -> None:
+def test_a_member_whose_local_header_is_missing_is_refused(venv: Venv, tmp_path: Path) -> None:
     wheel = _blob(tmp_path)
     with zipfile.ZipFile(wheel) as archive:
         info = archive.getinfo("blob/zeros.bin")
-    # Point the central directory's offset for one member at garbage.
+    # The central directory still points there, but the member's local header is overwritten.
     data = bytearray(wheel.read_bytes())
     data[info.header_offset : info.header_offset + 4] = b"XXXX"
     wheel.write_bytes(bytes(data))
