@@ -18,16 +18,21 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 venv: $(BIN)/python
+	./scripts/build-deps.sh
 	$(BIN)/python -m pip install --quiet -e '.[test,docs]'
 
 lint:
-	$(BIN)/ruff check wheelnext_jupyter tests bench
-	$(BIN)/ruff format --check wheelnext_jupyter tests bench
+	$(BIN)/ruff check wheelnext_jupyter tests bench hatch_build.py
+	$(BIN)/ruff format --check wheelnext_jupyter tests bench hatch_build.py
 
 typecheck:
 	$(BIN)/mypy
 
+# The suite covers the native unpacker and the pure-Python one; the first must have been built.
 unit:
+	@$(BIN)/python -c "import wheelnext_jupyter.install._unpack" 2>/dev/null || { \
+	  echo "the native unpacker was not built: see the output of 'make venv' (scripts/build-deps.sh)" >&2; \
+	  exit 1; }
 	$(BIN)/pytest
 
 # The sidebar's TypeScript: type check and jest (node_modules come from the editable install's build).

@@ -11,6 +11,8 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
   "$VENV/bin/python" -m pip install --quiet --upgrade pip
 fi
-# A regular (not editable) install builds the JupyterLab extension into the wheel.
+# A regular (not editable) install builds the JupyterLab extension (and the native unpacker,
+# when scripts/build-deps.sh could provide a compiler and headers) into the wheel.
+./scripts/build-deps.sh || true
 "$VENV/bin/python" -m pip install --quiet '.[demo]'
 exec "$VENV/bin/python" -m wheelnext_jupyter.demo --dir "${DEMO_DIR:-build/demo}" "$@"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import atexit
 import dataclasses
 import hashlib
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -256,7 +255,7 @@ def _prefetcher(target: TargetEnvironment, *, stage_ahead: bool) -> Prefetcher:
     from wheelnext_jupyter.install.download import Downloader, WheelCache
     from wheelnext_jupyter.install.externally_managed import marker_path
     from wheelnext_jupyter.install.prefetch import Prefetcher
-    from wheelnext_jupyter.install.staging import StagingArea
+    from wheelnext_jupyter.install.staging import StagingArea, available_cores
     from wheelnext_jupyter.install.unpacked_cache import UnpackedCache
 
     def make_area() -> StagingArea:
@@ -269,7 +268,7 @@ def _prefetcher(target: TargetEnvironment, *, stage_ahead: bool) -> Prefetcher:
     downloader = Downloader(http_client(), WheelCache(cache_dir() / "wheels"))
     return Prefetcher(
         downloader,
-        unpacking=threading.Semaphore(_cores()),
+        unpacking=threading.Semaphore(available_cores()),
         make_area=make_area if staging else None,
     )
 
@@ -559,7 +558,7 @@ def install(
     from wheelnext_jupyter.install.download import Downloader, WheelCache
     from wheelnext_jupyter.install.externally_managed import check_externally_managed
     from wheelnext_jupyter.install.restart import restart_required
-    from wheelnext_jupyter.install.staging import StagedWheel, StagingArea
+    from wheelnext_jupyter.install.staging import StagedWheel, StagingArea, available_cores
     from wheelnext_jupyter.install.transaction import PlannedWheel, install_wheels
     from wheelnext_jupyter.install.unpacked_cache import UnpackedCache
     from wheelnext_jupyter.install.wheelfile import VerifiedWheel
@@ -599,7 +598,9 @@ def install(
         workers = min(max(1, max_downloads), max(1, total))
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wheelnext-download")
         unpacking = (
-            prefetched.unpacking if prefetched is not None else threading.Semaphore(_cores())
+            prefetched.unpacking
+            if prefetched is not None
+            else threading.Semaphore(available_cores())
         )
         try:
             futures = {
@@ -691,13 +692,6 @@ def install(
 def _size(package: PlannedPackage) -> int:
     candidate = package.pick.candidate
     return (candidate.file.size or 0) if candidate is not None else 0
-
-
-def _cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # macOS, Windows
-        return max(1, os.cpu_count() or 1)
 
 
 def _wheel_of(item: VerifiedWheel | StagedWheel) -> Path:

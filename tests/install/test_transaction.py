@@ -215,3 +215,52 @@ def test_remove_distributions_deletes_every_recorded_file(venv: Venv, tmp_path: 
     assert [(r.name, r.version, set(r.top_level)) for r in removed] == [("alpha", "1.0", {"alpha"})]
     leftovers = {p for p in set(venv.listing()) - set(before) if ".wheelnext-jupyter" not in p}
     assert leftovers == set()
+
+
+def test_a_file_where_the_wheel_has_a_directory_is_refused_with_nothing_installed(
+    venv: Venv, tmp_path: Path
+) -> None:
+    install_into(venv.python, [build_wheel(tmp_path, "other", "1.0").path])
+    (venv.site_packages / "solo").write_text("not a package")
+    before = venv.listing()
+    wheel = build_wheel(tmp_path, "solo", "1.0").path
+    with pytest.raises(FileConflict, match="solo is a file where the wheel has a directory"):
+        install_into(venv.python, [wheel])
+    assert venv.listing() == before
+
+
+def test_the_journal_lists_a_new_package_directory_not_each_of_its_files(
+    venv: Venv, tmp_path: Path
+) -> None:
+    wheel = build_wheel(tmp_path, "solo", "1.0", files={"solo/sub/data.txt": b"x"}).path
+    target = probe_target(venv.python)
+    logged: list[dict[str, object]] = []
+
+    def read_journal(position: int, _: object) -> None:
+        journal = state_dir(target) / "journal.jsonl"
+        logged.extend(json.loads(line) for line in journal.read_text().splitlines())
+
+    install_into(venv.python, [wheel], after_wheel=read_journal)
+    trees = [path for entry in logged if entry["op"] == "tree" for path in entry["paths"]]
+    created = [path for entry in logged if entry["op"] == "create" for path in entry["paths"]]
+    assert str(venv.site_packages / "solo") in trees
+    assert str(venv.site_packages / "solo-1.0.dist-info") in trees
+    assert not any(path.startswith(str(venv.site_packages / "solo")) for path in created)
+    assert (venv.site_packages / "solo" / "sub" / "data.txt").read_bytes() == b"x"
+
+
+def test_two_wheels_sharing_a_new_namespace_directory_both_install(
+    venv: Venv, tmp_path: Path
+) -> None:
+    wheels = [
+        build_wheel(
+            tmp_path, name, "1.0", files={f"space/{name}/__init__.py": f"NAME = {name!r}\n"}
+        ).path
+        for name in ("left", "right")
+    ]
+    install_into(venv.python, wheels)
+    code = "import space.left, space.right; print(space.left.NAME, space.right.NAME)"
+    assert venv.run("-c", code).stdout.split() == ["left", "right"]
+    assert venv.pip("check").returncode == 0
+    venv.pip("uninstall", "-y", "left")
+    assert venv.run("-c", "import space.right").returncode == 0

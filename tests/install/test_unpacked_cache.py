@@ -19,6 +19,8 @@ from wheelnext_jupyter.install.target import probe_target
 from wheelnext_jupyter.install.transaction import PlannedWheel, install_wheels
 from wheelnext_jupyter.install.unpacked_cache import UnpackedCache
 
+pytestmark = pytest.mark.usefixtures("unpacker")
+
 
 @pytest.fixture
 def wheel(tmp_path: Path) -> Path:
@@ -152,3 +154,21 @@ def test_links_the_file_system_refuses_fall_back_to_unpacking(
     _install(second_venv, wheel, cache)
     assert not _module(venv).samefile(_module(second_venv))
     assert second_venv.run("-c", "import cached").returncode == 0
+
+
+def test_a_cache_entry_whose_links_fail_while_unpacking_is_not_kept(
+    venv: Venv, wheel: Path, cache: UnpackedCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_draft = UnpackedCache.draft
+
+    def vanishing(self: UnpackedCache, wheel_sha256: str) -> unpacked_cache.EntryDraft | None:
+        draft = make_draft(self, wheel_sha256)
+        assert draft is not None
+        # The draft's directory disappears (another process cleaning the cache): no link works.
+        shutil.rmtree(draft.directory)
+        return draft
+
+    monkeypatch.setattr(UnpackedCache, "draft", vanishing)
+    _install(venv, wheel, cache)
+    assert venv.run("-c", "import cached").returncode == 0
+    assert cache.lookup(sha256_hex(wheel.read_bytes())) is None

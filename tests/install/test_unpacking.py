@@ -10,11 +10,12 @@ import pytest
 
 from tests.support.venvs import Venv
 from tests.support.wheels import build_wheel
-from wheelnext_jupyter.install import staging
 from wheelnext_jupyter.install.staging import StagingArea
 from wheelnext_jupyter.install.target import probe_target
 from wheelnext_jupyter.install.transaction import PlannedWheel, install_wheels
 from wheelnext_jupyter.install.wheelfile import InvalidWheel, WheelError
+
+pytestmark = pytest.mark.usefixtures("unpacker")
 
 #: Incompressible, compressible and empty members.
 FILES = {
@@ -59,14 +60,13 @@ def test_members_are_installed_byte_for_byte_whatever_the_compression(
         assert (venv.site_packages / member).read_bytes() == data
 
 
+@pytest.mark.usefixtures("small_blocks")
 @pytest.mark.parametrize(
     "method", [zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED], ids=["deflated", "stored"]
 )
 def test_members_larger_than_a_block_are_streamed_byte_for_byte(
-    venv: Venv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: int
+    venv: Venv, tmp_path: Path, method: int
 ) -> None:
-    # A tiny block makes every member above 4 KiB take the block-by-block path.
-    monkeypatch.setattr(staging, "_BLOCK", 4096)
     wheel = _recompressed(_blob(tmp_path), tmp_path / "re" / _blob(tmp_path).name, method)
     _install(venv, wheel)
     for member, data in FILES.items():
@@ -86,11 +86,12 @@ def _corrupt_member_data(wheel: Path, member: str) -> None:
         file.write(b"\xff" * 64)
 
 
-@pytest.mark.parametrize("block", [8 << 20, 4096], ids=["whole", "in-blocks"])
+@pytest.mark.parametrize("blocks", [False, True], ids=["whole", "in-blocks"])
 def test_a_corrupt_compressed_member_is_refused_naming_it_with_nothing_installed(
-    venv: Venv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int
+    venv: Venv, tmp_path: Path, request: pytest.FixtureRequest, blocks: bool
 ) -> None:
-    monkeypatch.setattr(staging, "_BLOCK", block)
+    if blocks:
+        request.getfixturevalue("small_blocks")
     wheel = _blob(tmp_path)
     _corrupt_member_data(wheel, "blob/zeros.bin")
     before = venv.listing()

@@ -5,8 +5,8 @@ written to `<purelib>/.wheelnext-jupyter/staging/<id>/<n>/<key>/…` in one pass
 `INSTALLER`/`REQUESTED`/`direct_url.json`/`RECORD` are generated next to it, and bytecode (when
 asked for) is compiled there. Nothing in the environment changes while wheels stage, so staging
 runs before the install lock is taken, in as many threads as there are wheels arriving. The
-transaction then only moves the staged trees into place (`commit_staged`), which on one file
-system is a rename per top-level directory or file.
+transaction then only moves the staged trees into place (`placement`, `place`), which on one
+file system is a rename per new top-level directory or file.
 
 A staging directory belongs to the process holding the lock file `staging/<id>.owner`. A process
 that dies leaves its directory unlocked, and the next `StagingArea` or `recover` removes it.
@@ -14,7 +14,7 @@ that dies leaves its directory unlocked, and the next `StagingArea` or `recover`
 
 # Tens of thousands of files pass through here per install: plain strings and `os` calls, not
 # pathlib objects, on the per-file path.
-# ruff: noqa: PTH101, PTH103, PTH104, PTH118, PTH120, PTH123
+# ruff: noqa: PTH101, PTH103, PTH104, PTH112, PTH118, PTH120, PTH123
 
 from __future__ import annotations
 
@@ -28,12 +28,15 @@ import json
 import mmap
 import os
 import shutil
+import stat
 import struct
+import threading
 import uuid
 import zipfile
 import zlib
 from base64 import urlsafe_b64encode
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -43,12 +46,13 @@ from filelock import FileLock, Timeout
 from wheelnext_jupyter.install.target import TargetEnvironment
 from wheelnext_jupyter.install.unpacked_cache import (
     CachedWheel,
-    MemberToCache,
+    EntryDraft,
     StaleEntry,
     UnpackedCache,
 )
 from wheelnext_jupyter.install.wheelfile import (
     InvalidWheel,
+    RecordEntry,
     VerifiedWheel,
     content_mismatch,
     open_archive,
@@ -75,6 +79,13 @@ try:
 except ImportError:  # pragma: no cover - platforms without isal wheels
     _inflater = zlib
 
+_native: ModuleType | None
+try:
+    # Compiled where the build had a C compiler (see hatch_build.py); pure Python otherwise.
+    from wheelnext_jupyter.install import _unpack as _native
+except ImportError:  # pragma: no cover - builds without the extension
+    _native = None
+
 STAGING_DIR_NAME = "staging"
 _OWNER_SUFFIX = ".owner"
 #: Members up to this size are read whole; larger ones are streamed in blocks of this size.
@@ -83,6 +94,12 @@ _BLOCK = 8 << 20
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
 _LOCAL_MAGIC = b"PK\x03\x04"
 _ENCRYPTED = 0x1
+_NATIVE_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+#: (local header offset, compressed size, method, size, path, executable, cache number)
+_native_job = tuple[int, int, int, int, bytes, bool, int]
+#: Deflated members up to this size are inflated whole by the native unpacker, larger ones in
+#: blocks (see `_unpack.c`).
+_native_whole_limit = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -187,9 +204,15 @@ class StagingArea:
                     # A changed entry, or links refused (too many, another owner's files):
                     # unpack from the archive; a real problem with the target shows there.
                     shutil.rmtree(directory, ignore_errors=True)
-            to_cache: list[MemberToCache] = []
-            staged = _unpack(wheel, self.target, options, directory, archive, to_cache=to_cache)
-            cache.store(sha256, to_cache)
+            draft = cache.draft(sha256)
+            try:
+                staged = _unpack(wheel, self.target, options, directory, archive, draft=draft)
+            except BaseException:
+                if draft is not None:
+                    draft.discard()
+                raise
+            if draft is not None:
+                draft.publish()
             return staged
         return _unpack(wheel, self.target, options, directory, archive)
 
@@ -246,29 +269,79 @@ def sweep_staging(target: TargetEnvironment) -> int:
     return removed
 
 
-def commit_staged(staged: StagedWheel) -> InstalledDistribution:
-    """Move a staged wheel's files to their destinations, which must be free.
+@dataclass(frozen=True)
+class Placement:
+    """Where a staged wheel's files go, found under the install lock before anything moves.
 
-    A destination directory that does not exist yet receives the staged directory whole (one
-    rename); an existing one is merged into, file by file.
+    A destination that does not exist yet receives its staged file or directory whole (one
+    rename, however many files it holds); into directories that exist, files move one by one.
     """
+
+    #: (staged path, destination that does not exist): renamed whole.
+    roots: tuple[tuple[str, str], ...]
+    #: Directories to make first: missing parents of the roots, outermost first.
+    parents: tuple[str, ...]
+    #: (staged file, destination in an existing directory): renamed one by one.
+    files: tuple[tuple[str, str], ...]
+    #: Destinations of `files` that exist: moved aside before the files arrive.
+    in_the_way: tuple[str, ...]
+    #: (destination, what it is) where a file and a directory collide.
+    conflicts: tuple[tuple[str, str], ...]
+
+
+def placement(staged: StagedWheel) -> Placement:
+    roots: list[tuple[str, str]] = []
+    files: list[tuple[str, str]] = []
+    in_the_way: list[str] = []
+    conflicts: list[tuple[str, str]] = []
+
+    def walk(source: str, destination: str) -> None:
+        with os.scandir(source) as entries:
+            for entry in entries:
+                target = os.path.join(destination, entry.name)
+                try:
+                    mode = os.lstat(target).st_mode
+                except FileNotFoundError:
+                    roots.append((entry.path, target))
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    # A link to a directory is merged into, as any directory.
+                    if os.path.isdir(target):
+                        walk(entry.path, target)
+                    else:
+                        conflicts.append((target, "a file where the wheel has a directory"))
+                elif stat.S_ISDIR(mode):
+                    conflicts.append((target, "a directory where the wheel has a file"))
+                else:
+                    files.append((entry.path, target))
+                    in_the_way.append(target)
+
+    parents: dict[str, None] = {}
     for source, destination in staged.trees:
-        _merge(str(source), str(destination))
-    return staged.installed()
+        if os.path.isdir(destination):
+            walk(str(source), str(destination))
+            continue
+        if os.path.lexists(destination):
+            conflicts.append((str(destination), "a file where the wheel has a directory"))
+            continue
+        roots.append((str(source), str(destination)))
+        missing: list[str] = []
+        parent = os.path.dirname(destination)
+        while not os.path.lexists(parent) and parent not in parents:
+            missing.append(parent)
+            parent = os.path.dirname(parent)
+        parents.update(dict.fromkeys(reversed(missing)))
+    return Placement(
+        tuple(roots), tuple(parents), tuple(files), tuple(in_the_way), tuple(conflicts)
+    )
 
 
-def _merge(source: str, destination: str) -> None:
-    if not os.path.lexists(destination):
-        os.makedirs(os.path.dirname(destination), exist_ok=True)
+def place(placed: Placement) -> None:
+    """Move the staged files to their destinations (after `in_the_way` was moved aside)."""
+    for directory in placed.parents:
+        os.makedirs(directory, exist_ok=True)
+    for source, destination in (*placed.roots, *placed.files):
         _rename(source, destination)
-        return
-    with os.scandir(source) as entries:
-        for entry in entries:
-            target = os.path.join(destination, entry.name)
-            if entry.is_dir(follow_symlinks=False):
-                _merge(entry.path, target)
-            else:
-                _rename(entry.path, target)
 
 
 def _rename(source: str, destination: str) -> None:
@@ -293,11 +366,11 @@ def _unpack(
     opened: zipfile.ZipFile | None,
     *,
     cached: CachedWheel | None = None,
-    to_cache: list[MemberToCache] | None = None,
+    draft: EntryDraft | None = None,
 ) -> StagedWheel:
     """Stage one wheel: members from its archive (`opened` if the caller has it open), or hard
     links to `cached` (the same wheel's members, checked when they were cached). Members
-    unpacked from the archive are listed in `to_cache` when it is given."""
+    unpacked from the archive go into `draft` too when it is given."""
     layout = layout_of(wheel, target, options)
     name = wheel.path.name
     root = layout.root
@@ -341,19 +414,34 @@ def _unpack(
 
     by_path = {entry.path: entry for entry in wheel.entries}
     script_prefix = f"{wheel.data_dir}/scripts/"
+    members = [(m, d, k) for m, d, k in layout.members if d != record_path]
     with contextlib.ExitStack() as stack:
+        native: dict[str, tuple[str, str, int]] = {}
         if cached is None:
             archive = (
                 opened if opened is not None else stack.enter_context(zipfile.ZipFile(wheel.path))
             )
             mapped = stack.enter_context(_MappedArchive(wheel.path))
             infos = {info.filename: info for info in archive.infolist()}
-        elif {m for m, _, _ in layout.members if m in by_path} - cached.members.keys():
+            native = _unpack_natively(
+                mapped, members, infos, by_path, base_dir, script_prefix, draft
+            )
+        elif {m for m, _, _ in members if m in by_path} - cached.members.keys():
             raise StaleEntry("the cached entry lacks members")
-        for member, dest, key in layout.members:
-            if dest == record_path:
-                continue
+        for number, (member, dest, key) in enumerate(members):
             entry = by_path[member]
+            if member in native:
+                path, digest, size = native[member]
+                mismatch = content_mismatch(
+                    name, entry, digest, size, checked_before=wheel.contents_checked
+                )
+                if mismatch is not None:
+                    raise mismatch
+                staged_member(member, key, dest, path, digest, size)
+                if draft is not None:
+                    executable = bool((infos[member].external_attr >> 16) & 0o111)
+                    draft.record(member, number, digest, size, executable)
+                continue
             relative = member if key == ROOT_KEY else member.split("/", 2)[2]
             path = staged_path(key, relative)
             is_script = member.startswith(script_prefix)
@@ -398,16 +486,13 @@ def _unpack(
                 raise mismatch
             record_hash = _b64(sha256) if sha256 is not None else digest
             staged_member(member, key, dest, path, record_hash, out_size)
-            if to_cache is not None:
+            if draft is not None:
                 if data is not None and data is not original:
                     # A script whose first line was rewritten: the cache keeps the original.
                     original_hash = _b64(hashlib.sha256(original).digest())
-                    item = MemberToCache(
-                        member, None, original, original_hash, len(original), executable
-                    )
+                    draft.write(member, number, original, original_hash, executable)
                 else:
-                    item = MemberToCache(member, path, None, record_hash, out_size, executable)
-                to_cache.append(item)
+                    draft.link(member, number, path, record_hash, out_size, executable)
     for script, dest in layout.scripts:
         add("scripts", script.name, dest, launcher(script, target.python).encode(), True)
     dist_info_rel = wheel.dist_info
@@ -449,6 +534,146 @@ def _unpack(
     )
 
 
+def available_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+#: A wheel unpacks in several threads when it inflates to more than this (a large wheel
+#: otherwise keeps one core busy alone at the end of an install).
+_PART_SIZE = 16 << 20
+_helpers: ThreadPoolExecutor | None = None
+_helpers_lock = threading.Lock()
+
+
+def _parts(jobs: list[_native_job]) -> list[list[int]]:
+    """Job indices split into size-balanced parts, one per core at most."""
+    total = sum(job[3] for job in jobs)
+    count = min(available_cores(), total // _PART_SIZE, len(jobs))
+    if count < 2:
+        return [list(range(len(jobs)))]
+    parts: list[list[int]] = [[] for _ in range(count)]
+    loads = [0] * count
+    for index in sorted(range(len(jobs)), key=lambda i: -jobs[i][3]):
+        lightest = loads.index(min(loads))
+        parts[lightest].append(index)
+        loads[lightest] += jobs[index][3]
+    return [sorted(part) for part in parts]
+
+
+def _unpack_in_parts(
+    buffer: mmap.mmap, jobs: list[_native_job], parts: list[list[int]], link_dir: bytes | None
+) -> tuple[list[tuple[str, int]], bool]:
+    """The native unpacker on each part at once (it runs without the GIL), this thread
+    taking the first; results in job order. The first failure by job order is raised."""
+    global _helpers
+    assert _native is not None
+    with _helpers_lock:
+        if _helpers is None:
+            _helpers = ThreadPoolExecutor(available_cores(), thread_name_prefix="wheelnext-part")
+        helpers = _helpers
+
+    def run(part: list[int]) -> tuple[list[tuple[str, int]], bool]:
+        assert _native is not None
+        try:
+            done: tuple[list[tuple[str, int]], bool] = _native.unpack(
+                buffer, [jobs[i] for i in part], link_dir, _native_whole_limit
+            )
+        except _native.UnpackError as exc:
+            # Name the job by its place in the whole list, not in the part.
+            raise _native.UnpackError(part[exc.args[0]], exc.args[1]) from None
+        return done
+
+    futures = [helpers.submit(run, part) for part in parts[1:]]
+    outcomes: list[tuple[list[tuple[str, int]], bool] | BaseException] = []
+    try:
+        outcomes.append(run(parts[0]))
+    except Exception as exc:
+        outcomes.append(exc)
+    for future in futures:
+        try:
+            outcomes.append(future.result())
+        except Exception as exc:
+            outcomes.append(exc)
+    failures = [
+        (part[0], o)
+        for part, o in zip(parts, outcomes, strict=True)
+        if isinstance(o, BaseException)
+    ]
+    if failures:
+        raise min(failures, key=lambda f: f[0])[1]
+    results: list[tuple[str, int]] = [("", 0)] * len(jobs)
+    linked = True
+    for part, outcome in zip(parts, outcomes, strict=True):
+        assert not isinstance(outcome, BaseException)
+        for index, result in zip(part, outcome[0], strict=True):
+            results[index] = result
+        linked = linked and outcome[1]
+    return results, linked
+
+
+def _unpack_natively(
+    mapped: _MappedArchive,
+    members: list[tuple[str, Path, str]],
+    infos: dict[str, zipfile.ZipInfo],
+    by_path: dict[str, RecordEntry],
+    base_dir: str,
+    script_prefix: str,
+    draft: EntryDraft | None,
+) -> dict[str, tuple[str, str, int]]:
+    """Unpack every member the native unpacker can take (stored or deflated, hashed with
+    sha256 in RECORD, not a script) in one call without the GIL, linking each into `draft`;
+    returns member → (staged path, digest, size). The rest is left to the caller."""
+    if _native is None or mapped.buffer is None:
+        return {}
+    jobs: list[_native_job] = []
+    chosen: list[tuple[str, str]] = []
+    for number, (member, _, key) in enumerate(members):
+        info = infos[member]
+        if (
+            info.compress_type not in _NATIVE_METHODS
+            or info.flag_bits & _ENCRYPTED
+            or by_path[member].hash_algorithm != "sha256"
+            or member.startswith(script_prefix)
+        ):
+            continue
+        relative = member if key == ROOT_KEY else member.split("/", 2)[2]
+        path = os.path.join(base_dir, key, relative)
+        executable = bool((info.external_attr >> 16) & 0o111)
+        jobs.append(
+            (
+                info.header_offset,
+                info.compress_size,
+                info.compress_type,
+                info.file_size,
+                os.fsencode(path),
+                executable,
+                number,
+            )
+        )
+        chosen.append((member, path))
+    if not jobs:
+        return {}
+    link_dir = os.fsencode(draft.directory) if draft is not None else None
+    parts = _parts(jobs)
+    try:
+        if len(parts) == 1:
+            results, linked = _native.unpack(mapped.buffer, jobs, link_dir, _native_whole_limit)
+        else:
+            results, linked = _unpack_in_parts(mapped.buffer, jobs, parts, link_dir)
+    except _native.UnpackError as exc:
+        index, problem = exc.args
+        raise mapped.corrupt(chosen[index][0], problem) from None
+    if draft is not None and not linked:
+        draft.spoil()
+    return {
+        member: (path, digest, size)
+        for (member, path), (digest, size) in zip(chosen, results, strict=True)
+    }
+
+
 class _MappedArchive:
     """A wheel file mapped into memory, for reading members with as few calls as possible.
 
@@ -469,6 +694,11 @@ class _MappedArchive:
     def __enter__(self) -> _MappedArchive:
         return self
 
+    @property
+    def buffer(self) -> mmap.mmap | None:
+        """The whole file, or None if it is empty."""
+        return self._map
+
     def __exit__(self, *exc: object) -> None:
         if self._map is not None:
             self._map.close()
@@ -484,11 +714,11 @@ class _MappedArchive:
         start = info.header_offset
         header = mapped[start : start + _LOCAL_HEADER.size]
         if len(header) < _LOCAL_HEADER.size or header[:4] != _LOCAL_MAGIC:
-            raise self._corrupt(info.filename, "its local header is missing")
+            raise self.corrupt(info.filename, "its local header is missing")
         name_length, extra_length = _LOCAL_HEADER.unpack(header)[-2:]
         start += _LOCAL_HEADER.size + name_length + extra_length
         if start + info.compress_size > len(mapped):
-            raise self._corrupt(info.filename, "it is truncated")
+            raise self.corrupt(info.filename, "it is truncated")
         return start, start + info.compress_size
 
     def content(self, info: zipfile.ZipInfo) -> bytes | None:
@@ -502,7 +732,7 @@ class _MappedArchive:
         try:
             inflated: bytes = _inflater.decompress(raw, -zlib.MAX_WBITS, max(info.file_size, 1))
         except _inflater.error as exc:
-            raise self._corrupt(info.filename, str(exc)) from None
+            raise self.corrupt(info.filename, str(exc)) from None
         return inflated
 
     def blocks(self, info: zipfile.ZipInfo) -> Iterator[bytes] | None:
@@ -533,9 +763,9 @@ class _MappedArchive:
             if tail:
                 yield tail
         except _inflater.error as exc:
-            raise self._corrupt(member, str(exc)) from None
+            raise self.corrupt(member, str(exc)) from None
 
-    def _corrupt(self, member: str, problem: str) -> InvalidWheel:
+    def corrupt(self, member: str, problem: str) -> InvalidWheel:
         return InvalidWheel(
             self._name, f"{member} cannot be unpacked ({problem}); download the wheel again"
         )

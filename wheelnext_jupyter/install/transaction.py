@@ -37,7 +37,8 @@ from wheelnext_jupyter.install.externally_managed import check_externally_manage
 from wheelnext_jupyter.install.staging import (
     StagedWheel,
     StagingArea,
-    commit_staged,
+    place,
+    placement,
     sweep_staging,
 )
 from wheelnext_jupyter.install.target import TargetEnvironment
@@ -269,6 +270,14 @@ def _pairs(entry: Mapping[str, object]) -> list[tuple[str, str]]:
 def _undo(entries: list[dict[str, object]]) -> None:
     # New files first (some sit where moved-aside files must return), then directories, then moves.
     for entry in reversed(entries):
+        if entry.get("op") == "tree":
+            # Destinations that did not exist: everything under them is the install's.
+            for created in reversed(_paths(entry)):
+                path = Path(created)
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path, ignore_errors=True)
+                elif path.is_symlink() or path.exists():
+                    path.unlink()
         if entry.get("op") == "create":
             for created in reversed(_paths(entry)):
                 path = Path(created)
@@ -327,11 +336,12 @@ class _Transaction:
         self._journal: IO[str] | None = None
         self._moved = 0
 
-    def _log(self, entry: Mapping[str, object]) -> None:
+    def _log(self, *entries: Mapping[str, object]) -> None:
+        """Append steps to the journal and make them durable before they are taken."""
         if self._journal is None:
             self._journal = self.journal_path.open("x", encoding="utf-8")
             self._log({"op": "begin", "pid": os.getpid(), "backup": str(self.backup)})
-        self._journal.write(json.dumps(entry) + "\n")
+        self._journal.write("".join(json.dumps(entry) + "\n" for entry in entries))
         self._journal.flush()
         os.fsync(self._journal.fileno())
 
@@ -362,34 +372,25 @@ class _Transaction:
         for position, item in enumerate(plan, start=1):
             staged = item.staged
             assert staged is not None
-            files = staged.files
-            in_the_way = [p for p in files if os.path.lexists(p)]
-            for path in in_the_way:
-                if path.is_dir() and not path.is_symlink():
-                    raise FileConflict(
-                        f"{staged.wheel.path.name}: {path} is a directory where the wheel has a file; "
-                        "remove it or install into a fresh environment"
-                    )
-            self._move_aside(in_the_way)
-            new_dirs = self._missing_dirs(files)
-            self._log({"op": "mkdir", "paths": [str(d) for d in new_dirs]})
-            self._log({"op": "create", "paths": [str(p) for p in files]})
-            result = commit_staged(staged)
+            placed = placement(staged)
+            for path, what in placed.conflicts:
+                raise FileConflict(
+                    f"{staged.wheel.path.name}: {path} is {what}; "
+                    "remove it or install into a fresh environment"
+                )
+            self._move_aside([Path(p) for p in placed.in_the_way])
+            # Logged before they happen: an undo removes new trees whole and new files one by one.
+            self._log(
+                {"op": "mkdir", "paths": list(placed.parents)},
+                {"op": "tree", "paths": [destination for _, destination in placed.roots]},
+                {"op": "create", "paths": [destination for _, destination in placed.files]},
+            )
+            place(placed)
+            result = staged.installed()
             installed.append(result)
             if after_wheel is not None:
                 after_wheel(position, result)
         return InstallOutcome(tuple(installed), tuple(removed))
-
-    def _missing_dirs(self, files: Sequence[Path]) -> list[Path]:
-        missing: dict[Path, None] = {}
-        for path in files:
-            parent = path.parent
-            chain = []
-            while not parent.exists() and parent not in missing and parent.parent != parent:
-                chain.append(parent)
-                parent = parent.parent
-            missing.update(dict.fromkeys(reversed(chain)))
-        return list(missing)
 
     def roll_back(self) -> None:
         if self._journal is None:

@@ -77,15 +77,74 @@ class CachedWheel:
         return StaleEntry(f"cached files of {self.directory.name} were changed")
 
 
-@dataclass(frozen=True)
-class MemberToCache:
-    member: str
-    #: A staged file with exactly the member's content (it is linked), or None with `data`.
-    path: str | None
-    data: bytes | None
-    sha256: str
-    size: int
-    executable: bool
+class EntryDraft:
+    """An entry being made in a `.part` directory beside its final place, from the files of a
+    wheel that is being staged; `publish()` renames it into place, `discard()` removes it.
+
+    Members are files named by number: hard links to staged files, written data, or files a
+    caller placed there itself (the native unpacker links as it writes) and only `record`s.
+    Any refused link spoils the draft (it is only a cache): it is discarded at `publish()`.
+    """
+
+    def __init__(self, final: Path, part: Path) -> None:
+        self._final = final
+        self._part = part
+        self.directory = str(part)
+        self._listed: dict[str, list[object]] = {}
+        self._usable = True
+
+    def record(self, member: str, number: int, sha256: str, size: int, executable: bool) -> None:
+        """List a member whose file `number` is already in the draft."""
+        self._listed[member] = [number, sha256, size, executable]
+
+    def link(
+        self, member: str, number: int, path: str, sha256: str, size: int, executable: bool
+    ) -> None:
+        if not self._usable:
+            return
+        try:
+            os.link(path, os.path.join(self.directory, str(number)))
+        except OSError:
+            self._usable = False
+            return
+        self.record(member, number, sha256, size, executable)
+
+    def write(self, member: str, number: int, data: bytes, sha256: str, executable: bool) -> None:
+        if not self._usable:
+            return
+        try:
+            with open(os.path.join(self.directory, str(number)), "xb") as file:
+                file.write(data)
+        except OSError:
+            self._usable = False
+            return
+        self.record(member, number, sha256, len(data), executable)
+
+    def spoil(self) -> None:
+        self._usable = False
+
+    def publish(self) -> None:
+        """Put the entry in place; any failure leaves no entry."""
+        try:
+            if self._usable and not self._final.exists():
+                # Taken after every file exists: a file modified later has a newer time.
+                document = {
+                    "format": _FORMAT,
+                    "created_ns": time.time_ns(),
+                    "members": self._listed,
+                }
+                with open(self._part / MANIFEST, "x", encoding="utf-8") as file:
+                    json.dump(document, file, separators=(",", ":"))
+                os.rename(self._part, self._final)
+        except OSError:
+            pass
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError):
+            if self._part.exists():
+                shutil.rmtree(self._part, ignore_errors=True)
 
 
 class UnpackedCache:
@@ -121,34 +180,18 @@ class UnpackedCache:
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def store(self, wheel_sha256: str, members: list[MemberToCache]) -> None:
-        """Make an entry from staged files; any failure leaves no entry (it is only a cache)."""
+    def draft(self, wheel_sha256: str) -> EntryDraft | None:
+        """A new entry to fill while the wheel is staged; None if there is one already or
+        none can be made."""
         final = self.root / wheel_sha256
         if final.exists():
-            return
+            return None
         part = self.root / f"{wheel_sha256}.{uuid.uuid4().hex}.part"
         try:
             part.mkdir(parents=True)
-            listed = {}
-            for number, item in enumerate(members):
-                destination = os.path.join(part, str(number))
-                if item.path is not None:
-                    os.link(item.path, destination)
-                else:
-                    with open(destination, "xb") as file:
-                        file.write(item.data or b"")
-                listed[item.member] = [number, item.sha256, item.size, item.executable]
-            # Taken after every file exists: a file modified later has a newer time.
-            document = {"format": _FORMAT, "created_ns": time.time_ns(), "members": listed}
-            with open(part / MANIFEST, "x", encoding="utf-8") as file:
-                json.dump(document, file, separators=(",", ":"))
-            os.rename(part, final)
         except OSError:
-            pass
-        finally:
-            with contextlib.suppress(OSError):
-                if part.exists():
-                    shutil.rmtree(part, ignore_errors=True)
+            return None
+        return EntryDraft(final, part)
 
 
-__all__ = ["CachedMember", "CachedWheel", "MemberToCache", "StaleEntry", "UnpackedCache"]
+__all__ = ["CachedMember", "CachedWheel", "EntryDraft", "StaleEntry", "UnpackedCache"]

@@ -1,0 +1,253 @@
+"""The native unpacker: what it writes, what it refuses, what it reports, and large wheels
+unpacked in parts.
+
+Most tests hand it jobs the way `staging` does, with offsets and sizes from the zip's central
+directory; installs through it are covered by the unpacking and cache tests too, which run with
+both unpackers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mmap
+import os
+import stat
+import zipfile
+from base64 import urlsafe_b64encode
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.venvs import Venv
+from tests.support.wheels import build_wheel
+from wheelnext_jupyter.install import staging
+from wheelnext_jupyter.install.staging import StagingArea
+from wheelnext_jupyter.install.target import probe_target
+from wheelnext_jupyter.install.transaction import PlannedWheel, install_wheels
+from wheelnext_jupyter.install.wheelfile import InvalidWheel
+
+native = staging._native
+pytestmark = pytest.mark.skipif(native is None, reason="the native unpacker is not built")
+
+MEMBERS = {
+    "pkg/__init__.py": b"VALUE = 1\n",
+    "pkg/deep/er/data.bin": os.urandom(70_000) + bytes(500_000),
+    "pkg/empty": b"",
+}
+#: Inflated whole (libdeflate where built with it) and streamed through zlib in blocks.
+LIMITS = pytest.mark.parametrize("limit", [64 << 20, 0], ids=["whole", "streamed"])
+
+
+def _b64_sha256(data: bytes) -> str:
+    return urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Path:
+    path = tmp_path / "pkg.zip"
+    with zipfile.ZipFile(path, "w") as zipped:
+        for name, data in MEMBERS.items():
+            info = zipfile.ZipInfo(name)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = (0o755 if name.endswith(".bin") else 0o644) << 16
+            zipped.writestr(info, data)
+        zipped.writestr("pkg/stored.txt", b"stored as is\n" * 100, zipfile.ZIP_STORED)
+    return path
+
+
+@pytest.fixture
+def mapped(archive: Path) -> Iterator[mmap.mmap]:
+    with archive.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        yield m
+
+
+def _jobs(
+    archive: Path, out: Path, **sizes: int
+) -> list[tuple[int, int, int, int, bytes, bool, int]]:
+    """One job per member; `sizes` overrides a member's recorded size (by its base name)."""
+    with zipfile.ZipFile(archive) as zipped:
+        infos = zipped.infolist()
+    return [
+        (
+            info.header_offset,
+            info.compress_size,
+            info.compress_type,
+            sizes.get(Path(info.filename).stem, info.file_size),
+            os.fsencode(out / info.filename),
+            bool((info.external_attr >> 16) & 0o111),
+            number,
+        )
+        for number, info in enumerate(infos)
+    ]
+
+
+@LIMITS
+def test_every_member_is_written_with_its_sha256_and_size(
+    archive: Path, mapped: mmap.mmap, tmp_path: Path, limit: int
+) -> None:
+    assert native is not None
+    out = tmp_path / "out"
+    results, linked = native.unpack(mapped, _jobs(archive, out), None, limit)
+    with zipfile.ZipFile(archive) as zipped:
+        expected = [(name, zipped.read(name)) for name in zipped.namelist()]
+    assert results == [(_b64_sha256(data), len(data)) for _, data in expected]
+    for name, data in expected:
+        assert (out / name).read_bytes() == data
+    assert linked is False  # no link directory was given
+
+
+def test_missing_directories_are_made_and_executable_members_get_their_bit(
+    archive: Path, mapped: mmap.mmap, tmp_path: Path
+) -> None:
+    assert native is not None
+    out = tmp_path / "out"
+    native.unpack(mapped, _jobs(archive, out), None)
+    assert (out / "pkg" / "deep" / "er").is_dir()
+    assert stat.S_IMODE((out / "pkg/deep/er/data.bin").stat().st_mode) == 0o755
+    assert not (out / "pkg/__init__.py").stat().st_mode & 0o111
+
+
+@LIMITS
+def test_a_member_that_inflates_past_its_recorded_size_is_refused(
+    archive: Path, mapped: mmap.mmap, tmp_path: Path, limit: int
+) -> None:
+    assert native is not None
+    jobs = _jobs(archive, tmp_path / "out", data=1000)
+    with pytest.raises(native.UnpackError) as caught:
+        native.unpack(mapped, jobs, None, limit)
+    assert caught.value.args == (1, "it inflates beyond its recorded size")
+
+
+@LIMITS
+def test_a_member_that_inflates_short_of_its_recorded_size_is_refused(
+    archive: Path, mapped: mmap.mmap, tmp_path: Path, limit: int
+) -> None:
+    assert native is not None
+    jobs = _jobs(archive, tmp_path / "out", data=len(MEMBERS["pkg/deep/er/data.bin"]) + 1)
+    with pytest.raises(native.UnpackError) as caught:
+        native.unpack(mapped, jobs, None, limit)
+    assert caught.value.args == (1, "it inflates to less than its recorded size")
+
+
+def test_a_stored_member_whose_sizes_disagree_is_refused(
+    archive: Path, mapped: mmap.mmap, tmp_path: Path
+) -> None:
+    assert native is not None
+    jobs = _jobs(archive, tmp_path / "out", stored=5)
+    with pytest.raises(native.UnpackError, match="stored size differs"):
+        native.unpack(mapped, jobs, None)
+
+
+def test_compressed_data_cut_short_is_refused_as_truncated(archive: Path, tmp_path: Path) -> None:
+    assert native is not None
+    jobs = _jobs(archive, tmp_path / "out")
+    offset, compressed = jobs[1][0], jobs[1][1]
+    # The archive ends in the middle of the second member's data.
+    cut = archive.read_bytes()[: offset + 30 + len("pkg/deep/er/data.bin") + compressed // 2]
+    with pytest.raises(native.UnpackError) as caught:
+        native.unpack(cut, jobs[1:2], None)
+    assert caught.value.args == (0, "it is truncated")
+
+
+def test_an_existing_file_is_never_overwritten_and_is_named_in_the_error(
+    archive: Path, mapped: mmap.mmap, tmp_path: Path
+) -> None:
+    assert native is not None
+    out = tmp_path / "out"
+    (out / "pkg").mkdir(parents=True)
+    (out / "pkg" / "__init__.py").write_bytes(b"mine")
+    with pytest.raises(FileExistsError) as caught:
+        native.unpack(mapped, _jobs(archive, out), None)
+    assert caught.value.filename == str(out / "pkg" / "__init__.py")
+    assert (out / "pkg" / "__init__.py").read_bytes() == b"mine"
+
+
+def test_each_member_is_hard_linked_into_the_link_directory_by_number(
+    archive: Path, mapped: mmap.mmap, tmp_path: Path
+) -> None:
+    assert native is not None
+    out, links = tmp_path / "out", tmp_path / "links"
+    links.mkdir()
+    jobs = _jobs(archive, out)
+    _, linked = native.unpack(mapped, jobs, os.fsencode(links))
+    assert linked is True
+    for job in jobs:
+        assert (links / str(job[6])).samefile(os.fsdecode(job[4]))
+
+
+def test_a_refused_link_stops_linking_but_not_unpacking(
+    archive: Path, mapped: mmap.mmap, tmp_path: Path
+) -> None:
+    assert native is not None
+    out = tmp_path / "out"
+    results, linked = native.unpack(mapped, _jobs(archive, out), os.fsencode(tmp_path / "gone"))
+    assert linked is False
+    assert len(results) == len(MEMBERS) + 1
+    assert (out / "pkg/__init__.py").read_bytes() == MEMBERS["pkg/__init__.py"]
+
+
+def test_a_malformed_job_is_a_type_error_before_anything_is_written(
+    archive: Path, mapped: mmap.mmap, tmp_path: Path
+) -> None:
+    assert native is not None
+    jobs: list[object] = list(_jobs(archive, tmp_path / "out"))
+    jobs.append(("not", "a", "job"))
+    with pytest.raises(TypeError, match="a job is"):
+        native.unpack(mapped, jobs, None)  # type: ignore[arg-type]
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture
+def in_parts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every wheel unpacks in three parts at once; returns how many parts each call used."""
+    monkeypatch.setattr(staging, "_PART_SIZE", 1)
+    monkeypatch.setattr(staging, "available_cores", lambda: 3)
+    calls: list[int] = []
+    split = staging._parts
+
+    def counted(jobs: list[staging._native_job]) -> list[list[int]]:
+        parts = split(jobs)
+        calls.append(len(parts))
+        return parts
+
+    monkeypatch.setattr(staging, "_parts", counted)
+    return calls
+
+
+def _wheel_with(tmp_path: Path, files: dict[str, bytes]) -> Path:
+    return build_wheel(tmp_path / "w", "parted", "1.0", files=files).path
+
+
+PARTED = {f"parted/data{i}.bin": os.urandom(1000) * (i + 1) for i in range(6)}
+
+
+def test_a_large_wheel_unpacks_in_parts_on_several_threads_byte_for_byte(
+    venv: Venv, tmp_path: Path, in_parts: list[int]
+) -> None:
+    target = probe_target(venv.python)
+    with StagingArea(target) as area:
+        staged = area.stage(_wheel_with(tmp_path, PARTED))
+        install_wheels([PlannedWheel(staged.wheel, staged=staged)], target)
+    assert in_parts == [3]
+    for name, data in PARTED.items():
+        assert (venv.site_packages / name).read_bytes() == data
+    assert venv.pip("check").returncode == 0
+
+
+def test_a_corrupt_member_in_a_later_part_is_named(
+    venv: Venv, tmp_path: Path, in_parts: list[int]
+) -> None:
+    wheel = _wheel_with(tmp_path, PARTED)
+    with zipfile.ZipFile(wheel) as zipped:
+        info = zipped.getinfo("parted/data5.bin")
+    data = bytearray(wheel.read_bytes())
+    data[info.header_offset : info.header_offset + 4] = b"XXXX"
+    wheel.write_bytes(bytes(data))
+    before = venv.listing()
+    target = probe_target(venv.python)
+    problem = r"parted/data5\.bin cannot be unpacked"
+    with pytest.raises(InvalidWheel, match=problem), StagingArea(target) as area:
+        area.stage(wheel)
+    assert in_parts == [3]
+    assert venv.listing() == before

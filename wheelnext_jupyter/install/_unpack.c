@@ -1,0 +1,490 @@
+/* Unpack the members of one mapped wheel without returning to Python per member.
+ *
+ * `unpack(archive, jobs, link_dir[, whole_limit])` takes the wheel's bytes (any buffer, normally the mmap
+ * `staging` already holds) and a sequence of jobs, one per member:
+ *
+ *     (local header offset, compressed size, method, size, path, executable, cache number)
+ *
+ * with the offsets and sizes from the zip's central directory (method 0 = stored, 8 = deflated),
+ * `path` the staged file to create (bytes; it must not exist) and `cache number` the name of a
+ * hard link to make in `link_dir` (-1 = none). For every member it inflates the data, hashes it
+ * with SHA-256, writes it in blocks and closes the file, all with the GIL released, so two
+ * threads unpack two wheels on two cores and the interpreter is free meanwhile.
+ *
+ * Returns `(results, linked)`: one `(urlsafe base64 sha256 without padding, size)` per job,
+ * and whether every hard link into `link_dir` was made (a cache is optional, so a refused link
+ * only stops linking). Data that cannot be unpacked raises `UnpackError(index, problem)`;
+ * a failing system call raises `OSError` naming the file. Files written before an error are
+ * left for the caller, which removes its staging directory.
+ */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <zlib.h>
+#ifdef HAVE_LIBDEFLATE
+#include <libdeflate.h>
+#endif
+
+/* Output block: small enough to stay in cache, large enough for few write() calls. */
+#define BLOCK (256 * 1024)
+/* Deflated members up to this size are inflated whole (libdeflate, about twice as fast as
+ * zlib); larger ones stream through zlib in blocks so memory stays bounded. `unpack` takes
+ * another limit as its fourth argument (tests use 0 to take the streaming path). */
+#define WHOLE_LIMIT (64 * 1024 * 1024)
+#define LOCAL_HEADER_SIZE 30
+
+static PyObject *UnpackError;
+
+typedef struct {
+    unsigned long long header_offset;
+    unsigned long long compress_size;
+    unsigned long long file_size;
+    int method;
+    int executable;
+    long number;
+    const char *path;
+} job_t;
+
+typedef struct {
+    unsigned char digest[32];
+    unsigned long long size;
+} result_t;
+
+typedef struct {
+    Py_ssize_t index;    /* the failing job */
+    int os_errno;        /* non-zero: a system call failed on `os_path` */
+    const char *os_path;
+    char problem[160];   /* otherwise: what is wrong with the member's data */
+} failure_t;
+
+static uint16_t read_u16(const unsigned char *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+
+static int write_all(int fd, const unsigned char *data, size_t length) {
+    while (length > 0) {
+        size_t chunk = length > (1u << 30) ? (1u << 30) : length;
+        ssize_t done = write(fd, data, chunk);
+        if (done < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        data += done;
+        length -= (size_t)done;
+    }
+    return 0;
+}
+
+/* mkdir -p for the parent directories of `path`. */
+static int make_parents(const char *path) {
+    char buffer[PATH_MAX];
+    size_t length = strlen(path);
+    if (length >= sizeof(buffer)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(buffer, path, length + 1);
+    char *slash = strrchr(buffer, '/');
+    if (slash == NULL || slash == buffer)
+        return 0;
+    *slash = '\0';
+    if (mkdir(buffer, 0777) == 0 || errno == EEXIST)
+        return 0;
+    if (errno != ENOENT)
+        return -1;
+    if (make_parents(buffer) < 0)
+        return -1;
+    if (mkdir(buffer, 0777) == 0 || errno == EEXIST)
+        return 0;
+    return -1;
+}
+
+static int create_file(const char *path) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0 && errno == ENOENT) {
+        if (make_parents(path) < 0)
+            return -1;
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    }
+    return fd;
+}
+
+static void set_problem(failure_t *failure, const char *problem) {
+    snprintf(failure->problem, sizeof(failure->problem), "%s", problem);
+}
+
+static void set_os_error(failure_t *failure, const char *path) {
+    failure->os_errno = errno ? errno : EIO;
+    failure->os_path = path;
+}
+
+typedef struct {
+    z_stream inflater;
+    EVP_MD_CTX *hasher;
+    unsigned char *block;
+    unsigned long long whole_limit;
+#ifdef HAVE_LIBDEFLATE
+    struct libdeflate_decompressor *whole;
+    unsigned char *whole_buffer;
+    size_t whole_capacity;
+#endif
+} tools_t;
+
+#ifdef HAVE_LIBDEFLATE
+/* Inflate a member of known size in one call; 0 on success, 1 = use zlib instead. */
+static int inflate_whole(tools_t *tools, const unsigned char *data, const job_t *job, int fd,
+                         failure_t *failure) {
+    if (job->file_size > tools->whole_limit || job->compress_size > tools->whole_limit)
+        return 1;
+    size_t size = (size_t)job->file_size;
+    if (size > tools->whole_capacity) {
+        size_t capacity = size < BLOCK ? BLOCK : size;
+        unsigned char *grown = realloc(tools->whole_buffer, capacity);
+        if (grown == NULL)
+            return 1;
+        tools->whole_buffer = grown;
+        tools->whole_capacity = capacity;
+    }
+    size_t used = 0;
+    enum libdeflate_result status = libdeflate_deflate_decompress_ex(
+        tools->whole, data, (size_t)job->compress_size, tools->whole_buffer, size, &used, NULL);
+    if (status == LIBDEFLATE_SHORT_OUTPUT) {
+        set_problem(failure, "it inflates to less than its recorded size");
+        return -1;
+    }
+    if (status == LIBDEFLATE_INSUFFICIENT_SPACE) {
+        set_problem(failure, "it inflates beyond its recorded size");
+        return -1;
+    }
+    if (status != LIBDEFLATE_SUCCESS) {
+        set_problem(failure, "invalid deflate data");
+        return -1;
+    }
+    EVP_DigestUpdate(tools->hasher, tools->whole_buffer, size);
+    if (write_all(fd, tools->whole_buffer, size) < 0) {
+        set_os_error(failure, job->path);
+        return -1;
+    }
+    return 0;
+}
+#endif
+
+/* Inflate (or copy) one member into `fd`, hashing it; 0 on success. */
+static int unpack_member(const unsigned char *archive, size_t archive_size, const job_t *job,
+                         int fd, tools_t *tools, result_t *result, failure_t *failure) {
+    z_stream *inflater = &tools->inflater;
+    EVP_MD_CTX *hasher = tools->hasher;
+    unsigned char *block = tools->block;
+    if (archive_size < LOCAL_HEADER_SIZE || job->header_offset > archive_size - LOCAL_HEADER_SIZE
+        || memcmp(archive + job->header_offset, "PK\x03\x04", 4) != 0) {
+        set_problem(failure, "its local header is missing");
+        return -1;
+    }
+    const unsigned char *header = archive + job->header_offset;
+    unsigned long long start =
+        job->header_offset + LOCAL_HEADER_SIZE + read_u16(header + 26) + read_u16(header + 28);
+    if (start > archive_size || job->compress_size > archive_size - start) {
+        set_problem(failure, "it is truncated");
+        return -1;
+    }
+    const unsigned char *data = archive + start;
+    if (EVP_DigestInit_ex(hasher, EVP_sha256(), NULL) != 1) {
+        set_problem(failure, "SHA-256 is not available");
+        return -1;
+    }
+    if (job->method == 0) {
+        if (job->compress_size != job->file_size) {
+            set_problem(failure, "its stored size differs from its recorded size");
+            return -1;
+        }
+        EVP_DigestUpdate(hasher, data, job->compress_size);
+        if (write_all(fd, data, job->compress_size) < 0) {
+            set_os_error(failure, job->path);
+            return -1;
+        }
+        result->size = job->compress_size;
+    } else {
+#ifdef HAVE_LIBDEFLATE
+        int whole = inflate_whole(tools, data, job, fd, failure);
+        if (whole < 0)
+            return -1;
+        if (whole == 0) {
+            result->size = job->file_size;
+            goto digest;
+        }
+#endif
+        if (inflateReset(inflater) != Z_OK) {
+            set_problem(failure, "the inflater cannot be reset");
+            return -1;
+        }
+        unsigned long long remaining = job->compress_size;
+        unsigned long long total = 0;
+        inflater->next_in = (unsigned char *)data;
+        inflater->avail_in = 0;
+        int status = Z_OK;
+        while (status != Z_STREAM_END) {
+            if (inflater->avail_in == 0 && remaining > 0) {
+                unsigned int piece = remaining > (1u << 30) ? (1u << 30) : (unsigned int)remaining;
+                inflater->avail_in = piece;
+                remaining -= piece;
+            }
+            inflater->next_out = block;
+            inflater->avail_out = BLOCK;
+            status = inflate(inflater, Z_NO_FLUSH);
+            if (status != Z_OK && status != Z_STREAM_END) {
+                if (status == Z_BUF_ERROR)
+                    set_problem(failure, "it is truncated");
+                else
+                    snprintf(failure->problem, sizeof(failure->problem), "invalid deflate data: %s",
+                             inflater->msg ? inflater->msg : "unknown error");
+                return -1;
+            }
+            size_t produced = BLOCK - inflater->avail_out;
+            total += produced;
+            if (total > job->file_size) {
+                set_problem(failure, "it inflates beyond its recorded size");
+                return -1;
+            }
+            if (produced > 0) {
+                EVP_DigestUpdate(hasher, block, produced);
+                if (write_all(fd, block, produced) < 0) {
+                    set_os_error(failure, job->path);
+                    return -1;
+                }
+            }
+        }
+        if (total != job->file_size) {
+            set_problem(failure, "it inflates to less than its recorded size");
+            return -1;
+        }
+        result->size = total;
+    }
+#ifdef HAVE_LIBDEFLATE
+digest:;
+#endif
+    unsigned int length = 0;
+    EVP_DigestFinal_ex(hasher, result->digest, &length);
+    return 0;
+}
+
+/* Runs without the GIL. Returns the number of jobs done; stops at the first failure. */
+static Py_ssize_t run_jobs(const unsigned char *archive, size_t archive_size, const job_t *jobs,
+                           Py_ssize_t count, const char *link_dir, int *linked,
+                           unsigned long long whole_limit, result_t *results, failure_t *failure) {
+    tools_t tools;
+    memset(&tools, 0, sizeof(tools));
+    tools.whole_limit = whole_limit;
+    if (inflateInit2(&tools.inflater, -MAX_WBITS) != Z_OK) {
+        failure->index = 0;
+        set_problem(failure, "the inflater cannot start");
+        return 0;
+    }
+    tools.hasher = EVP_MD_CTX_new();
+    tools.block = malloc(BLOCK);
+    char link_path[PATH_MAX];
+    Py_ssize_t done = 0;
+#ifdef HAVE_LIBDEFLATE
+    tools.whole = libdeflate_alloc_decompressor();
+    if (tools.whole == NULL) {
+        failure->index = 0;
+        set_problem(failure, "out of memory");
+        goto end;
+    }
+#endif
+    if (tools.hasher == NULL || tools.block == NULL) {
+        failure->index = 0;
+        set_problem(failure, "out of memory");
+        goto end;
+    }
+    for (; done < count; done++) {
+        const job_t *job = &jobs[done];
+        failure->index = done;
+        int fd = create_file(job->path);
+        if (fd < 0) {
+            set_os_error(failure, job->path);
+            break;
+        }
+        int status = unpack_member(archive, archive_size, job, fd, &tools, &results[done], failure);
+        if (status == 0 && job->executable && fchmod(fd, 0755) < 0) {
+            set_os_error(failure, job->path);
+            status = -1;
+        }
+        if (close(fd) < 0 && status == 0) {
+            set_os_error(failure, job->path);
+            status = -1;
+        }
+        if (status < 0)
+            break;
+        if (link_dir != NULL && *linked && job->number >= 0) {
+            int length = snprintf(link_path, sizeof(link_path), "%s/%ld", link_dir, job->number);
+            if (length < 0 || (size_t)length >= sizeof(link_path) || link(job->path, link_path) < 0)
+                *linked = 0;
+        }
+    }
+end:
+#ifdef HAVE_LIBDEFLATE
+    if (tools.whole != NULL)
+        libdeflate_free_decompressor(tools.whole);
+    free(tools.whole_buffer);
+#endif
+    free(tools.block);
+    EVP_MD_CTX_free(tools.hasher);
+    inflateEnd(&tools.inflater);
+    return done;
+}
+
+static PyObject *b64_digest(const unsigned char digest[32]) {
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    char text[44];
+    size_t out = 0;
+    for (size_t i = 0; i < 30; i += 3) {
+        uint32_t v = ((uint32_t)digest[i] << 16) | ((uint32_t)digest[i + 1] << 8) | digest[i + 2];
+        text[out++] = alphabet[(v >> 18) & 63];
+        text[out++] = alphabet[(v >> 12) & 63];
+        text[out++] = alphabet[(v >> 6) & 63];
+        text[out++] = alphabet[v & 63];
+    }
+    uint32_t v = ((uint32_t)digest[30] << 16) | ((uint32_t)digest[31] << 8);
+    text[out++] = alphabet[(v >> 18) & 63];
+    text[out++] = alphabet[(v >> 12) & 63];
+    text[out++] = alphabet[(v >> 6) & 63];
+    return PyUnicode_FromStringAndSize(text, (Py_ssize_t)out);
+}
+
+static int parse_job(PyObject *item, job_t *job) {
+    PyObject *path;
+    if (!PyArg_ParseTuple(item, "KKiKO!pl;a job is (offset, compressed size, method, size, path, "
+                                "executable, cache number)",
+                          &job->header_offset, &job->compress_size, &job->method, &job->file_size,
+                          &PyBytes_Type, &path, &job->executable, &job->number))
+        return -1;
+    if (job->method != 0 && job->method != 8) {
+        PyErr_Format(PyExc_ValueError, "compression method %d is not unpacked here", job->method);
+        return -1;
+    }
+    job->path = PyBytes_AS_STRING(path);
+    return 0;
+}
+
+static PyObject *unpack(PyObject *module, PyObject *args) {
+    Py_buffer archive;
+    PyObject *jobs_arg, *link_dir_arg;
+    unsigned long long whole_limit = WHOLE_LIMIT;
+    if (!PyArg_ParseTuple(args, "y*OO|K:unpack", &archive, &jobs_arg, &link_dir_arg, &whole_limit))
+        return NULL;
+    PyObject *jobs_tuple = NULL, *output = NULL, *results_list = NULL;
+    job_t *jobs = NULL;
+    result_t *results = NULL;
+    const char *link_dir = NULL;
+    if (link_dir_arg != Py_None) {
+        if (!PyBytes_Check(link_dir_arg)) {
+            PyErr_SetString(PyExc_TypeError, "link_dir must be bytes or None");
+            goto end;
+        }
+        link_dir = PyBytes_AS_STRING(link_dir_arg);
+    }
+    /* A tuple of our own: nothing can change it while the GIL is released. */
+    jobs_tuple = PySequence_Tuple(jobs_arg);
+    if (jobs_tuple == NULL)
+        goto end;
+    Py_ssize_t count = PyTuple_GET_SIZE(jobs_tuple);
+    jobs = PyMem_Calloc((size_t)count + 1, sizeof(job_t));
+    results = PyMem_Calloc((size_t)count + 1, sizeof(result_t));
+    if (jobs == NULL || results == NULL) {
+        PyErr_NoMemory();
+        goto end;
+    }
+    for (Py_ssize_t i = 0; i < count; i++)
+        if (parse_job(PyTuple_GET_ITEM(jobs_tuple, i), &jobs[i]) < 0)
+            goto end;
+    failure_t failure;
+    memset(&failure, 0, sizeof(failure));
+    int linked = link_dir != NULL;
+    Py_ssize_t done;
+    Py_BEGIN_ALLOW_THREADS
+    done = run_jobs(archive.buf, (size_t)archive.len, jobs, count, link_dir, &linked, whole_limit,
+                    results, &failure);
+    Py_END_ALLOW_THREADS
+    if (done < count) {
+        if (failure.os_errno) {
+            errno = failure.os_errno;
+            PyErr_SetFromErrnoWithFilename(PyExc_OSError, failure.os_path);
+        } else {
+            PyObject *error = Py_BuildValue("(ns)", failure.index, failure.problem);
+            if (error != NULL) {
+                PyErr_SetObject(UnpackError, error);
+                Py_DECREF(error);
+            }
+        }
+        goto end;
+    }
+    results_list = PyList_New(count);
+    if (results_list == NULL)
+        goto end;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *digest = b64_digest(results[i].digest);
+        PyObject *pair = digest ? Py_BuildValue("(NK)", digest, results[i].size) : NULL;
+        if (pair == NULL)
+            goto end;
+        PyList_SET_ITEM(results_list, i, pair);
+    }
+    output = Py_BuildValue("(OO)", results_list, linked ? Py_True : Py_False);
+end:
+    Py_XDECREF(results_list);
+    PyMem_Free(results);
+    PyMem_Free(jobs);
+    Py_XDECREF(jobs_tuple);
+    PyBuffer_Release(&archive);
+    return output;
+}
+
+static PyMethodDef methods[] = {
+    {"unpack", unpack, METH_VARARGS,
+     "unpack(archive, jobs, link_dir[, whole_limit]) -> (results, linked): unpack members of a "
+     "mapped wheel."},
+    {NULL, NULL, 0, NULL},
+};
+
+static int exec_module(PyObject *module) {
+    UnpackError = PyErr_NewExceptionWithDoc(
+        "wheelnext_jupyter.install._unpack.UnpackError",
+        "A member's data cannot be unpacked: args are (job index, problem).", PyExc_ValueError,
+        NULL);
+    if (UnpackError == NULL)
+        return -1;
+    if (PyModule_AddObject(module, "UnpackError", UnpackError) < 0) {
+        Py_DECREF(UnpackError);
+        return -1;
+    }
+    Py_INCREF(UnpackError);
+    if (PyModule_AddIntConstant(module, "BLOCK", BLOCK) < 0)
+        return -1;
+    return PyModule_AddIntConstant(module, "WHOLE_LIMIT", WHOLE_LIMIT);
+}
+
+static PyModuleDef_Slot slots[] = {
+    {Py_mod_exec, exec_module},
+    {0, NULL},
+};
+
+static struct PyModuleDef definition = {
+    PyModuleDef_HEAD_INIT, "_unpack", "Unpack a wheel's members without the GIL.", 0, methods,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__unpack(void) {
+    definition.m_slots = slots;
+    return PyModuleDef_Init(&definition);
+}
