@@ -63,6 +63,9 @@ class RecordedRequest:
     headers: Mapping[str, str]
     #: The status the server answered with (0 for reset/truncated connections).
     status: int
+    #: `time.monotonic()` when the request arrived and when its answer was ready.
+    started: float = 0.0
+    answered: float = 0.0
 
 
 @dataclass
@@ -185,9 +188,25 @@ class IndexServer:
                 return None
             return fault
 
-    def _record(self, method: str, path: str, headers: Mapping[str, str], status: int) -> None:
+    def _record(
+        self, method: str, path: str, headers: Mapping[str, str], status: int, started: float
+    ) -> None:
+        answered = time.monotonic()
         with self._lock:
-            self.requests.append(RecordedRequest(method, path, dict(headers), status))
+            self.requests.append(
+                RecordedRequest(method, path, dict(headers), status, started, answered)
+            )
+
+    def peak_in_flight(self, suffix: str) -> int:
+        """The most requests for paths ending in `suffix` that were being answered at once."""
+        with self._lock:
+            spans = [(r.started, r.answered) for r in self.requests if r.path.endswith(suffix)]
+        events = sorted([(start, 1) for start, _ in spans] + [(end, -1) for _, end in spans])
+        peak = current = 0
+        for _, change in events:
+            current += change
+            peak = max(peak, current)
+        return peak
 
     def project_files(self, project: str) -> list[Path]:
         directory = self.root / project
@@ -292,30 +311,31 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
+        started = time.monotonic()
         index = self.index
         path = unquote(self.path.split("?", 1)[0])
         headers = {k.lower(): v for k, v in self.headers.items()}
         if index.credentials is not None and not self._authorised():
             self._send(401, b"unauthorised", "text/plain", {"WWW-Authenticate": 'Basic realm="t"'})
-            index._record("GET", path, headers, 401)
+            index._record("GET", path, headers, 401, started)
             return
         fault = index._take_fault(path)
         if fault is not None and fault.kind == "slow":
             time.sleep(fault.delay)
             fault = None
         if fault is not None and fault.kind == "reset":
-            index._record("GET", path, headers, 0)
+            index._record("GET", path, headers, 0, started)
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.close_connection = True
             self.connection.close()
             return
         if fault is not None and fault.kind == "status":
             self._send(fault.status, b"fault", "text/plain")
-            index._record("GET", path, headers, fault.status)
+            index._record("GET", path, headers, fault.status, started)
             return
         status, body, content_type, extra = self._route(path, headers, fault)
         if fault is not None and fault.kind == "truncate":
-            index._record("GET", path, headers, 0)
+            index._record("GET", path, headers, 0, started)
             self.send_response(200)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
@@ -327,10 +347,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         etag = extra.get("ETag")
         if status == 200 and etag and etag in headers.get("if-none-match", ""):
-            index._record("GET", path, headers, 304)
+            index._record("GET", path, headers, 304, started)
             self._send(304, b"", None, {k: v for k, v in extra.items()})
             return
-        index._record("GET", path, headers, status)
+        index._record("GET", path, headers, status, started)
         self._send(status, body, content_type, extra)
 
     def _authorised(self) -> bool:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     from packaging.utils import NormalizedName
 
+    from wheelnext_jupyter.index.models import IndexFile
     from wheelnext_jupyter.index.priority import Lookup, SourceSet
     from wheelnext_jupyter.index.sources import Candidate, SourceRef
     from wheelnext_jupyter.install.target import TargetEnvironment
@@ -46,6 +47,36 @@ if TYPE_CHECKING:
     #: Given a version's metadata: configs answered by external plugins, and for the namespaces
     #: without an answer, why.
     ExternalAnswers = Callable[[VariantMetadata], tuple[SupportedConfigs, Mapping[str, str]]]
+
+
+@dataclass(frozen=True)
+class VersionFile:
+    """One version as admission sees it (yanked only when every file of it is yanked)."""
+
+    version: Version
+    lookup: Lookup
+    source: SourceRef
+
+    @property
+    def filename(self) -> str:
+        return f"{self.lookup.name} {self.version}"
+
+    @property
+    def _files(self) -> list[IndexFile]:
+        return [
+            c.file
+            for c in self.lookup.candidates
+            if c.version == self.version and c.source == self.source
+        ]
+
+    @property
+    def yanked(self) -> bool:
+        files = self._files
+        return bool(files) and all(f.yanked for f in files)
+
+    @property
+    def yanked_reason(self) -> str | None:
+        return next((f.yanked_reason for f in self._files if f.yanked_reason), None)
 
 
 @dataclass(frozen=True)
@@ -205,6 +236,8 @@ class CandidateFinder:
             tuple[str, str, str], tuple[Selection | None, VariantMetadata | None]
         ] = {}
         self._lock = threading.RLock()
+        #: Pages being fetched by `ahead`, set when they are in.
+        self._pending: dict[str, threading.Event] = {}
         self.warnings: list[str] = []
 
     # -- lookups -----------------------------------------------------------------------------
@@ -219,15 +252,41 @@ class CandidateFinder:
         """The candidates of `name`. Under `first-match` the answer depends on what is viable,
         so it is kept per `specifier` (the one `viable` tests); otherwise per name."""
         key = (name, str(specifier) if self._per_specifier else "")
+        pending = self._pending.get(name)
+        if pending is not None:
+            # Being fetched ahead: wait for that answer (or the HTTP cache) instead of asking twice.
+            pending.wait()
         with self._lock:
             found = self._by_request.get(key)
             if found is None:
                 found = self.sources.find(name, viable=viable, refresh=self.refresh)
                 self._by_request[key] = found
-                self.warnings.extend(w for w in found.warnings if w not in self.warnings)
+            # Also for answers fetched ahead (`prefetch`, `ahead`), which keep their warnings.
+            self.warnings.extend(w for w in found.warnings if w not in self.warnings)
             # The latest answer per name, for explanations.
             self._lookups[name] = found
             return found
+
+    def ahead(self, name: str) -> Lookup:
+        """The page of `name` for looking ahead of the resolver, fetched without holding the
+        finder's lock (the resolver goes on meanwhile) and kept for it where the answer does
+        not depend on the request."""
+        with self._lock:
+            found = self._by_request.get((name, ""))
+            if found is not None:
+                return found
+            done = self._pending[name] = threading.Event()
+        try:
+            found = self.sources.find(name, refresh=self.refresh)
+            if not self._per_specifier:
+                with self._lock:
+                    found = self._by_request.setdefault((name, ""), found)
+                    self._lookups.setdefault(name, found)
+        finally:
+            with self._lock:
+                self._pending.pop(name, None)
+            done.set()
+        return found
 
     def latest_lookup(self, name: str) -> Lookup | None:
         """The latest answer for `name`, None when it was never looked up (for explanations)."""

@@ -19,7 +19,7 @@ from resolvelib import AbstractProvider
 
 from wheelnext_jupyter.resolve.admission import admit, is_exact_pin
 from wheelnext_jupyter.resolve.build import BuildError
-from wheelnext_jupyter.resolve.candidates import FileVerdict, Pick
+from wheelnext_jupyter.resolve.candidates import FileVerdict, Pick, VersionFile
 from wheelnext_jupyter.resolve.default_extras import ExtrasMetadata, read_extras_metadata
 from wheelnext_jupyter.resolve.requirements import (
     Request,
@@ -34,13 +34,11 @@ if TYPE_CHECKING:
     from packaging.version import Version
     from resolvelib.structs import Matches, RequirementInformation
 
-    from wheelnext_jupyter.index.models import IndexFile
-    from wheelnext_jupyter.index.priority import Lookup
     from wheelnext_jupyter.index.sources import Candidate as IndexCandidate
-    from wheelnext_jupyter.index.sources import SourceRef
     from wheelnext_jupyter.resolve.build import SourceBuilder
     from wheelnext_jupyter.resolve.candidates import CandidateFinder
     from wheelnext_jupyter.resolve.installed import InstalledDistribution
+    from wheelnext_jupyter.resolve.lookahead import Lookahead
 
 DEFAULTS = "@defaults"
 #: The identifier of the target's Python itself: Requires-Python becomes an ordinary edge to it, so
@@ -173,8 +171,10 @@ class Provider(AbstractProvider[Requirement, ResolverCandidate, str]):
         installed: Mapping[str, InstalledDistribution],
         constraints: Mapping[str, Sequence[Request]],
         user_requests: Mapping[str, Sequence[Request]],
+        lookahead: Lookahead | None = None,
     ) -> None:
         self.finder = finder
+        self.lookahead = lookahead
         self.metadata = metadata
         self.options = options
         self.installed = installed
@@ -266,8 +266,12 @@ class Provider(AbstractProvider[Requirement, ResolverCandidate, str]):
             if self.options.no_deps:
                 return python
             dependencies = self._dependencies(pick, frozenset())
-            # The resolver will ask for these one at a time: fetch their pages together now.
-            self.finder.prefetch(r.name for r in dependencies)
+            # The resolver will ask for these one at a time: fetch their pages together now
+            # (in the background when looking ahead, which also follows their dependencies).
+            if self.lookahead is not None:
+                self.lookahead.start((r.name, r.specifier) for r in dependencies)
+            else:
+                self.finder.prefetch(r.name for r in dependencies)
             return python + dependencies
         chosen = self.extras_for(candidate)
         # The extras identifier always pins the distribution itself to the same version.
@@ -400,7 +404,7 @@ class Provider(AbstractProvider[Requirement, ResolverCandidate, str]):
             is_exact_pin(req.specifier) for req in self.user_requests.get(name, ())
         )
         verdicts = admit(
-            [_VersionFile(version, lookup, source) for version, source in versions],
+            [VersionFile(version, lookup, source) for version, source in versions],
             specifier,
             pre=self.options.pre,
             pinned_by_user=pinned_by_user,
@@ -409,7 +413,7 @@ class Provider(AbstractProvider[Requirement, ResolverCandidate, str]):
         rejected = self.rejections.setdefault(name, {})
         for verdict in verdicts:
             version_file = verdict.candidate
-            assert isinstance(version_file, _VersionFile)
+            assert isinstance(version_file, VersionFile)
             key = str(version_file.version)
             if not verdict.admitted:
                 only_pinned_out = not specifier.contains(
@@ -428,36 +432,6 @@ class Provider(AbstractProvider[Requirement, ResolverCandidate, str]):
             if installed is not None and installed.version == outcome.pick.version:
                 continue
             yield outcome.pick
-
-
-@dataclass(frozen=True)
-class _VersionFile:
-    """One version as admission sees it (yanked only when every file of it is yanked)."""
-
-    version: Version
-    lookup: Lookup
-    source: SourceRef
-
-    @property
-    def filename(self) -> str:
-        return f"{self.lookup.name} {self.version}"
-
-    @property
-    def _files(self) -> list[IndexFile]:
-        return [
-            c.file
-            for c in self.lookup.candidates
-            if c.version == self.version and c.source == self.source
-        ]
-
-    @property
-    def yanked(self) -> bool:
-        files = self._files
-        return bool(files) and all(f.yanked for f in files)
-
-    @property
-    def yanked_reason(self) -> str | None:
-        return next((f.yanked_reason for f in self._files if f.yanked_reason), None)
 
 
 def canonical(name: str) -> NormalizedName:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
 
+from wheelnext_jupyter.resolve.lookahead import Lookahead
 from wheelnext_jupyter.resolve.provider import (
     PYTHON,
     MetadataSource,
@@ -174,7 +175,13 @@ def resolve(
     constraint_map: dict[str, list[Request]] = {}
     for constraint in constraints:
         constraint_map.setdefault(constraint.name, []).append(constraint)
-    finder.prefetch(by_name)
+    lookahead = Lookahead(
+        finder,
+        installed=installed,
+        keep_installed=not (options.upgrade_all or options.force_reinstall),
+        workers=finder.sources.max_workers,
+    )
+    lookahead.start((r.name, r.specifier) for r in requests)
     provider = Provider(
         finder,
         metadata or MetadataSource(finder),
@@ -182,6 +189,7 @@ def resolve(
         installed=installed,
         constraints=constraint_map,
         user_requests=by_name,
+        lookahead=lookahead,
     )
     roots = [Requirement(r.name, r.extras, r.specifier, r) for r in requests]
     try:
@@ -194,6 +202,8 @@ def resolve(
             "resolution took too many rounds of backtracking; pin some versions "
             "(e.g. name==1.2) to narrow the search"
         ) from None
+    finally:
+        lookahead.close()
 
     extras: dict[str, set[str]] = {}
     for identifier, candidate in result.mapping.items():
