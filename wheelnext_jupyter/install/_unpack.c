@@ -148,7 +148,7 @@ static int inflate_whole(tools_t *tools, const unsigned char *data, const job_t 
     if (job->file_size > tools->whole_limit || job->compress_size > tools->whole_limit)
         return 1;
     size_t size = (size_t)job->file_size;
-    if (size > tools->whole_capacity) {
+    if (size > tools->whole_capacity || tools->whole_buffer == NULL) {
         size_t capacity = size < BLOCK ? BLOCK : size;
         unsigned char *grown = realloc(tools->whole_buffer, capacity);
         if (grown == NULL)

@@ -598,7 +598,7 @@ def _unpack_in_parts(
         except Exception as exc:
             outcomes.append(exc)
     failures = [
-        (part[0], o)
+        (o.args[0] if isinstance(o, _native.UnpackError) else part[0], o)
         for part, o in zip(parts, outcomes, strict=True)
         if isinstance(o, BaseException)
     ]
