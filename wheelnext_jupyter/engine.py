@@ -270,6 +270,7 @@ def _prefetcher(target: TargetEnvironment, *, stage_ahead: bool) -> Prefetcher:
         downloader,
         unpacking=threading.Semaphore(available_cores()),
         make_area=make_area if staging else None,
+        unpackers=available_cores(),
     )
 
 

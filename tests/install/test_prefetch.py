@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from pathlib import Path
 
@@ -35,6 +36,11 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> IndexTree:
     tree.add_wheel("wjp-cancel-app", "1.0")
     tree.add_wheel("wjp-late-app", "1.0")
     tree.add_wheel("wjp-noop-app", "1.0")
+    # More wheels than there are threads downloading or unpacking.
+    busy = [f"wjp-busy-lib{i}" for i in range(7)]
+    tree.add_wheel("wjp-busy-app", "1.0", requires_dist=busy)
+    for name in busy:
+        tree.add_wheel(name, "1.0")
     for prefix in ("ahead", "pyc", "pep668", "nowrite", "noahead"):
         tree.add_wheel(f"wjp-{prefix}-app", "1.0", requires_dist=[f"wjp-{prefix}-lib"])
         tree.add_wheel(f"wjp-{prefix}-lib", "1.0", requires_dist=[f"wjp-{prefix}-leaf"])
@@ -166,6 +172,31 @@ def test_wheels_are_unpacked_while_the_resolver_waits_and_not_again(
     app = venv.site_packages / "wjp_ahead_app-1.0.dist-info"
     assert (app / "REQUESTED").exists()
     assert not (venv.site_packages / "wjp_ahead_lib-1.0.dist-info" / "REQUESTED").exists()
+    assert venv.pip("check").returncode == 0
+
+
+def test_a_wheel_being_unpacked_never_holds_up_the_next_download(
+    venv: Venv, server: IndexServer, tree: IndexTree, profile: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = threading.Event()
+    original = StagingArea.stage
+
+    def stuck(self: StagingArea, wheel: Path, *args: object, **kwargs: object) -> object:
+        release.wait(timeout=30)
+        return original(self, wheel, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(StagingArea, "stage", stuck)
+    result = plan(_request(venv, server, profile, "wjp-busy-app"), prefetch=True)
+    names = ["wjp-busy-app", *(f"wjp-busy-lib{i}" for i in range(7))]
+    wheels = {f"/files/{name}/{_wheel(tree, name).name}" for name in names}
+    deadline = time.monotonic() + 20
+    while not wheels <= set(_answered(server)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # Every wheel arrived while unpacking was stuck on the first ones.
+    assert wheels <= set(_answered(server))
+    release.set()
+    done = install(result)
+    assert len(done.installed) == 8
     assert venv.pip("check").returncode == 0
 
 

@@ -238,7 +238,7 @@ class Downloader:
                                 _feed(head, digests, offset)
                             if on_bytes is not None:
                                 on_bytes(offset)
-                        _copy(response.iter_bytes(_CHUNK), out, digests, on_bytes, self.cancelled)
+                        _copy(response.iter_bytes(), out, digests, on_bytes, self.cancelled)
                 return digests
             except httpx.TransportError as exc:
                 # The bytes written so far stay in the .part file for the next attempt.
@@ -276,13 +276,20 @@ def _copy(
     on_bytes: BytesCallback | None,
     cancelled: threading.Event,
 ) -> None:
+    # Blocks go through as the connection delivers them (tens of KiB, no re-chunking copy);
+    # progress is reported per MiB or so.
+    unreported = 0
     for block in chunks:
         if cancelled.is_set():
             raise DownloadCancelled("download cancelled")
         out.write(block)
         digests.update(block)
-        if on_bytes is not None:
-            on_bytes(len(block))
+        unreported += len(block)
+        if on_bytes is not None and unreported >= _CHUNK:
+            on_bytes(unreported)
+            unreported = 0
+    if on_bytes is not None and unreported:
+        on_bytes(unreported)
 
 
 __all__ = ["DownloadCancelled", "Downloader", "FetchedFile", "WheelCache"]

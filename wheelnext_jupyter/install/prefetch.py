@@ -7,6 +7,10 @@ With a staging area it also unpacks each wheel as soon as it has arrived, with t
 install options (no bytecode, the built-in installer), on a core the resolver leaves idle. The
 installer finds each file fetched, or staged, or under way, and takes it over.
 
+Downloads and unpacking have threads of their own, so a wheel being unpacked never holds up the
+download of the next one; of the wheels waiting to be unpacked the largest goes first, so the
+biggest job does not start last.
+
 A pin that the resolver later replaces leaves its file in the wheel cache and its staged tree in
 the staging area (removed with it). Whatever is still running when the install is over, or
 when no install follows, is cancelled; a download keeps its part for a later resume.
@@ -18,6 +22,8 @@ it at once, and the rest as they arrive.
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -68,7 +74,8 @@ class Prefetcher:
         *,
         unpacking: threading.Semaphore,
         make_area: Callable[[], StagingArea] | None = None,
-        workers: int = 4,
+        workers: int = 6,
+        unpackers: int = 2,
     ) -> None:
         self._downloader = downloader
         self.unpacking = unpacking
@@ -78,6 +85,12 @@ class Prefetcher:
         self._pool = ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix="wheelnext-prefetch"
         )
+        self._unpackers = ThreadPoolExecutor(
+            max_workers=max(1, unpackers), thread_name_prefix="wheelnext-unpack"
+        )
+        #: Downloaded wheels waiting to be unpacked: (-size, order, tracked, file, requested).
+        self._waiting: list[tuple[int, int, _Tracked, FetchedFile, bool]] = []
+        self._order = itertools.count()
         self._files: dict[str, _Tracked] = {}
         self._lock = threading.Lock()
         self._closed = False
@@ -103,6 +116,21 @@ class Prefetcher:
             tracked.staged.set_result(None)
             return
         tracked.fetched.set_result(got)
+        if self.area is None or self._downloader.cancelled.is_set():
+            tracked.staged.set_result(None)
+            return
+        with self._lock:
+            heapq.heappush(self._waiting, (-got.size, next(self._order), tracked, got, requested))
+        # One task per waiting wheel; each takes the largest one waiting when it runs. Once
+        # closed, `close()` settles what is left waiting.
+        with contextlib.suppress(RuntimeError):
+            self._unpackers.submit(self._unpack_next)
+
+    def _unpack_next(self) -> None:
+        with self._lock:
+            if not self._waiting:
+                return
+            _, _, tracked, got, requested = heapq.heappop(self._waiting)
         if self.area is None or self._downloader.cancelled.is_set():
             tracked.staged.set_result(None)
             return
@@ -147,6 +175,11 @@ class Prefetcher:
             self._closed = True
         self._downloader.cancelled.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._unpackers.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            waiting, self._waiting = self._waiting, []
+        for _, _, tracked, _, _ in waiting:
+            tracked.staged.set_result(None)
         if self.area is not None:
             self.area.close()
 
