@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from collections.abc import Sequence
@@ -607,8 +608,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    # A command is short-lived and allocates hundreds of thousands of objects (pages, metadata,
+    # wheel members) that reference counting frees: the cycle collector would only walk them
+    # again and again (about a tenth of an install's time in the interpreter). The demo serves
+    # for hours, so it keeps it.
+    collecting = gc.isenabled()
+    if args.command != "demo":
+        gc.disable()
     try:
         return handlers[args.command](args)
     except USER_ERRORS as exc:
         print(f"wheelnext-jupyter: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    finally:
+        if collecting:
+            gc.enable()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -193,3 +194,12 @@ def test_runs_as_python_dash_m(tmp_path):
         check=True,
     )
     assert json.loads(done.stdout)["order"][0] == "cuda12.8"
+
+
+def test_a_command_run_in_process_leaves_the_cycle_collector_on(tmp_path: Path) -> None:
+    profile = write_profile(tmp_path, CUDA_12_9_AMPERE)
+    assert main(["explain", "--variants-json", str(TORCH), "--profile", str(profile)]) == 0
+    assert gc.isenabled()
+    # Also when the command fails.
+    assert main(["explain", "--variants-json", str(tmp_path / "missing.json")]) != 0
+    assert gc.isenabled()
