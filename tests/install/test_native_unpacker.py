@@ -25,6 +25,7 @@ from wheelnext_jupyter.install import staging
 from wheelnext_jupyter.install.staging import StagingArea
 from wheelnext_jupyter.install.target import probe_target
 from wheelnext_jupyter.install.transaction import PlannedWheel, install_wheels
+from wheelnext_jupyter.install.unpacked_cache import member_path
 from wheelnext_jupyter.install.wheelfile import InvalidWheel
 
 native = staging._native
@@ -173,15 +174,19 @@ def test_each_member_is_hard_linked_into_the_link_directory_by_number(
     _, linked = native.unpack(mapped, jobs, os.fsencode(links))
     assert linked is True
     for job in jobs:
-        assert (links / str(job[6])).samefile(os.fsdecode(job[4]))
+        kept = member_path(str(links), job[6])
+        assert Path(kept).samefile(os.fsdecode(job[4]))
 
 
 def test_a_refused_link_stops_linking_but_not_unpacking(
     archive: Path, mapped: mmap.mmap, tmp_path: Path
 ) -> None:
     assert native is not None
-    out = tmp_path / "out"
-    results, linked = native.unpack(mapped, _jobs(archive, out), os.fsencode(tmp_path / "gone"))
+    out, links = tmp_path / "out", tmp_path / "links"
+    links.mkdir()
+    # A file where the first subdirectory of links goes.
+    (links / "0").write_text("in the way")
+    results, linked = native.unpack(mapped, _jobs(archive, out), os.fsencode(links))
     assert linked is False
     assert len(results) == len(MEMBERS) + 1
     assert (out / "pkg/__init__.py").read_bytes() == MEMBERS["pkg/__init__.py"]

@@ -164,8 +164,8 @@ def test_a_cache_entry_whose_links_fail_while_unpacking_is_not_kept(
     def vanishing(self: UnpackedCache, wheel_sha256: str) -> unpacked_cache.EntryDraft | None:
         draft = make_draft(self, wheel_sha256)
         assert draft is not None
-        # The draft's directory disappears (another process cleaning the cache): no link works.
-        shutil.rmtree(draft.directory)
+        # A file where the draft's first subdirectory goes: no member can be linked there.
+        (Path(draft.directory) / "0").write_text("in the way")
         return draft
 
     monkeypatch.setattr(UnpackedCache, "draft", vanishing)

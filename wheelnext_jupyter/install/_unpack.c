@@ -6,8 +6,8 @@
  *     (local header offset, compressed size, method, size, path, executable, cache number)
  *
  * with the offsets and sizes from the zip's central directory (method 0 = stored, 8 = deflated),
- * `path` the staged file to create (bytes; it must not exist) and `cache number` the name of a
- * hard link to make in `link_dir` (-1 = none). For every member it inflates the data, hashes it
+ * `path` the staged file to create (bytes; it must not exist) and `cache number` the hard link
+ * to make as `link_dir/<number / 256>/<number>` (-1 = none). For every member it inflates the data, hashes it
  * with SHA-256, writes it in blocks and closes the file, all with the GIL released, so two
  * threads unpack two wheels on two cores and the interpreter is free meanwhile.
  *
@@ -44,6 +44,8 @@
  * another limit as its fourth argument (tests use 0 to take the streaming path). */
 #define WHOLE_LIMIT (64 * 1024 * 1024)
 #define LOCAL_HEADER_SIZE 30
+/* Cache entries keep 256 members per subdirectory (see unpacked_cache.py). */
+#define PER_DIRECTORY 256
 
 static PyObject *UnpackError;
 
@@ -327,8 +329,14 @@ static Py_ssize_t run_jobs(const unsigned char *archive, size_t archive_size, co
         if (status < 0)
             break;
         if (link_dir != NULL && *linked && job->number >= 0) {
-            int length = snprintf(link_path, sizeof(link_path), "%s/%ld", link_dir, job->number);
-            if (length < 0 || (size_t)length >= sizeof(link_path) || link(job->path, link_path) < 0)
+            /* `<link_dir>/<number / 256>/<number>`, as unpacked_cache.member_path. */
+            int length = snprintf(link_path, sizeof(link_path), "%s/%ld/%ld", link_dir,
+                                  job->number / PER_DIRECTORY, job->number);
+            if (length < 0 || (size_t)length >= sizeof(link_path))
+                *linked = 0;
+            else if (link(job->path, link_path) < 0
+                     && (errno != ENOENT || make_parents(link_path) < 0
+                         || link(job->path, link_path) < 0))
                 *linked = 0;
         }
     }

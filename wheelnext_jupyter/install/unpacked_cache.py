@@ -1,7 +1,7 @@
 """Unpacked wheels kept in the cache, so installing a wheel a second time is hard links only.
 
 An entry is the members of one wheel file (keyed by the wheel's sha256) as plain files, named by
-number in one directory, with a manifest of each member's number, sha256, size and executable
+number (256 to a subdirectory), with a manifest of each member's number, sha256, size and executable
 bit. Entries are made from a staging directory after a wheel has been unpacked and checked
 there (a hard link per file, no copying) and used only when the cache and the target
 environment are on one file system.
@@ -13,7 +13,7 @@ wheel is unpacked from its archive again.
 """
 
 # Thousands of files per install pass through here: plain strings and `os` calls on that path.
-# ruff: noqa: PTH104, PTH116, PTH118, PTH123
+# ruff: noqa: PTH103, PTH104, PTH116, PTH118, PTH120, PTH123
 
 from __future__ import annotations
 
@@ -27,7 +27,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MANIFEST = "manifest.json"
-_FORMAT = 1
+_FORMAT = 2
+#: Members per subdirectory of an entry: creating a file in a directory of thousands costs about
+#: twice as much as in a small one (the native unpacker uses the same layout).
+_PER_DIRECTORY = 256
+
+
+def member_path(directory: str, number: int) -> str:
+    """Where member `number` of an entry in `directory` is kept."""
+    return os.path.join(directory, str(number // _PER_DIRECTORY), str(number))
 
 
 class StaleEntry(Exception):
@@ -54,7 +62,7 @@ class CachedWheel:
     def link(self, member: str, destination: str) -> CachedMember:
         """Hard-link one member to `destination`; raises `StaleEntry` if it was changed."""
         entry = self.members[member]
-        source = os.path.join(self.directory, str(entry.number))
+        source = member_path(str(self.directory), entry.number)
         try:
             facts = os.stat(source)
         except FileNotFoundError:
@@ -66,7 +74,7 @@ class CachedWheel:
 
     def read(self, member: str) -> bytes:
         entry = self.members[member]
-        with open(os.path.join(self.directory, str(entry.number)), "rb") as file:
+        with open(member_path(str(self.directory), entry.number), "rb") as file:
             data = file.read()
         if len(data) != entry.size:
             raise self._stale()
@@ -91,6 +99,7 @@ class EntryDraft:
         self._part = part
         self.directory = str(part)
         self._listed: dict[str, list[object]] = {}
+        self._made: set[str] = set()
         self._usable = True
 
     def record(self, member: str, number: int, sha256: str, size: int, executable: bool) -> None:
@@ -103,7 +112,7 @@ class EntryDraft:
         if not self._usable:
             return
         try:
-            os.link(path, os.path.join(self.directory, str(number)))
+            os.link(path, self._place(number))
         except OSError:
             self._usable = False
             return
@@ -113,12 +122,20 @@ class EntryDraft:
         if not self._usable:
             return
         try:
-            with open(os.path.join(self.directory, str(number)), "xb") as file:
+            with open(self._place(number), "xb") as file:
                 file.write(data)
         except OSError:
             self._usable = False
             return
         self.record(member, number, sha256, len(data), executable)
+
+    def _place(self, number: int) -> str:
+        path = member_path(self.directory, number)
+        parent = os.path.dirname(path)
+        if parent not in self._made:
+            os.makedirs(parent, exist_ok=True)
+            self._made.add(parent)
+        return path
 
     def spoil(self) -> None:
         self._usable = False
