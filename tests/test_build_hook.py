@@ -1,0 +1,57 @@
+"""The build hook compiles the native unpacker where it can and otherwise falls back, saying why."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from hatch_build import SOURCE, build_extension
+from tests.support.venvs import REPO_ROOT
+
+SUFFIX = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    """A source tree with only the extension's source in it."""
+    (tmp_path / SOURCE).parent.mkdir(parents=True)
+    shutil.copy(REPO_ROOT / SOURCE, tmp_path / SOURCE)
+    return tmp_path
+
+
+def _module(root: Path) -> Path:
+    return (root / SOURCE).with_name("_unpack" + SUFFIX)
+
+
+@pytest.mark.skipif(shutil.which("cc") is None, reason="no C compiler on this machine")
+def test_the_built_module_imports_and_says_what_it_does(checkout: Path) -> None:
+    built = build_extension(checkout)
+    assert built == _module(checkout)
+    spec = importlib.util.spec_from_file_location("_unpack", built)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.unpack(b"", [], None) == ([], False)
+
+
+def test_without_a_compiler_the_build_says_why_and_leaves_no_module(
+    checkout: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CC", "false")
+    assert build_extension(checkout) is None
+    assert "needs a C compiler" in capsys.readouterr().err
+    assert list(_module(checkout).parent.glob("*_unpack*.so")) == []
+
+
+def test_skipping_on_purpose_removes_a_module_left_from_an_earlier_build(
+    checkout: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _module(checkout).write_bytes(b"stale")
+    monkeypatch.setenv("WHEELNEXT_JUPYTER_NO_EXTENSION", "1")
+    assert build_extension(checkout) is None
+    assert "skipped" in capsys.readouterr().out
+    assert not _module(checkout).exists()
