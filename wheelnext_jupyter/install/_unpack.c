@@ -1,15 +1,16 @@
 /* Unpack the members of one mapped wheel without returning to Python per member.
  *
- * `unpack(archive, jobs, link_dir[, whole_limit])` takes the wheel's bytes (any buffer, normally the mmap
- * `staging` already holds) and a sequence of jobs, one per member:
+ * `unpack(archive, jobs, link_dir[, whole_limit])` takes the wheel's bytes (any buffer,
+ * normally the mmap `staging` already holds) and a sequence of jobs, one per member:
  *
  *     (local header offset, compressed size, method, size, path, executable, cache number)
  *
- * with the offsets and sizes from the zip's central directory (method 0 = stored, 8 = deflated),
- * `path` the staged file to create (bytes; it must not exist) and `cache number` the hard link
- * to make as `link_dir/<number / 256>/<number>` (-1 = none). For every member it inflates the data, hashes it
- * with SHA-256, writes it in blocks and closes the file, all with the GIL released, so two
- * threads unpack two wheels on two cores and the interpreter is free meanwhile.
+ * with the offsets and sizes from the zip's central directory (method 0 = stored, 8 =
+ * deflated), `path` the staged file to create (bytes; it must not exist) and `cache number`
+ * the hard link to make as `link_dir/<number / 256>/<number>` (-1 = none). For every member it
+ * inflates the data, hashes it with SHA-256, writes it in blocks and closes the file, all with
+ * the GIL released, so two threads unpack two wheels on two cores and the interpreter is free
+ * meanwhile.
  *
  * Returns `(results, linked)`: one `(urlsafe base64 sha256 without padding, size)` per job,
  * and whether every hard link into `link_dir` was made (a cache is optional, so a refused link
