@@ -46,3 +46,13 @@ def rewrite_wheel(
         for name, data in members.items():
             archive.writestr(name, data)
     return destination
+
+
+def break_local_header(wheel: Path, member: str) -> None:
+    """Overwrite `member`'s local header signature in place; the central directory still
+    points there."""
+    with zipfile.ZipFile(wheel) as archive:
+        info = archive.getinfo(member)
+    data = bytearray(wheel.read_bytes())
+    data[info.header_offset : info.header_offset + 4] = b"XXXX"
+    wheel.write_bytes(bytes(data))

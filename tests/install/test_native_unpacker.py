@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.install.tampering import break_local_header
 from tests.support.venvs import Venv
 from tests.support.wheels import build_wheel
 from wheelnext_jupyter.install import staging
@@ -244,11 +245,7 @@ def test_a_corrupt_member_in_a_later_part_is_named(
     venv: Venv, tmp_path: Path, in_parts: list[int]
 ) -> None:
     wheel = _wheel_with(tmp_path, PARTED)
-    with zipfile.ZipFile(wheel) as zipped:
-        info = zipped.getinfo("parted/data5.bin")
-    data = bytearray(wheel.read_bytes())
-    data[info.header_offset : info.header_offset + 4] = b"XXXX"
-    wheel.write_bytes(bytes(data))
+    break_local_header(wheel, "parted/data5.bin")
     before = venv.listing()
     target = probe_target(venv.python)
     problem = r"parted/data5\.bin cannot be unpacked"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.install.tampering import break_local_header
 from tests.support.venvs import Venv
 from tests.support.wheels import build_wheel
 from wheelnext_jupyter.install.staging import StagingArea
@@ -103,12 +104,7 @@ def test_a_corrupt_compressed_member_is_refused_naming_it_with_nothing_installed
 
 def test_a_member_whose_local_header_is_missing_is_refused(venv: Venv, tmp_path: Path) -> None:
     wheel = _blob(tmp_path)
-    with zipfile.ZipFile(wheel) as archive:
-        info = archive.getinfo("blob/zeros.bin")
-    # The central directory still points there, but the member's local header is overwritten.
-    data = bytearray(wheel.read_bytes())
-    data[info.header_offset : info.header_offset + 4] = b"XXXX"
-    wheel.write_bytes(bytes(data))
+    break_local_header(wheel, "blob/zeros.bin")
     before = venv.listing()
     with pytest.raises(InvalidWheel, match=r"blob/zeros\.bin cannot be unpacked"):
         _install(venv, wheel)
