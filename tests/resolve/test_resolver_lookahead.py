@@ -76,7 +76,7 @@ def test_a_wrong_guess_costs_a_request_and_never_changes_the_plan(
     assert server.requests_for(_metadata_path(server, "wnr-la-dep", "2.0"))
 
 
-def test_installed_versions_that_are_kept_are_followed_through_their_own_metadata(
+def test_installed_versions_that_are_kept_are_not_looked_up_ahead_on_the_index(
     server: IndexServer, client: HttpClient
 ) -> None:
     installed = installed_map(
