@@ -322,6 +322,11 @@ def _plan(
                 if prefetcher is not None
                 else None
             ),
+            on_guess=(
+                _pin_handler(prefetcher, {r.name for r in requests}, guess=True)
+                if prefetcher is not None
+                else None
+            ),
         )
         built: dict[str, Version] = dict(versions)
         built.update((p.name, p.version) for p in result.packages)
@@ -333,11 +338,15 @@ def _plan(
     )
 
 
-def _pin_handler(prefetcher: Prefetcher, requested: set[str]) -> Callable[[Pick], None]:
+def _pin_handler(
+    prefetcher: Prefetcher, requested: set[str], *, guess: bool = False
+) -> Callable[[Pick], None]:
+    start = prefetcher.guessed if guess else prefetcher.pinned
+
     def pinned(pick: Pick) -> None:
         # Source distributions are built by the installer, from the file it downloads itself.
         if pick.candidate is not None and not pick.is_sdist:
-            prefetcher.pinned(
+            start(
                 pick.candidate.file,
                 pick.candidate.source.name,
                 requested=pick.name in requested,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 import time
 from pathlib import Path
@@ -16,8 +17,17 @@ from wheelnext_jupyter import engine
 from wheelnext_jupyter.engine import InstallRequest, Progress, install, plan
 from wheelnext_jupyter.index.config import IndexOptions
 from wheelnext_jupyter.index.errors import HashMismatch
-from wheelnext_jupyter.install.download import WheelCache
+from wheelnext_jupyter.index.http import HttpClient
+from wheelnext_jupyter.index.models import FileKind, IndexFile
+from wheelnext_jupyter.install.download import (
+    BytesCallback,
+    DownloadCancelled,
+    Downloader,
+    FetchedFile,
+    WheelCache,
+)
 from wheelnext_jupyter.install.externally_managed import ExternallyManagedEnvironment
+from wheelnext_jupyter.install.prefetch import Prefetcher
 from wheelnext_jupyter.install.staging import StagingArea, staging_root
 from wheelnext_jupyter.install.target import EnvironmentKind, TargetEnvironment, probe_target
 from wheelnext_jupyter.paths import cache_dir
@@ -41,6 +51,12 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> IndexTree:
     tree.add_wheel("wjp-busy-app", "1.0", requires_dist=busy)
     for name in busy:
         tree.add_wheel(name, "1.0")
+    for name in ("wjp-order-first", "wjp-order-small0", "wjp-order-small1"):
+        tree.add_wheel(name, "1.0")
+    tree.add_wheel("wjp-order-big", "1.0", files={"blob.bin": os.urandom(300_000)})
+    tree.add_wheel("wjp-guess-app", "1.0", requires_dist=["wjp-guess-lib"])
+    tree.add_wheel("wjp-guess-lib", "1.0")
+    tree.add_wheel("wjp-guess-lib", "2.0")
     for prefix in ("ahead", "pyc", "pep668", "nowrite", "noahead"):
         tree.add_wheel(f"wjp-{prefix}-app", "1.0", requires_dist=[f"wjp-{prefix}-lib"])
         tree.add_wheel(f"wjp-{prefix}-lib", "1.0", requires_dist=[f"wjp-{prefix}-leaf"])
@@ -198,6 +214,136 @@ def test_a_wheel_being_unpacked_never_holds_up_the_next_download(
     done = install(result)
     assert len(done.installed) == 8
     assert venv.pip("check").returncode == 0
+
+
+class _GatedDownloader(Downloader):
+    """Records the order of downloads; the first one waits for `gate`."""
+
+    def __init__(self, client: HttpClient, cache: WheelCache) -> None:
+        super().__init__(client, cache)
+        self.order: list[str] = []
+        self.gate = threading.Event()
+        self.first_started = threading.Event()
+
+    def fetch(
+        self, file: IndexFile, *, source: str, on_bytes: BytesCallback | None = None
+    ) -> FetchedFile:
+        self.order.append(file.filename)
+        if len(self.order) == 1:
+            self.first_started.set()
+            self.gate.wait(timeout=30)
+        return super().fetch(file, source=source, on_bytes=on_bytes)
+
+
+def _index_file(server: IndexServer, name: str, path: Path) -> IndexFile:
+    from packaging.utils import canonicalize_name, parse_wheel_filename
+
+    return IndexFile(
+        filename=path.name,
+        url=f"{server.url}/files/{name}/{path.name}",
+        hashes={"sha256": sha256_hex(path.read_bytes())},
+        kind=FileKind.WHEEL,
+        name=canonicalize_name(name),
+        version=parse_wheel_filename(path.name)[1],
+        size=path.stat().st_size,
+    )
+
+
+def test_of_the_wheels_waiting_to_download_the_largest_goes_first(
+    server: IndexServer, tree: IndexTree, tmp_path: Path
+) -> None:
+    names = ["wjp-order-first", "wjp-order-small0", "wjp-order-small1", "wjp-order-big"]
+    files = [_index_file(server, name, _wheel(tree, name)) for name in names]
+    with HttpClient() as client:
+        downloader = _GatedDownloader(client, WheelCache(tmp_path / "wheels"))
+        prefetcher = Prefetcher(downloader, unpacking=threading.Semaphore(1), workers=1)
+        prefetcher.pinned(files[0], "test", requested=False)
+        assert downloader.first_started.wait(timeout=30)
+        # Pinned in this order while the only download thread is busy.
+        for file in files[1:]:
+            prefetcher.pinned(file, "test", requested=False)
+        downloader.gate.set()
+        fetched = [prefetcher.result(file) for file in files]
+        prefetcher.close()
+    assert downloader.order == [files[i].filename for i in (0, 3, 1, 2)]
+    assert [got.path.name for got in fetched] == [file.filename for file in files]
+
+
+def test_wheels_still_waiting_to_download_when_closed_are_cancelled(
+    server: IndexServer, tree: IndexTree, tmp_path: Path
+) -> None:
+    names = ["wjp-order-first", "wjp-order-small0"]
+    files = [_index_file(server, name, _wheel(tree, name)) for name in names]
+    with HttpClient() as client:
+        downloader = _GatedDownloader(client, WheelCache(tmp_path / "wheels"))
+        prefetcher = Prefetcher(downloader, unpacking=threading.Semaphore(1), workers=1)
+        prefetcher.pinned(files[0], "test", requested=False)
+        assert downloader.first_started.wait(timeout=30)
+        prefetcher.pinned(files[1], "test", requested=False)
+        threading.Timer(0.2, downloader.gate.set).start()
+        prefetcher.close()
+        # Settled, not left for a caller to wait on forever.
+        with pytest.raises(DownloadCancelled):
+            prefetcher.result(files[1])
+        assert prefetcher.staged(files[1]) is None
+    assert downloader.order == [files[0].filename]
+
+
+def test_the_lookaheads_guess_downloads_before_the_resolver_reads_its_metadata(
+    venv: Venv, server: IndexServer, tree: IndexTree, profile: str
+) -> None:
+    (wheel,) = (tree.root / "wjp-guess-lib").glob("*-2.0-*.whl")
+    metadata = f"/files/wjp-guess-lib/{wheel.name}.metadata"
+    # The resolver pins a version only once it has read its metadata.
+    server.faults[metadata] = Fault("slow", delay=1.0)
+    result = plan(_request(venv, server, profile, "wjp-guess-app"), prefetch=True)
+    try:
+        answered = _answered(server)
+        assert answered.index(f"/files/wjp-guess-lib/{wheel.name}") < answered.index(metadata)
+        done = install(result)
+    finally:
+        result.close()
+    assert sorted(done.installed) == ["wjp-guess-app 1.0", "wjp-guess-lib 2.0"]
+    assert [path for path in _answered(server) if path.endswith(".whl")].count(
+        f"/files/wjp-guess-lib/{wheel.name}"
+    ) == 1
+
+
+def test_a_guess_the_resolver_pins_is_one_download(
+    server: IndexServer, tree: IndexTree, tmp_path: Path
+) -> None:
+    file = _index_file(server, "wjp-order-small0", _wheel(tree, "wjp-order-small0"))
+    with HttpClient() as client:
+        downloader = _GatedDownloader(client, WheelCache(tmp_path / "wheels"))
+        downloader.gate.set()
+        prefetcher = Prefetcher(downloader, unpacking=threading.Semaphore(1), workers=2)
+        prefetcher.guessed(file, "test", requested=False)
+        prefetcher.pinned(file, "test", requested=False)
+        assert prefetcher.result(file).path.name == file.filename
+        prefetcher.close()
+    assert downloader.order == [file.filename]
+
+
+def test_a_guess_still_waiting_when_the_resolver_pins_another_file_is_never_downloaded(
+    server: IndexServer, tree: IndexTree, tmp_path: Path
+) -> None:
+    first = _index_file(server, "wjp-order-first", _wheel(tree, "wjp-order-first"))
+    old, new = (
+        _index_file(server, "wjp-guess-lib", path)
+        for path in sorted((tree.root / "wjp-guess-lib").glob("*.whl"))
+    )
+    with HttpClient() as client:
+        downloader = _GatedDownloader(client, WheelCache(tmp_path / "wheels"))
+        prefetcher = Prefetcher(downloader, unpacking=threading.Semaphore(1), workers=1)
+        prefetcher.pinned(first, "test", requested=False)
+        assert downloader.first_started.wait(timeout=30)
+        prefetcher.guessed(new, "test", requested=False)
+        prefetcher.pinned(old, "test", requested=False)
+        downloader.gate.set()
+        assert prefetcher.result(old).path.name == old.filename
+        assert not prefetcher.started(new)
+        prefetcher.close()
+    assert downloader.order == [first.filename, old.filename]
 
 
 def test_an_install_with_bytecode_unpacks_again_with_it(

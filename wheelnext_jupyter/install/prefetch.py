@@ -8,11 +8,15 @@ install options (no bytecode, the built-in installer), on a core the resolver le
 installer finds each file fetched, or staged, or under way, and takes it over.
 
 Downloads and unpacking have threads of their own, so a wheel being unpacked never holds up the
-download of the next one; of the wheels waiting to be unpacked the largest goes first, so the
-biggest job does not start last.
+download of the next one. Of the wheels waiting to be downloaded, and of those waiting to be
+unpacked, the largest goes first (by the size the index gave, where it gave one): the longest job
+then never starts last, behind a queue of small ones pinned before it.
 
-A pin that the resolver later replaces leaves its file in the wheel cache and its staged tree in
-the staging area (removed with it). Whatever is still running when the install is over, or
+The resolver's lookahead passes on its guesses too (`guessed`): the file it expects the resolver
+to pin for a project starts downloading before the pin. A guess the resolver then pins is the
+same download; a guess still waiting when the resolver pins another file of that project is
+dropped. A pin that the resolver later replaces, like a wrong guess already under way, leaves
+its file in the wheel cache and its staged tree in the staging area (removed with it). Whatever is still running when the install is over, or
 when no install follows, is cancelled; a download keeps its part for a later resume.
 
 Byte progress is not lost: bytes received before the installer asks for a file are reported to
@@ -44,6 +48,10 @@ class _Tracked:
     staged: Future[StagedWheel | None] = field(default_factory=Future)
     received: int = 0
     sink: BytesCallback | None = None
+    started: bool = False
+    #: A guess the resolver replaced with another file: not downloaded if it has not started,
+    #: never unpacked.
+    dropped: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def on_bytes(self, count: int) -> None:
@@ -88,27 +96,60 @@ class Prefetcher:
         self._unpackers = ThreadPoolExecutor(
             max_workers=max(1, unpackers), thread_name_prefix="wheelnext-unpack"
         )
+        #: Pinned wheels waiting for a download thread: (-size, order, tracked, file, source,
+        #: requested).
+        self._pending: list[tuple[int, int, _Tracked, IndexFile, str, bool]] = []
         #: Downloaded wheels waiting to be unpacked: (-size, order, tracked, file, requested).
         self._waiting: list[tuple[int, int, _Tracked, FetchedFile, bool]] = []
         self._order = itertools.count()
         self._files: dict[str, _Tracked] = {}
+        #: Project name → (URL, tracked) of the lookahead's guess, until the resolver pins one.
+        self._guesses: dict[str, tuple[str, _Tracked]] = {}
         self._lock = threading.Lock()
         self._closed = False
 
     def pinned(self, file: IndexFile, source: str, *, requested: bool) -> None:
         """Start on `file` (once per URL) unless closed."""
         with self._lock:
-            if self._closed or file.url in self._files:
-                return
-            if self._make_area is not None:
-                make, self._make_area = self._make_area, None
-                with contextlib.suppress(OSError):
-                    self.area = make()
-            tracked = _Tracked()
-            self._files[file.url] = tracked
-            self._pool.submit(self._work, tracked, file, source, requested)
+            guess = self._guesses.pop(file.name, None)
+            if guess is not None and guess[0] != file.url:
+                url, tracked = guess
+                tracked.dropped = True
+                if not tracked.started:
+                    del self._files[url]
+            self._start(file, source, requested)
 
-    def _work(self, tracked: _Tracked, file: IndexFile, source: str, requested: bool) -> None:
+    def guessed(self, file: IndexFile, source: str, *, requested: bool) -> None:
+        """Start on `file`, which the resolver is expected to pin (once per URL)."""
+        with self._lock:
+            if file.url not in self._files and file.name not in self._guesses:
+                tracked = self._start(file, source, requested)
+                if tracked is not None:
+                    self._guesses[file.name] = (file.url, tracked)
+
+    def _start(self, file: IndexFile, source: str, requested: bool) -> _Tracked | None:
+        if self._closed or file.url in self._files:
+            return None
+        if self._make_area is not None:
+            make, self._make_area = self._make_area, None
+            with contextlib.suppress(OSError):
+                self.area = make()
+        tracked = _Tracked()
+        self._files[file.url] = tracked
+        pending = (-(file.size or 0), next(self._order), tracked, file, source, requested)
+        heapq.heappush(self._pending, pending)
+        # One task per started wheel; each takes the largest one waiting when it runs.
+        self._pool.submit(self._download_next)
+        return tracked
+
+    def _download_next(self) -> None:
+        with self._lock:
+            if not self._pending:
+                return
+            _, _, tracked, file, source, requested = heapq.heappop(self._pending)
+            if tracked.dropped:
+                return
+            tracked.started = True
         try:
             got = self._downloader.fetch(file, source=source, on_bytes=tracked.on_bytes)
         except BaseException as exc:
@@ -116,7 +157,7 @@ class Prefetcher:
             tracked.staged.set_result(None)
             return
         tracked.fetched.set_result(got)
-        if self.area is None or self._downloader.cancelled.is_set():
+        if self.area is None or self._downloader.cancelled.is_set() or tracked.dropped:
             tracked.staged.set_result(None)
             return
         with self._lock:
@@ -131,7 +172,7 @@ class Prefetcher:
             if not self._waiting:
                 return
             _, _, tracked, got, requested = heapq.heappop(self._waiting)
-        if self.area is None or self._downloader.cancelled.is_set():
+        if self.area is None or self._downloader.cancelled.is_set() or tracked.dropped:
             tracked.staged.set_result(None)
             return
         from wheelnext_jupyter.install.writer import WriteOptions
@@ -176,8 +217,14 @@ class Prefetcher:
         self._downloader.cancelled.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._unpackers.shutdown(wait=True, cancel_futures=True)
+        from wheelnext_jupyter.install.download import DownloadCancelled
+
         with self._lock:
+            pending, self._pending = self._pending, []
             waiting, self._waiting = self._waiting, []
+        for _, _, tracked, _, _, _ in pending:
+            tracked.fetched.set_exception(DownloadCancelled("download cancelled"))
+            tracked.staged.set_result(None)
         for _, _, tracked, _, _ in waiting:
             tracked.staged.set_result(None)
         if self.area is not None:

@@ -8,21 +8,22 @@ exactly as the resolver ranks them), fetches that file's core metadata and goes 
 dependencies it declares for the target. Everything lands in the finder's and the HTTP client's
 caches, where the resolver finds it. A wrong guess costs a request, never a different answer:
 the resolver still decides everything itself, and any error here is left for it to meet and
-report.
+report. Each guess also goes to `on_guess`, where the engine starts downloading the file before
+the resolver gets to pin it.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from email.parser import HeaderParser
 from typing import TYPE_CHECKING
 
 from packaging.specifiers import SpecifierSet
 
 from wheelnext_jupyter.resolve.admission import admit
 from wheelnext_jupyter.resolve.candidates import VersionFile
+from wheelnext_jupyter.resolve.metadata_fields import read_fields
 from wheelnext_jupyter.resolve.requirements import dependencies, requires_dist_origin
 
 if TYPE_CHECKING:
@@ -40,8 +41,10 @@ class Lookahead:
         installed: Mapping[str, InstalledDistribution],
         keep_installed: bool,
         workers: int,
+        on_guess: Callable[[Pick], None] | None = None,
     ) -> None:
         self._finder = finder
+        self._on_guess = on_guess
         self._installed = installed
         self._keep_installed = keep_installed
         self._seen: set[str] = set()
@@ -78,10 +81,10 @@ class Lookahead:
             return
         if text is None:
             return
-        headers = HeaderParser().parsestr(text, headersonly=True)
+        headers = read_fields(text)
         try:
             requests = dependencies(
-                headers.get_all("Requires-Dist", []),
+                headers.get_all("Requires-Dist", []) or [],
                 origin=requires_dist_origin(name, headers.get("Version", "")),
                 environment=self._finder.markers,
             )
@@ -97,6 +100,8 @@ class Lookahead:
         pick = self._likely_pick(name, specifier)
         if pick is None or pick.candidate is None or pick.is_sdist:
             return None
+        if self._on_guess is not None:
+            self._on_guess(pick)
         if not pick.candidate.file.core_metadata.available:
             return None  # only the whole wheel would tell: not worth a guess
         raw = self._finder.sources.core_metadata(pick.candidate)

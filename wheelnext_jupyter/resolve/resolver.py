@@ -159,11 +159,13 @@ def resolve(
     constraints: Sequence[Request] = (),
     metadata: MetadataSource | None = None,
     on_pin: Callable[[Pick], None] | None = None,
+    on_guess: Callable[[Pick], None] | None = None,
 ) -> Plan:
     """Resolve `requests` against the finder's sources for its target environment.
 
     `on_pin` is called with every pick the resolver pins, as it pins it (it may still be
-    replaced by backtracking); the engine starts downloads from there.
+    replaced by backtracking); the engine starts downloads from there. `on_guess` is called
+    earlier, with the pick the lookahead expects the resolver to make for a project.
     """
     options = options or ResolveOptions()
     # As pip: a request whose marker does not hold for the target is ignored, with a note.
@@ -180,6 +182,7 @@ def resolve(
         installed=installed,
         keep_installed=not (options.upgrade_all or options.force_reinstall),
         workers=finder.sources.max_workers,
+        on_guess=on_guess,
     )
     lookahead.start((r.name, r.specifier) for r in requests)
     provider = Provider(
