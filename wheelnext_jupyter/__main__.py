@@ -1,5 +1,5 @@
 """`python -m wheelnext_jupyter` is the command line."""
 
-from wheelnext_jupyter.cli import main
+from wheelnext_jupyter.launch import main
 
 raise SystemExit(main())

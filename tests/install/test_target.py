@@ -10,6 +10,7 @@ import pytest
 from packaging.tags import Tag
 
 from tests.support.venvs import Venv
+from wheelnext_jupyter.install import probe_ahead
 from wheelnext_jupyter.install.target import (
     EnvironmentKind,
     TargetError,
@@ -54,3 +55,33 @@ def test_probing_something_that_is_not_python_fails_clearly(tmp_path: Path) -> N
 def test_probing_a_missing_interpreter_fails_clearly(tmp_path: Path) -> None:
     with pytest.raises(TargetError, match="cannot run the target interpreter"):
         probe_target(tmp_path / "missing" / "python")
+
+
+def test_a_probe_started_ahead_is_taken_over_not_run_again(
+    venv: Venv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    probe_ahead.start(venv.python)
+
+    def no_second_run(python: object) -> None:
+        raise AssertionError("the probe started ahead was not used")
+
+    monkeypatch.setattr(probe_ahead, "run_probe", no_second_run)
+    target = probe_target(venv.python)
+    assert target.prefix == venv.root and target.kind is EnvironmentKind.VENV
+    assert probe_ahead.take(venv.python) is None
+
+
+def test_a_probe_started_ahead_for_a_missing_interpreter_fails_as_clearly(tmp_path: Path) -> None:
+    missing = tmp_path / "missing" / "python"
+    probe_ahead.start(missing)
+    with pytest.raises(TargetError, match="cannot run the target interpreter"):
+        probe_target(missing)
+
+
+def test_a_probe_started_ahead_that_fails_is_reported_with_its_last_line(tmp_path: Path) -> None:
+    fake = tmp_path / "python"
+    fake.write_text("#!/bin/sh\necho 'no such module' >&2\nexit 3\n")
+    fake.chmod(0o755)
+    probe_ahead.start(fake)
+    with pytest.raises(TargetError, match=r"exit 3\): no such module"):
+        probe_target(fake)

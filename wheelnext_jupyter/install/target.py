@@ -16,10 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import packaging
 from packaging.tags import Tag, parse_tag
 
-from wheelnext_jupyter.install import _probe
+from wheelnext_jupyter.install import _probe, probe_ahead
 
 
 class TargetError(RuntimeError):
@@ -97,31 +96,30 @@ def current_target(*, user: bool = False) -> TargetEnvironment:
 
 
 def probe_target(python: str | os.PathLike[str], *, user: bool = False) -> TargetEnvironment:
-    """Describe another interpreter by asking it once (one subprocess, JSON out)."""
+    """Describe another interpreter by asking it once (one subprocess, JSON out); a probe the
+    entry point started ahead for the same path is taken over."""
     executable = Path(python)
-    # Appended, not prepended: a target with its own packaging keeps using it.
-    our_packaging = str(Path(packaging.__file__).resolve().parent.parent)
+    process = probe_ahead.take(python)
     try:
-        completed = subprocess.run(
-            [str(executable), "-E", str(Path(_probe.__file__).resolve()), our_packaging],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        if process is None:
+            process = probe_ahead.run_probe(executable)
+        stdout, stderr = process.communicate(timeout=60)
     except (OSError, subprocess.TimeoutExpired) as exc:
+        if process is not None:
+            process.kill()
+            process.communicate()
         raise TargetError(
             f"cannot run the target interpreter {executable}: {exc}; "
             "pass --python the path of a Python 3 executable"
         ) from None
-    if completed.returncode != 0:
-        last = (completed.stderr.strip().splitlines() or ["no output"])[-1]
+    if process.returncode != 0:
+        last = (stderr.strip().splitlines() or ["no output"])[-1]
         raise TargetError(
             f"the target interpreter {executable} failed to describe itself "
-            f"(exit {completed.returncode}): {last}"
+            f"(exit {process.returncode}): {last}"
         )
     try:
-        facts = json.loads(completed.stdout)
+        facts = json.loads(stdout)
     except json.JSONDecodeError:
         raise TargetError(
             f"the target interpreter {executable} printed something that is not JSON; "

@@ -1,0 +1,66 @@
+"""The entry point starts describing a `--python` target before it imports the engine."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.support.venvs import Venv
+from wheelnext_jupyter.launch import _option
+
+WATCH = """
+import json, sys
+from wheelnext_jupyter.install import probe_ahead
+
+started = []
+original = probe_ahead.start
+
+def start(python):
+    started.append([str(python), "wheelnext_jupyter.engine" in sys.modules])
+    original(python)
+
+probe_ahead.start = start
+from wheelnext_jupyter.launch import main
+
+status = main(sys.argv[1:])
+left = [python for python, _ in started if probe_ahead.take(python) is not None]
+print(json.dumps({"started": started, "status": status, "left": left}))
+"""
+
+
+def _launch(*args: str) -> dict[str, object]:
+    done = subprocess.run(
+        [sys.executable, "-c", WATCH, *args], capture_output=True, text=True, check=False
+    )
+    assert done.stdout, done.stderr
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_the_target_is_probed_before_the_engine_is_imported_and_the_probe_is_used(
+    venv: Venv,
+) -> None:
+    result = _launch("list", "--python", str(venv.python), "--json")
+    assert result == {"started": [[str(venv.python), False]], "status": 0, "left": []}
+
+
+def test_without_python_nothing_is_started() -> None:
+    assert _launch("list", "--json")["started"] == []
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["install", "--python", "/p/python", "x"], "/p/python"),
+        (["install", "--python=/p/python", "x"], "/p/python"),
+        (["install", "x", "--", "--python", "/p/python"], None),
+        (["install", "--python"], None),
+    ],
+)
+def test_the_python_option_is_read_as_the_parser_reads_it(
+    args: list[str], expected: str | None
+) -> None:
+    assert _option(args, "--python") == expected
