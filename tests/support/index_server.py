@@ -18,10 +18,12 @@ matching `If-None-Match` with 304. Files carry an immutable max-age.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import html
 import json
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -36,6 +38,9 @@ from packaging.utils import canonicalize_name
 
 from tests.support.wheels import BuiltWheel, build_wheel, write_metadata_file, write_variants_json
 
+#: The certificate a `tls` server presents.
+TLS_CERT = Path(__file__).resolve().parents[1] / "data" / "tls" / "cert.pem"
+
 Mode = Literal["negotiate", "json", "html"]
 FaultKind = Literal[
     "status",  # answer with `status` (404, 500, 503, ...)
@@ -44,6 +49,8 @@ FaultKind = Literal[
     "slow",  # sleep `delay` seconds before answering normally
     "wrong-hash",  # pages publish a wrong sha256 for this file path (the file itself is fine)
     "malformed",  # a body that is not valid JSON / HTML of the right content type
+    "redirect",  # answer 302 to `location`
+    "gzip",  # send the body gzip-compressed, with Content-Encoding: gzip
 ]
 
 
@@ -54,6 +61,8 @@ class Fault:
     delay: float = 2.0
     #: Fires this many times, then the path behaves normally; None = every time.
     times: int | None = None
+    #: Where a redirect points.
+    location: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,8 @@ class RecordedRequest:
     #: `time.monotonic()` when the request arrived and when its answer was ready.
     started: float = 0.0
     answered: float = 0.0
+    #: The client's port: requests on one kept-alive connection share it.
+    client_port: int = 0
 
 
 @dataclass
@@ -115,6 +126,8 @@ class IndexServer:
     project_status: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     #: (user, password) required by HTTP Basic auth when set.
     credentials: tuple[str, str] | None = None
+    #: Serve HTTPS with the certificate in tests/data/tls (clients must trust `TLS_CERT`).
+    tls: bool = False
     requests: list[RecordedRequest] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -128,6 +141,13 @@ class IndexServer:
         handler = type("Handler", (_Handler,), {"index": self})
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
+        if self.tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(TLS_CERT, TLS_CERT.with_name("key.pem"))
+            # The handshake happens in the handler's thread, not in the accepting one.
+            self._httpd.socket = context.wrap_socket(
+                self._httpd.socket, server_side=True, do_handshake_on_connect=False
+            )
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
@@ -149,7 +169,8 @@ class IndexServer:
     @property
     def url(self) -> str:
         assert self._httpd is not None, "server not started"
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self._httpd.server_address[1]}"
 
     @property
     def index_url(self) -> str:
@@ -189,12 +210,18 @@ class IndexServer:
             return fault
 
     def _record(
-        self, method: str, path: str, headers: Mapping[str, str], status: int, started: float
+        self,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        status: int,
+        started: float,
+        client_port: int = 0,
     ) -> None:
         answered = time.monotonic()
         with self._lock:
             self.requests.append(
-                RecordedRequest(method, path, dict(headers), status, started, answered)
+                RecordedRequest(method, path, dict(headers), status, started, answered, client_port)
             )
 
     def peak_in_flight(self, suffix: str) -> int:
@@ -333,6 +360,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(fault.status, b"fault", "text/plain")
             index._record("GET", path, headers, fault.status, started)
             return
+        if fault is not None and fault.kind == "redirect":
+            self._send(302, b"moved", "text/plain", {"Location": fault.location})
+            index._record("GET", path, headers, 302, started)
+            return
         status, body, content_type, extra = self._route(path, headers, fault)
         if fault is not None and fault.kind == "truncate":
             index._record("GET", path, headers, 0, started)
@@ -350,7 +381,10 @@ class _Handler(BaseHTTPRequestHandler):
             index._record("GET", path, headers, 304, started)
             self._send(304, b"", None, {k: v for k, v in extra.items()})
             return
-        index._record("GET", path, headers, status, started)
+        if fault is not None and fault.kind == "gzip":
+            body = gzip.compress(body)
+            extra = {**extra, "Content-Encoding": "gzip"}
+        index._record("GET", path, headers, status, started, self.client_address[1])
         self._send(status, body, content_type, extra)
 
     def _authorised(self) -> bool:

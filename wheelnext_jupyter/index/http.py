@@ -21,6 +21,7 @@ from wheelnext_jupyter.index.auth import CredentialStore
 from wheelnext_jupyter.index.cache import CacheControl, CacheEntry, DiskCache
 from wheelnext_jupyter.index.errors import IndexHTTPError, IndexNetworkError
 from wheelnext_jupyter.index.redact import redact_text, redact_url
+from wheelnext_jupyter.index.transfer import Transfers
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -97,13 +98,30 @@ class HttpClient:
         self._clock = clock
         self._memory: dict[tuple[str, str], Response] = {}
         self._memory_lock = threading.Lock()
+        chosen = default_ssl_verify() if verify is None else verify
+        # One context for both paths (loading the trust store takes tens of milliseconds).
+        context = chosen if isinstance(chosen, ssl.SSLContext) else None
+        if context is None and transport is None:
+            context = httpx.create_ssl_context(verify=chosen)
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout),
             limits=httpx.Limits(max_connections=self.max_workers * 2),
-            verify=default_ssl_verify() if verify is None else verify,
+            verify=context if context is not None else chosen,
             headers={"User-Agent": USER_AGENT},
             follow_redirects=True,
             transport=transport,
+        )
+        #: File downloads in large blocks; None with a custom transport (tests, mocks), which
+        #: then serves downloads too.
+        self.transfers = (
+            Transfers(
+                context=context,
+                timeout=timeout,
+                headers={"User-Agent": USER_AGENT},
+                credentials=self.credentials.lookup,
+            )
+            if context is not None and transport is None
+            else None
         )
 
     def __enter__(self) -> HttpClient:
@@ -114,6 +132,8 @@ class HttpClient:
 
     def close(self) -> None:
         self._client.close()
+        if self.transfers is not None:
+            self.transfers.close()
 
     def __repr__(self) -> str:
         return f"HttpClient(cache={self.disk.directory if self.disk else None})"

@@ -10,13 +10,14 @@ hash-checked in place and not copied.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
@@ -25,6 +26,7 @@ from filelock import FileLock
 
 from wheelnext_jupyter.index.errors import HashMismatch, IndexHTTPError, IndexNetworkError
 from wheelnext_jupyter.index.redact import redact_text, redact_url
+from wheelnext_jupyter.index.transfer import NotDirect
 
 if TYPE_CHECKING:
     from wheelnext_jupyter.index.http import HttpClient
@@ -79,6 +81,12 @@ class WheelCache:
         return path
 
 
+class _Body(Protocol):
+    status_code: int
+
+    def iter_bytes(self) -> Iterator[bytes] | Iterator[memoryview]: ...
+
+
 class _Digests:
     """sha256 plus every published algorithm hashlib knows, fed as bytes arrive."""
 
@@ -87,7 +95,7 @@ class _Digests:
         self._hashers = {a: hashlib.new(a) for a in sorted(algorithms)}
         self.size = 0
 
-    def update(self, block: bytes) -> None:
+    def update(self, block: bytes | memoryview) -> None:
         for hasher in self._hashers.values():
             hasher.update(block)
         self.size += len(block)
@@ -210,7 +218,7 @@ class Downloader:
             if offset:
                 headers["Range"] = f"bytes={offset}-"
             try:
-                with self._http.stream("GET", url, headers=headers, auth=auth) as response:
+                with self._open(url, headers, auth) as response:
                     status = response.status_code
                     if status == 416 and offset:
                         # The part is already complete (or stale): start over.
@@ -251,6 +259,22 @@ class Downloader:
             source=source,
         )
 
+    @contextlib.contextmanager
+    def _open(
+        self, url: str, headers: dict[str, str], auth: httpx.BasicAuth | None
+    ) -> Iterator[_Body]:
+        """GET `url`: in large blocks where the direct path takes it, else through httpx."""
+        transfers = self.client.transfers
+        if transfers is not None and transfers.direct(url):
+            try:
+                with transfers.get(url, headers) as transfer:
+                    yield transfer
+                return
+            except NotDirect:
+                pass  # raised before anything was yielded: httpx takes the whole request
+        with self._http.stream("GET", url, headers=headers, auth=auth) as response:
+            yield response
+
     @property
     def _http(self) -> httpx.Client:
         # The index client's pooled connections: downloads reuse the connections the
@@ -270,7 +294,7 @@ def _feed(stream: BinaryIO, digests: _Digests, length: int) -> None:
 
 
 def _copy(
-    chunks: Iterator[bytes],
+    chunks: Iterator[bytes] | Iterator[memoryview],
     out: BinaryIO,
     digests: _Digests,
     on_bytes: BytesCallback | None,

@@ -1,0 +1,205 @@
+"""File downloads over the standard library's HTTP client, read in large blocks.
+
+httpx hands a response body over read by read: at most 64 KiB on a plain connection, one TLS
+record (16 KiB) on an encrypted one, each passing through several layers of Python with the GIL
+held — about a tenth of a millisecond a read, a tenth of a second of interpreter time for every
+16 MB over TLS, while other threads resolve and unpack. Here a body is read with `readinto`
+into blocks of a mebibyte: the loop over the connection's reads runs in the buffered socket
+reader, and the GIL is released while it waits.
+
+For http and https URLs that no proxy applies to (as the environment's `*_PROXY` and
+`NO_PROXY` say, read as httpx reads them); anything else stays with httpx, which also serves
+pages and metadata. Redirects are followed (credentials go only to the origin they belong to);
+a redirect somewhere this path does not take, or a body with a content encoding, raises
+`NotDirect` so that the caller uses httpx for it. Network failures raise httpx's transport
+errors, so callers retry them as they retry httpx's own.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import http.client
+import ssl
+import threading
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+#: Bytes per block handed to the caller.
+BLOCK = 1 << 20
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_MAX_REDIRECTS = 10
+
+_Origin = tuple[str, str, int]
+
+
+class NotDirect(Exception):
+    """This URL (or where it redirects) is for httpx: a proxy applies, or an encoded body."""
+
+
+class Transfer:
+    """An answered GET: its status and headers, and its body in blocks (`iter_bytes`)."""
+
+    def __init__(self, url: str, response: http.client.HTTPResponse) -> None:
+        self.url = url
+        self.status_code = response.status
+        self.headers = response.headers
+        self._response = response
+
+    def iter_bytes(self) -> Iterator[memoryview]:
+        response = self._response
+        while True:
+            block = bytearray(BLOCK)
+            try:
+                count = response.readinto(block)
+            except (OSError, http.client.HTTPException) as exc:
+                raise httpx.ReadError(f"{type(exc).__name__}: {exc}") from None
+            if not count:
+                # http.client ends a body cut short quietly: say so, for a retry.
+                if response.length:
+                    raise httpx.ReadError(
+                        f"the connection closed {response.length} bytes before the end"
+                    )
+                return
+            yield memoryview(block)[:count]
+
+
+class Transfers:
+    """Keep-alive connections per origin, shared by the download threads."""
+
+    def __init__(
+        self,
+        *,
+        context: ssl.SSLContext,
+        timeout: float,
+        headers: Mapping[str, str],
+        credentials: Callable[[str], tuple[str, str] | None],
+    ) -> None:
+        self._context = context
+        self._timeout = timeout
+        self._headers = dict(headers)
+        self._credentials = credentials
+        self._idle: dict[_Origin, list[http.client.HTTPConnection]] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def direct(self, url: str) -> bool:
+        """Whether this path takes `url`: http or https, and no proxy for its host."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return False
+        proxies = urllib.request.getproxies()
+        if not (proxies.get(parts.scheme) or proxies.get("all")):
+            return True
+        return bool(urllib.request.proxy_bypass(parts.hostname))
+
+    @contextlib.contextmanager
+    def get(self, url: str, headers: Mapping[str, str]) -> Iterator[Transfer]:
+        """GET `url` (without userinfo), following redirects; the connection goes back to the
+        pool once the body has been read to its end."""
+        for _ in range(_MAX_REDIRECTS + 1):
+            if not self.direct(url):
+                raise NotDirect(url)
+            origin, connection, response = self._request(url, headers)
+            location = response.getheader("Location")
+            if response.status in _REDIRECTS and location:
+                response.read()
+                self._release(origin, connection, response)
+                url = urljoin(url, location)
+                continue
+            encoding = (response.getheader("Content-Encoding") or "identity").lower()
+            if response.status < 300 and encoding != "identity":
+                connection.close()
+                raise NotDirect(url)
+            try:
+                yield Transfer(url, response)
+            except BaseException:
+                connection.close()
+                raise
+            self._release(origin, connection, response)
+            return
+        raise httpx.TooManyRedirects(f"more than {_MAX_REDIRECTS} redirects from {url}")
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, {}
+        for connections in idle.values():
+            for connection in connections:
+                connection.close()
+
+    def _request(
+        self, url: str, headers: Mapping[str, str]
+    ) -> tuple[_Origin, http.client.HTTPConnection, http.client.HTTPResponse]:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        origin = (parts.scheme, parts.hostname or "", port)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        sent = {**self._headers, **headers}
+        credentials = self._credentials(url)
+        if credentials is not None:
+            token = base64.b64encode(":".join(credentials).encode()).decode()
+            sent["Authorization"] = f"Basic {token}"
+        connection, reused = self._take(origin)
+        try:
+            connection.request("GET", target, headers=sent)
+            response = connection.getresponse()
+        except (OSError, http.client.HTTPException) as exc:
+            connection.close()
+            if not reused:
+                raise _transport_error(exc) from None
+            # An idle connection the server has closed meanwhile: once more on a new one.
+            connection, _ = self._take(origin, fresh=True)
+            try:
+                connection.request("GET", target, headers=sent)
+                response = connection.getresponse()
+            except (OSError, http.client.HTTPException) as again:
+                connection.close()
+                raise _transport_error(again) from None
+        return origin, connection, response
+
+    def _take(
+        self, origin: _Origin, *, fresh: bool = False
+    ) -> tuple[http.client.HTTPConnection, bool]:
+        if not fresh:
+            with self._lock:
+                idle = self._idle.get(origin)
+                if idle:
+                    return idle.pop(), True
+        scheme, host, port = origin
+        if scheme == "https":
+            connection: http.client.HTTPConnection = http.client.HTTPSConnection(
+                host, port, timeout=self._timeout, context=self._context
+            )
+        else:
+            connection = http.client.HTTPConnection(host, port, timeout=self._timeout)
+        return connection, False
+
+    def _release(
+        self,
+        origin: _Origin,
+        connection: http.client.HTTPConnection,
+        response: http.client.HTTPResponse,
+    ) -> None:
+        # Reusable only once the body has been read to its end, on a connection kept alive.
+        if not response.isclosed() or response.will_close:
+            connection.close()
+            return
+        with self._lock:
+            if not self._closed:
+                self._idle.setdefault(origin, []).append(connection)
+                return
+        connection.close()
+
+
+def _transport_error(exc: BaseException) -> httpx.TransportError:
+    detail = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, TimeoutError):
+        return httpx.TimeoutException(detail)
+    return httpx.ConnectError(detail)
+
+
+__all__ = ["BLOCK", "NotDirect", "Transfer", "Transfers"]
