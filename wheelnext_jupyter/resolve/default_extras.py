@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from email.parser import HeaderParser
 from typing import Protocol
 
 from packaging.utils import canonicalize_name
+
+from wheelnext_jupyter.resolve.metadata_fields import MetadataFields, read_fields
 
 
 class ExtrasOccurrence(Protocol):
@@ -62,18 +63,17 @@ class ExtrasChoice:
     warnings: tuple[str, ...]
 
 
-def read_extras_metadata(metadata: str) -> ExtrasMetadata:
-    """`Provides-Extra` and `Default-Extra` from a METADATA (or PKG-INFO) text.
+def read_extras_metadata(metadata: str | MetadataFields) -> ExtrasMetadata:
+    """`Provides-Extra` and `Default-Extra` from a METADATA (or PKG-INFO) text, or its fields.
 
-    packaging's metadata reader does not know `Default-Extra`, so the headers are read directly;
-    the body (the description) is not parsed.
+    packaging's metadata reader does not know `Default-Extra`, so the fields are read directly.
     """
-    headers = HeaderParser().parsestr(metadata, headersonly=True)
+    headers = read_fields(metadata) if isinstance(metadata, str) else metadata
     provides = frozenset(
-        canonicalize_name(v.strip()) for v in headers.get_all("Provides-Extra", [])
+        canonicalize_name(v.strip()) for v in headers.get_all("Provides-Extra", []) or []
     )
     defaults: list[str] = []
-    for value in headers.get_all("Default-Extra", []):
+    for value in headers.get_all("Default-Extra", []) or []:
         extra = canonicalize_name(value.strip())
         if extra not in defaults:
             defaults.append(extra)

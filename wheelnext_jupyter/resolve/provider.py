@@ -10,7 +10,6 @@ to the same identifier, "defaults apply when any occurrence is bare" falls out o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from email.parser import HeaderParser
 from typing import TYPE_CHECKING, Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -21,6 +20,7 @@ from wheelnext_jupyter.resolve.admission import admit, is_exact_pin
 from wheelnext_jupyter.resolve.build import BuildError
 from wheelnext_jupyter.resolve.candidates import FileVerdict, Pick, VersionFile
 from wheelnext_jupyter.resolve.default_extras import ExtrasMetadata, read_extras_metadata
+from wheelnext_jupyter.resolve.metadata_fields import MetadataFields, read_fields
 from wheelnext_jupyter.resolve.requirements import (
     Request,
     dependencies,
@@ -29,7 +29,6 @@ from wheelnext_jupyter.resolve.requirements import (
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping, Sequence
-    from email.message import Message
 
     from packaging.version import Version
     from resolvelib.structs import Matches, RequirementInformation
@@ -121,7 +120,7 @@ class MetadataSource:
     def __init__(self, finder: CandidateFinder, build: SourceBuilder | None = None) -> None:
         self.finder = finder
         self._cache: dict[tuple[str, str, str], str] = {}
-        self._headers: dict[tuple[str, str, str], Message] = {}
+        self._headers: dict[tuple[str, str, str], MetadataFields] = {}
         self._extras: dict[tuple[str, str, str], ExtrasMetadata] = {}
         self.build = build
 
@@ -143,22 +142,22 @@ class MetadataSource:
                 self._cache[key] = raw.decode("utf-8", errors="replace")
         return self._cache[key]
 
-    def headers(self, pick: Pick) -> Message:
+    def headers(self, pick: Pick) -> MetadataFields:
         """The metadata's header fields, parsed once per pick."""
         key = pick.key
         if key not in self._headers:
-            self._headers[key] = HeaderParser().parsestr(self.text(pick), headersonly=True)
+            self._headers[key] = read_fields(self.text(pick))
         return self._headers[key]
 
     def extras(self, pick: Pick) -> ExtrasMetadata:
         """Provides-Extra and Default-Extra of the pick (PEP 771), read once."""
         key = pick.key
         if key not in self._extras:
-            self._extras[key] = read_extras_metadata(self.text(pick))
+            self._extras[key] = read_extras_metadata(self.headers(pick))
         return self._extras[key]
 
     def requires_dist(self, pick: Pick) -> list[str]:
-        return [str(line) for line in self.headers(pick).get_all("Requires-Dist", [])]
+        return self.headers(pick).get_all("Requires-Dist", []) or []
 
 
 class Provider(AbstractProvider[Requirement, ResolverCandidate, str]):

@@ -1,0 +1,77 @@
+"""Core metadata fields are read as the standard library's header parser reads them, faster."""
+
+from __future__ import annotations
+
+import importlib.metadata
+from email.parser import HeaderParser
+
+import pytest
+
+from wheelnext_jupyter.resolve.metadata_fields import read_fields
+
+METADATA = (
+    "Metadata-Version: 2.4\n"
+    "Name: demo\n"
+    "Version: 1.0\n"
+    "Requires-Dist: numpy>=2\n"
+    "requires-dist: rich; extra == 'cli'\n"
+    "Provides-Extra: cli\n"
+    "\n"
+    "Requires-Dist: not-a-field-this-is-the-description\n"
+)
+
+
+def test_every_value_of_a_field_is_read_whatever_the_case_of_its_name() -> None:
+    fields = read_fields(METADATA)
+    assert fields.get_all("Requires-Dist") == ["numpy>=2", "rich; extra == 'cli'"]
+    assert fields.get("version") == "1.0"
+
+
+def test_the_body_is_not_read() -> None:
+    assert "not-a-field" not in str(read_fields(METADATA).get_all("Requires-Dist"))
+
+
+def test_an_absent_field_gives_the_default() -> None:
+    fields = read_fields(METADATA)
+    assert fields.get("Requires-Python") is None
+    assert fields.get_all("Default-Extra", []) == []
+
+
+TRICKY = [
+    "Name: a\r\n\tcontinued\r\nVersion: 2 \r\n",
+    "Name: a\rVersion: 1\r\rBody: x",
+    "From someone\nName: x\n",
+    " a continuation first\nName: x\n",
+    "Name: a\nnot a field\nVersion: 1\n",
+    "Name : a\n",
+    "Name: a\n  \nVersion: 1\n",
+    "\nName: a\n",
+    ":no name\nName: a\n",
+    "Name: a\nFrom x\nVersion: 1\n",
+    "Name: a\nFrom x",
+    "Nämé: x\nName: y\n",
+    "Name: a",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_odd_texts_read_as_the_standard_library_reads_them(text: str) -> None:
+    expected = HeaderParser().parsestr(text, headersonly=True)
+    fields = read_fields(text)
+    for name in {key.lower() for key in expected} | {"name", "version"}:
+        assert fields.get_all(name) == expected.get_all(name), name
+
+
+def test_the_metadata_of_every_installed_distribution_reads_the_same() -> None:
+    compared = 0
+    for dist in importlib.metadata.distributions():
+        text = dist.read_text("METADATA") or dist.read_text("PKG-INFO")
+        if not text:
+            continue
+        expected = HeaderParser().parsestr(text, headersonly=True)
+        fields = read_fields(text)
+        for name in {key.lower() for key in expected}:
+            assert fields.get_all(name) == expected.get_all(name), (dist.metadata["Name"], name)
+        compared += 1
+    assert compared > 50
