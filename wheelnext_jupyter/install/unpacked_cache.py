@@ -150,8 +150,10 @@ class EntryDraft:
                     "created_ns": time.time_ns(),
                     "members": self._listed,
                 }
+                # `dumps`, not `dump`: only a one-shot encoding uses the C encoder.
+                text = json.dumps(document, separators=(",", ":"))
                 with open(self._part / MANIFEST, "x", encoding="utf-8") as file:
-                    json.dump(document, file, separators=(",", ":"))
+                    file.write(text)
                 os.rename(self._part, self._final)
         except OSError:
             pass

@@ -285,6 +285,7 @@ def _verify_record(
 ) -> tuple[RecordEntry, ...]:
     record_name = f"{dist_info}/RECORD"
     text = _read(archive, wheel, record_name).decode("utf-8", errors="replace")
+    unrecorded = {record_name} | {f"{dist_info}/{s}" for s in _SIGNATURE_FILES}
     recorded: dict[str, RecordEntry] = {}
     for row in csv.reader(io.StringIO(text)):
         if not row:
@@ -292,8 +293,9 @@ def _verify_record(
         if len(row) != 3:
             raise RecordMismatch(wheel, f"RECORD row {row!r} does not have 3 fields")
         member, hash_text, size_text = row
-        check_member_path(wheel, member, data_dir)
-        if member == record_name or member in {f"{dist_info}/{s}" for s in _SIGNATURE_FILES}:
+        if member not in names:  # names in the archive are all checked below
+            check_member_path(wheel, member, data_dir)
+        if member in unrecorded:
             continue
         algorithm, _, digest = hash_text.partition("=")
         if not digest:
@@ -310,9 +312,10 @@ def _verify_record(
 
     for name in sorted(names):
         check_member_path(wheel, name, data_dir)
-        if name == record_name or name in {f"{dist_info}/{s}" for s in _SIGNATURE_FILES}:
+        if name in unrecorded:
             continue
-        if posixpath.normpath(name) not in recorded:
+        # Most names are written in RECORD exactly as in the archive: normalised only if not.
+        if name not in recorded and posixpath.normpath(name) not in recorded:
             raise RecordMismatch(wheel, f"{name} is in the archive but not in RECORD")
     entries: list[RecordEntry] = []
     for entry in recorded.values():

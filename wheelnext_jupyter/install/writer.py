@@ -109,25 +109,29 @@ def layout_of(wheel: VerifiedWheel, target: TargetEnvironment, options: WriteOpt
     root = scheme.purelib if wheel.root_is_purelib else scheme.platlib
     bases: dict[str, Path] = {ROOT_KEY: root, "scripts": scheme.scripts}
     members: list[tuple[str, Path, str]] = []
+    # Strings, not paths, in the loop: a wheel has thousands of members.
+    homes: dict[str, tuple[str, str]] = {ROOT_KEY: (str(root), os.path.normpath(root) + os.sep)}
+    data_prefix = wheel.data_dir + "/"
     for entry in wheel.entries:
-        parts = entry.path.split("/")
-        if parts[0] == wheel.data_dir:
-            key = parts[1]
+        member = entry.path
+        if member.startswith(data_prefix):
+            _, key, relative = [*member.split("/", 2), ""][:3]
             if key not in DATA_SCHEME_KEYS:
-                raise PathEscape(wheel.path.name, f"unknown data directory in {entry.path!r}")
-            base = scheme.path_for(key)
-            if key == "headers":
-                base = base / wheel.display_name
-            bases[key] = base
-            dest = base.joinpath(*parts[2:])
+                raise PathEscape(wheel.path.name, f"unknown data directory in {member!r}")
+            if key not in homes:
+                base = scheme.path_for(key)
+                if key == "headers":
+                    base = base / wheel.display_name
+                bases[key] = base
+                homes[key] = (str(base), os.path.normpath(base) + os.sep)
         else:
-            key = ROOT_KEY
-            base = root
-            dest = root.joinpath(*parts)
+            key, relative = ROOT_KEY, member
+        home, prefix = homes[key]
+        destination = os.path.join(home, relative)  # noqa: PTH118 (strings, many)
         # The filename checks already refuse '..' and absolute names; this guards the rest.
-        if not os.path.normpath(dest).startswith(os.path.normpath(base) + os.sep):
-            raise PathEscape(wheel.path.name, f"{entry.path!r} would be written outside {base}")
-        members.append((entry.path, dest, key))
+        if not os.path.normpath(destination).startswith(prefix):
+            raise PathEscape(wheel.path.name, f"{member!r} would be written outside {home}")
+        members.append((member, Path(destination), key))
     scripts = tuple((script, scheme.scripts / script.name) for script in entry_point_scripts(wheel))
     pyc: list[tuple[Path, Path]] = []
     if options.compile_bytecode and target.cache_tag:
