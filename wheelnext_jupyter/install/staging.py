@@ -111,7 +111,7 @@ class StagedWheel:
     #: (staged directory, destination directory) pairs; their files are exactly `files`.
     trees: tuple[tuple[Path, Path], ...]
     #: Every destination path, in writing order (RECORD last).
-    files: tuple[Path, ...]
+    files: tuple[str, ...]
     dist_info: Path
 
     def installed(self) -> InstalledDistribution:
@@ -374,12 +374,12 @@ def _unpack(
     layout = layout_of(wheel, target, options)
     name = wheel.path.name
     root = layout.root
-    record_path = layout.dist_info / "RECORD"
+    record_path = str(layout.dist_info / "RECORD")
     base_dir = str(directory)
     made: set[str] = set()
-    written: list[Path] = []
+    written: list[str] = []
     rows: list[tuple[str, str, str]] = []
-    staged_sources: dict[Path, str] = {}
+    staged_sources: dict[str, str] = {}
     wanted_pyc = {source for source, _ in layout.pyc}
 
     def staged_path(key: str, relative: str) -> str:
@@ -393,7 +393,7 @@ def _unpack(
     def add(key: str, relative: str, dest: Path, data: bytes, executable: bool = False) -> None:
         path = staged_path(key, relative)
         _write(path, data, executable)
-        written.append(dest)
+        written.append(str(dest))
         rows.append(
             (
                 record_name(dest, root),
@@ -403,7 +403,7 @@ def _unpack(
         )
 
     def staged_member(
-        member: str, key: str, dest: Path, path: str, record_hash: str, size: int
+        member: str, key: str, dest: str, path: str, record_hash: str, size: int
     ) -> None:
         written.append(dest)
         # A member of the root scheme is recorded under its archive name; others relative to it.
@@ -493,8 +493,8 @@ def _unpack(
                     draft.write(member, number, original, original_hash, executable)
                 else:
                     draft.link(member, number, path, record_hash, out_size, executable)
-    for script, dest in layout.scripts:
-        add("scripts", script.name, dest, launcher(script, target.python).encode(), True)
+    for script, script_dest in layout.scripts:
+        add("scripts", script.name, script_dest, launcher(script, target.python).encode(), True)
     dist_info_rel = wheel.dist_info
     add(
         ROOT_KEY,
@@ -616,7 +616,7 @@ def _unpack_in_parts(
 
 def _unpack_natively(
     mapped: _MappedArchive,
-    members: list[tuple[str, Path, str]],
+    members: list[tuple[str, str, str]],
     infos: dict[str, zipfile.ZipInfo],
     by_path: dict[str, RecordEntry],
     base_dir: str,
@@ -808,11 +808,11 @@ def _write(path: str, data: bytes, executable: bool) -> None:
 
 
 def _compile_staged(
-    pyc: tuple[tuple[Path, Path], ...],
-    staged_sources: dict[Path, str],
+    pyc: tuple[tuple[str, Path], ...],
+    staged_sources: dict[str, str],
     target: TargetEnvironment,
     root: Path,
-    written: list[Path],
+    written: list[str],
     rows: list[tuple[str, str, str]],
 ) -> None:
     """Compile the staged sources; the bytecode names the installed paths, not the staged ones."""
@@ -826,11 +826,12 @@ def _compile_staged(
     by_staged = {
         staged_cached: cached for (_, staged_cached), (_, cached) in zip(pairs, chosen, strict=True)
     }
-    done = compile_bytecode(tuple(pairs), target, shown_as=tuple(s for s, _ in chosen))
+    shown_as = tuple(Path(source) for source, _ in chosen)
+    done = compile_bytecode(tuple(pairs), target, shown_as=shown_as)
     for _, staged_cached in done:
         data = staged_cached.read_bytes()
         cached = by_staged[staged_cached]
-        written.append(cached)
+        written.append(str(cached))
         rows.append(
             (
                 record_name(cached, root),

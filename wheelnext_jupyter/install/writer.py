@@ -1,19 +1,14 @@
-"""Write one verified wheel into a target environment, the way pip leaves it.
+"""Where one verified wheel's files go in a target environment, and what is written beside them.
 
-The result reads to pip like its own work: files under the scheme, launchers for console and GUI
-scripts with the target's shebang, `RECORD` listing the installed paths with their hashes,
-`INSTALLER`, `REQUESTED` and `direct_url.json`. The wheel's `variant.json` stays in the
-`.dist-info` directory; it is how `list` finds the variant label later.
-
-Every path written is known before writing starts (`planned_files`), so a transaction can move
-conflicting files aside and journal the list first.
+`install.staging` writes them: files under the scheme, launchers for console and GUI scripts with
+the target's shebang, `RECORD` listing the installed paths with their hashes, `INSTALLER`,
+`REQUESTED` and `direct_url.json`, so the result reads to pip like its own work. The wheel's
+`variant.json` stays in the `.dist-info` directory; it is how `list` finds the variant label later.
 """
 
 from __future__ import annotations
 
 import configparser
-import csv
-import io
 import json
 import os
 import py_compile
@@ -31,9 +26,7 @@ from wheelnext_jupyter.install.target import TargetEnvironment
 from wheelnext_jupyter.install.wheelfile import (
     DATA_SCHEME_KEYS,
     PathEscape,
-    RecordMismatch,
     VerifiedWheel,
-    record_digest,
 )
 
 #: What `INSTALLER` says; `pip list` shows distributions with another installer unchanged.
@@ -65,7 +58,7 @@ class InstalledDistribution:
     label: str | None
     dist_info: Path
     #: Every file written, in writing order.
-    files: tuple[Path, ...] = field(default=())
+    files: tuple[str, ...] = field(default=())
 
 
 def direct_url_for_file(wheel: VerifiedWheel) -> dict[str, object]:
@@ -93,11 +86,13 @@ class Layout:
     """Where each archive member and generated file goes."""
 
     root: Path
-    #: (archive member, destination, key of its base directory in `bases`).
-    members: tuple[tuple[str, Path, str], ...]
+    #: (archive member, destination, key of its base directory in `bases`); destinations are
+    #: strings, as a wheel has thousands.
+    members: tuple[tuple[str, str, str], ...]
     scripts: tuple[tuple[Script, Path], ...]
     dist_info: Path
-    pyc: tuple[tuple[Path, Path], ...]
+    #: (source destination, its cached bytecode) with `compile_bytecode`.
+    pyc: tuple[tuple[str, Path], ...]
     #: Destination directories by key: `root`, and the `.data/` keys the wheel uses (`headers`
     #: is the distribution's own subdirectory), `scripts` always.
     bases: Mapping[str, Path] = field(default_factory=dict)
@@ -108,8 +103,7 @@ def layout_of(wheel: VerifiedWheel, target: TargetEnvironment, options: WriteOpt
     scheme = target.scheme
     root = scheme.purelib if wheel.root_is_purelib else scheme.platlib
     bases: dict[str, Path] = {ROOT_KEY: root, "scripts": scheme.scripts}
-    members: list[tuple[str, Path, str]] = []
-    # Strings, not paths, in the loop: a wheel has thousands of members.
+    members: list[tuple[str, str, str]] = []
     homes: dict[str, tuple[str, str]] = {ROOT_KEY: (str(root), os.path.normpath(root) + os.sep)}
     data_prefix = wheel.data_dir + "/"
     for entry in wheel.entries:
@@ -131,14 +125,15 @@ def layout_of(wheel: VerifiedWheel, target: TargetEnvironment, options: WriteOpt
         # The filename checks already refuse '..' and absolute names; this guards the rest.
         if not os.path.normpath(destination).startswith(prefix):
             raise PathEscape(wheel.path.name, f"{member!r} would be written outside {home}")
-        members.append((member, Path(destination), key))
+        members.append((member, destination, key))
     scripts = tuple((script, scheme.scripts / script.name) for script in entry_point_scripts(wheel))
-    pyc: list[tuple[Path, Path]] = []
+    pyc: list[tuple[str, Path]] = []
     if options.compile_bytecode and target.cache_tag:
-        for _, dest, _ in members:
+        for _, destination, _ in members:
+            dest = Path(destination)
             if dest.suffix == ".py" and _is_under(dest, (scheme.purelib, scheme.platlib)):
                 cached = dest.parent / "__pycache__" / f"{dest.stem}.{target.cache_tag}.pyc"
-                pyc.append((dest, cached))
+                pyc.append((destination, cached))
     return Layout(
         root=root,
         members=tuple(members),
@@ -153,102 +148,7 @@ def _is_under(path: Path, bases: tuple[Path, ...]) -> bool:
     return any(os.path.normpath(path).startswith(os.path.normpath(b) + os.sep) for b in bases)
 
 
-def planned_files(
-    wheel: VerifiedWheel, target: TargetEnvironment, options: WriteOptions
-) -> tuple[Path, ...]:
-    """Every path `write_wheel` will create, before it creates any."""
-    layout = layout_of(wheel, target, options)
-    files = [dest for _, dest, _ in layout.members]
-    files += [dest for _, dest in layout.scripts]
-    files += [cached for _, cached in layout.pyc]
-    files += [layout.dist_info / "INSTALLER", layout.dist_info / "RECORD"]
-    if options.requested:
-        files.append(layout.dist_info / "REQUESTED")
-    if options.direct_url is not None:
-        files.append(layout.dist_info / "direct_url.json")
-    # RECORD is in the archive too; keep each path once, in order.
-    return tuple(dict.fromkeys(files))
-
-
-def write_wheel(
-    wheel: VerifiedWheel, target: TargetEnvironment, options: WriteOptions
-) -> InstalledDistribution:
-    """Write `wheel` into `target`; the destination paths must be free (see `planned_files`)."""
-    layout = layout_of(wheel, target, options)
-    record_path = layout.dist_info / "RECORD"
-    written: list[Path] = []
-    rows: list[tuple[str, str, str]] = []
-
-    def add(dest: Path, data: bytes, *, executable: bool = False) -> None:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        with dest.open("xb") as stream:
-            stream.write(data)
-        if executable:
-            dest.chmod(0o755)
-        written.append(dest)
-        rows.append(
-            (
-                record_name(dest, layout.root),
-                f"sha256={record_digest('sha256', data)}",
-                str(len(data)),
-            )
-        )
-
-    by_path = {entry.path: entry for entry in wheel.entries}
-    with zipfile.ZipFile(wheel.path) as archive:
-        for member, dest, _ in layout.members:
-            if dest == record_path:
-                continue
-            data = archive.read(member)
-            entry = by_path[member]
-            # Checked again here: the file could have changed since it was verified.
-            if record_digest(entry.hash_algorithm, data) != entry.digest:
-                raise RecordMismatch(wheel.path.name, f"{member} changed since it was verified")
-            is_script = member.startswith(f"{wheel.data_dir}/scripts/")
-            if is_script and data.startswith(b"#!python"):
-                data = shebang(target.python).encode() + data[len(b"#!python") :]
-            mode = archive.getinfo(member).external_attr >> 16
-            add(dest, data, executable=is_script or bool(mode & 0o111))
-    for script, dest in layout.scripts:
-        add(dest, launcher(script, target.python).encode(), executable=True)
-    add(layout.dist_info / "INSTALLER", f"{INSTALLER_NAME}\n".encode())
-    if options.requested:
-        add(layout.dist_info / "REQUESTED", b"")
-    if options.direct_url is not None:
-        add(
-            layout.dist_info / "direct_url.json",
-            json.dumps(dict(options.direct_url), sort_keys=True).encode(),
-        )
-    for source, cached in compile_bytecode(layout.pyc, target):
-        data = cached.read_bytes()
-        written.append(cached)
-        rows.append(
-            (
-                record_name(cached, layout.root),
-                f"sha256={record_digest('sha256', data)}",
-                str(len(data)),
-            )
-        )
-        del source
-
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerows(rows)
-    writer.writerow((record_name(record_path, layout.root), "", ""))
-    record_path.parent.mkdir(parents=True, exist_ok=True)
-    with record_path.open("x", encoding="utf-8", newline="") as stream:
-        stream.write(buffer.getvalue())
-    written.append(record_path)
-    return InstalledDistribution(
-        name=wheel.name,
-        version=wheel.version,
-        label=wheel.label,
-        dist_info=layout.dist_info,
-        files=tuple(written),
-    )
-
-
-def record_name(path: Path, root: Path) -> str:
+def record_name(path: str | Path, root: Path) -> str:
     return os.path.relpath(path, root).replace(os.sep, "/")
 
 
