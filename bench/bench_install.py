@@ -5,7 +5,8 @@
 
 The mirror is built once with `pip download` into `~/.cache/wheelnext-bench/` (outside the
 repository; wheels are never committed), with a PEP 658 `.metadata` file next to every wheel, and
-served over the simple API on 127.0.0.1 by the test suite's index server. Every run installs into
+served over the simple API on 127.0.0.1 by the test suite's index server (file hashes computed
+once, as a real index stores them, not on every page request). Every run installs into
 a fresh virtual environment (creation not timed). "cold" starts with empty caches (HTTP, wheel and
 unpacked-wheel caches for us, `--no-cache-dir` for pip, a fresh `UV_CACHE_DIR` for uv); "warm"
 reuses the cache of a previous run. Each is measured with bytecode compilation off and on. The
@@ -127,7 +128,7 @@ def main() -> None:
     uv = uv_executable()
     results: dict[str, list[float]] = {}
 
-    with IndexServer(tree) as server:
+    with IndexServer(tree, immutable_files=True) as server:
         index = server.index_url
 
         def ours(cache: Path, compile_: bool) -> Callable[[Path], tuple[list[str], dict[str, str]]]:

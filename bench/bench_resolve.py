@@ -34,9 +34,8 @@ import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -83,20 +82,6 @@ def build_index(wheels: Path, root: Path) -> int:
                 metadata.write_bytes(archive.read(member))
         count += 1
     return count
-
-
-class MirrorServer(IndexServer):
-    """`IndexServer` with each project's file entries hashed once, not per page request, so that
-    the server's own cost stays out of the figures."""
-
-    def _file_entries(self, project: str, files: Iterable[Path]) -> list[dict[str, Any]]:
-        files = list(files)
-        key = (project, tuple(p.name for p in files))
-        cache: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]]
-        cache = self.__dict__.setdefault("_entry_cache", {})
-        if key not in cache:
-            cache[key] = super()._file_entries(project, files)
-        return cache[key]
 
 
 # -- the commands --------------------------------------------------------------------------------
@@ -245,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             path.mkdir()
             return path
 
-        with MirrorServer(scratch / "index", mode="json") as server:
+        with IndexServer(scratch / "index", mode="json", immutable_files=True) as server:
             url = server.index_url
             print(f"mirror: {count} wheels with metadata files, served at {url}")
             print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {runs} runs each\n")

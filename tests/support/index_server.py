@@ -128,10 +128,14 @@ class IndexServer:
     credentials: tuple[str, str] | None = None
     #: Serve HTTPS with the certificate in tests/data/tls (clients must trust `TLS_CERT`).
     tls: bool = False
+    #: The files never change while served (benchmarks): their digests are computed once, as a
+    #: real index stores them, instead of on every page request.
+    immutable_files: bool = False
     requests: list[RecordedRequest] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
+        self._digests: dict[Path, tuple[str, int]] = {}
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -241,20 +245,31 @@ class IndexServer:
             p for p in directory.iterdir() if p.is_file() and not p.name.endswith(".metadata")
         )
 
+    def _digest(self, path: Path) -> tuple[str, int]:
+        with self._lock:
+            known = self._digests.get(path)
+        if known is not None:
+            return known
+        data = path.read_bytes()
+        found = (hashlib.sha256(data).hexdigest(), len(data))
+        if self.immutable_files:
+            with self._lock:
+                self._digests[path] = found
+        return found
+
     def _file_entries(self, project: str, files: Iterable[Path]) -> list[dict[str, Any]]:
         entries = []
         for path in files:
-            data = path.read_bytes()
-            digest = hashlib.sha256(data).hexdigest()
+            digest, size = self._digest(path)
             file_path = f"/files/{project}/{path.name}"
             wrong = self._peek_fault(file_path)
             if wrong is not None and wrong.kind == "wrong-hash":
-                digest = hashlib.sha256(data + b"tampered").hexdigest()
+                digest = hashlib.sha256(path.read_bytes() + b"tampered").hexdigest()
             entry: dict[str, Any] = {
                 "filename": path.name,
                 "path": file_path,
                 "sha256": digest,
-                "size": len(data),
+                "size": size,
             }
             metadata = path.with_name(path.name + ".metadata")
             if metadata.exists():

@@ -50,9 +50,11 @@ class Transfer:
         self._response = response
 
     def iter_bytes(self) -> Iterator[memoryview]:
+        """The body in blocks of up to `BLOCK` bytes, each valid until the next is asked for
+        (one buffer serves the whole body)."""
         response = self._response
+        block = bytearray(BLOCK)
         while True:
-            block = bytearray(BLOCK)
             try:
                 count = response.readinto(block)
             except (OSError, http.client.HTTPException) as exc:
