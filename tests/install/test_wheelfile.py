@@ -152,3 +152,22 @@ def test_unparseable_variant_json_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(VariantMismatch, match="unreadable"):
         verify_wheel(bad)
+
+
+def test_entry_points_are_read_with_the_other_metadata(tmp_path: Path) -> None:
+    built = build_wheel(tmp_path, "demo-pkg", "1.0", console_scripts={"demo": "demo_pkg:main"})
+    verified = verify_wheel(built.path)
+    assert verified.entry_points is not None
+    assert "demo = demo_pkg:main" in verified.entry_points
+
+
+def test_entry_points_that_are_not_utf8_are_refused(tmp_path: Path) -> None:
+    built = build_wheel(tmp_path, "demo-pkg", "1.0", console_scripts={"demo": "demo_pkg:main"})
+    member = f"{DIST_INFO}/entry_points.txt"
+    bad = rewrite_wheel(
+        built.path,
+        tmp_path / "bad" / built.path.name,
+        replace={member: b"[console_scripts]\ndemo\xff = demo_pkg:main\n"},
+    )
+    with pytest.raises(InvalidWheel, match=re.escape(f"{member} is not UTF-8 text")):
+        verify_wheel(bad)

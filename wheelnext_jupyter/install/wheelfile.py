@@ -100,6 +100,8 @@ class VerifiedWheel:
     #: False when the members' hashes and sizes are still to be checked (by the stager, which
     #: checks each member while unpacking it, so a wheel is decompressed only once).
     contents_checked: bool = True
+    #: The text of `.dist-info/entry_points.txt` (read with the other metadata), or None.
+    entry_points: str | None = None
 
     @property
     def sha256(self) -> str:
@@ -265,7 +267,20 @@ def _verify_archive(
         label=label,
         variant_metadata=variant_metadata,
         contents_checked=check_contents,
+        entry_points=_entry_points(archive, wheel, dist_info, names),
     )
+
+
+def _entry_points(
+    archive: zipfile.ZipFile, wheel: str, dist_info: str, names: set[str]
+) -> str | None:
+    member = f"{dist_info}/entry_points.txt"
+    if member not in names:
+        return None
+    try:
+        return _read(archive, wheel, member).decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidWheel(wheel, f"{member} is not UTF-8 text") from None
 
 
 def _read(archive: zipfile.ZipFile, wheel: str, member: str) -> bytes:

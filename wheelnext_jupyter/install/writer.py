@@ -14,7 +14,6 @@ import os
 import py_compile
 import re
 import subprocess
-import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -195,11 +194,9 @@ def compile_bytecode(
 
 
 def entry_point_scripts(wheel: VerifiedWheel) -> list[Script]:
-    member = f"{wheel.dist_info}/entry_points.txt"
-    if not any(entry.path == member for entry in wheel.entries):
+    text = wheel.entry_points
+    if text is None:
         return []
-    with zipfile.ZipFile(wheel.path) as archive:
-        text = archive.read(member).decode("utf-8")
     parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
     parser.optionxform = str  # type: ignore[assignment,method-assign]
     try:
