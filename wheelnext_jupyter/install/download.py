@@ -5,7 +5,8 @@ published digest is computed, and moved into the cache (`<cache>/<sha256[:2]>/<s
 only when they all match. A `.part` left by an interrupted run is resumed with a range request
 when the server allows it, and started over otherwise. A file already in the cache under the
 digest the index published costs no request at all. Local files (find-links directories) are
-hash-checked in place and not copied.
+hash-checked in place and not copied. Bodies are read in large blocks where `index.transfer`
+can take the URL, through httpx otherwise.
 """
 
 from __future__ import annotations
