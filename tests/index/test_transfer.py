@@ -168,3 +168,26 @@ def test_hosts_no_proxy_names_are_downloaded_directly(
     with HttpClient() as client:
         got = _fetch(client, _url(server, wheel), wheel, tmp_path)
     assert got.path.read_bytes() == wheel.read_bytes()
+
+
+def test_pages_over_https_use_the_clients_tls_context(
+    tls_server: IndexServer, tree: IndexTree
+) -> None:
+    with HttpClient(verify=ssl.create_default_context(cafile=TLS_CERT)) as client:
+        response = client.get(f"{tls_server.url}/simple/wjt-big/")
+    assert response.status == 200 and b"wjt_big-1.0" in response.body
+
+
+def test_a_client_that_only_speaks_plain_http_loads_no_trust_store(
+    server: IndexServer, tree: IndexTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a trust store was loaded")
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", refuse)
+    monkeypatch.setattr(ssl.SSLContext, "load_default_certs", refuse)
+    wheel = _wheel(tree)
+    with HttpClient(verify=True) as client:
+        assert client.get(f"{server.url}/simple/wjt-big/").status == 200
+        got = _fetch(client, _url(server, wheel), wheel, tmp_path)
+    assert got.path.read_bytes() == wheel.read_bytes()

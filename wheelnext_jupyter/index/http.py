@@ -11,6 +11,7 @@ import os
 import ssl
 import threading
 import time
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TypeVar
@@ -69,6 +70,41 @@ def default_ssl_verify() -> ssl.SSLContext | bool:
     return context
 
 
+class _SchemeTransport(httpx.BaseTransport):
+    """httpx's own transport, one for plain HTTP and one for HTTPS, each made when first used:
+    the HTTPS one needs the client's TLS context."""
+
+    def __init__(self, client: HttpClient, limits: httpx.Limits) -> None:
+        self._client = client
+        self._limits = limits
+        self._made: dict[str, httpx.HTTPTransport] = {}
+        self._lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._for(request.url.scheme).handle_request(request)
+
+    def _for(self, scheme: str) -> httpx.HTTPTransport:
+        secure = scheme == "https"
+        key = "https" if secure else "http"
+        with self._lock:
+            made = self._made.get(key)
+        if made is None:
+            # A plain connection never uses its TLS settings: no trust store is loaded for it.
+            verify: ssl.SSLContext | bool = self._client.ssl_context() if secure else False
+            fresh = httpx.HTTPTransport(verify=verify, limits=self._limits)
+            with self._lock:
+                made = self._made.setdefault(key, fresh)
+            if made is not fresh:
+                fresh.close()  # another thread made one first
+        return made
+
+    def close(self) -> None:
+        with self._lock:
+            made, self._made = list(self._made.values()), {}
+        for transport in made:
+            transport.close()
+
+
 class HttpClient:
     """Fetches URLs with pooling, bounded retries, an on-disk and an in-memory cache.
 
@@ -99,30 +135,41 @@ class HttpClient:
         self._memory: dict[tuple[str, str], Response] = {}
         self._memory_lock = threading.Lock()
         chosen = default_ssl_verify() if verify is None else verify
-        # One context for both paths (loading the trust store takes tens of milliseconds).
-        context = chosen if isinstance(chosen, ssl.SSLContext) else None
-        if context is None and transport is None:
-            context = httpx.create_ssl_context(verify=chosen)
+        self._verify = chosen
+        self._context = chosen if isinstance(chosen, ssl.SSLContext) else None
+        self._context_lock = threading.Lock()
+        limits = httpx.Limits(max_connections=self.max_workers * 2)
+        # httpx applies the environment's proxies only with its own transport: then it keeps it.
+        proxies = urllib.request.getproxies()
+        own = transport is None and not any(proxies.get(k) for k in ("http", "https", "all"))
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout),
-            limits=httpx.Limits(max_connections=self.max_workers * 2),
-            verify=context if context is not None else chosen,
+            limits=limits,
+            verify=chosen if own or transport is not None else self.ssl_context(),
             headers={"User-Agent": USER_AGENT},
             follow_redirects=True,
-            transport=transport,
+            transport=_SchemeTransport(self, limits) if own else transport,
         )
         #: File downloads in large blocks; None with a custom transport (tests, mocks), which
         #: then serves downloads too.
         self.transfers = (
             Transfers(
-                context=context,
+                context=self.ssl_context,
                 timeout=timeout,
                 headers={"User-Agent": USER_AGENT},
                 credentials=self.credentials.lookup,
             )
-            if context is not None and transport is None
+            if transport is None
             else None
         )
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """The TLS context of every https request, made at the first one: loading a trust
+        store takes tens of milliseconds that an index on plain HTTP never needs."""
+        with self._context_lock:
+            if self._context is None:
+                self._context = httpx.create_ssl_context(verify=self._verify)
+            return self._context
 
     def __enter__(self) -> HttpClient:
         return self

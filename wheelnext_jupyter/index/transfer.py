@@ -75,7 +75,7 @@ class Transfers:
     def __init__(
         self,
         *,
-        context: ssl.SSLContext,
+        context: Callable[[], ssl.SSLContext],
         timeout: float,
         headers: Mapping[str, str],
         credentials: Callable[[str], tuple[str, str] | None],
@@ -174,7 +174,7 @@ class Transfers:
         scheme, host, port = origin
         if scheme == "https":
             connection: http.client.HTTPConnection = http.client.HTTPSConnection(
-                host, port, timeout=self._timeout, context=self._context
+                host, port, timeout=self._timeout, context=self._context()
             )
         else:
             connection = http.client.HTTPConnection(host, port, timeout=self._timeout)
