@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -249,16 +251,25 @@ def _index_file(server: IndexServer, name: str, path: Path) -> IndexFile:
     )
 
 
+@contextlib.contextmanager
+def _one_thread_held(
+    tmp_path: Path, first: IndexFile
+) -> Iterator[tuple[_GatedDownloader, Prefetcher]]:
+    """A prefetcher with one download thread, busy with `first` until `downloader.gate` opens."""
+    with HttpClient() as client:
+        downloader = _GatedDownloader(client, WheelCache(tmp_path / "wheels"))
+        prefetcher = Prefetcher(downloader, unpacking=threading.Semaphore(1), workers=1)
+        prefetcher.pinned(first, "test", requested=False)
+        assert downloader.first_started.wait(timeout=30)
+        yield downloader, prefetcher
+
+
 def test_of_the_wheels_waiting_to_download_the_largest_goes_first(
     server: IndexServer, tree: IndexTree, tmp_path: Path
 ) -> None:
     names = ["wjp-order-first", "wjp-order-small0", "wjp-order-small1", "wjp-order-big"]
     files = [_index_file(server, name, _wheel(tree, name)) for name in names]
-    with HttpClient() as client:
-        downloader = _GatedDownloader(client, WheelCache(tmp_path / "wheels"))
-        prefetcher = Prefetcher(downloader, unpacking=threading.Semaphore(1), workers=1)
-        prefetcher.pinned(files[0], "test", requested=False)
-        assert downloader.first_started.wait(timeout=30)
+    with _one_thread_held(tmp_path, files[0]) as (downloader, prefetcher):
         # Pinned in this order while the only download thread is busy.
         for file in files[1:]:
             prefetcher.pinned(file, "test", requested=False)
@@ -274,11 +285,7 @@ def test_wheels_still_waiting_to_download_when_closed_are_cancelled(
 ) -> None:
     names = ["wjp-order-first", "wjp-order-small0"]
     files = [_index_file(server, name, _wheel(tree, name)) for name in names]
-    with HttpClient() as client:
-        downloader = _GatedDownloader(client, WheelCache(tmp_path / "wheels"))
-        prefetcher = Prefetcher(downloader, unpacking=threading.Semaphore(1), workers=1)
-        prefetcher.pinned(files[0], "test", requested=False)
-        assert downloader.first_started.wait(timeout=30)
+    with _one_thread_held(tmp_path, files[0]) as (downloader, prefetcher):
         prefetcher.pinned(files[1], "test", requested=False)
         threading.Timer(0.2, downloader.gate.set).start()
         prefetcher.close()
@@ -332,11 +339,7 @@ def test_a_guess_still_waiting_when_the_resolver_pins_another_file_is_never_down
         _index_file(server, "wjp-guess-lib", path)
         for path in sorted((tree.root / "wjp-guess-lib").glob("*.whl"))
     )
-    with HttpClient() as client:
-        downloader = _GatedDownloader(client, WheelCache(tmp_path / "wheels"))
-        prefetcher = Prefetcher(downloader, unpacking=threading.Semaphore(1), workers=1)
-        prefetcher.pinned(first, "test", requested=False)
-        assert downloader.first_started.wait(timeout=30)
+    with _one_thread_held(tmp_path, first) as (downloader, prefetcher):
         prefetcher.guessed(new, "test", requested=False)
         prefetcher.pinned(old, "test", requested=False)
         downloader.gate.set()
