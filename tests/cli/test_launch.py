@@ -64,3 +64,16 @@ def test_the_python_option_is_read_as_the_parser_reads_it(
     args: list[str], expected: str | None
 ) -> None:
     assert _option(args, "--python") == expected
+
+
+def test_what_the_imports_made_is_frozen_and_the_collector_runs_again(venv: Venv) -> None:
+    script = (
+        "import gc, sys\n"
+        "from wheelnext_jupyter.launch import main\n"
+        "main(['list', '--python', sys.argv[1], '--json'])\n"
+        "print(gc.get_freeze_count() > 10_000, gc.isenabled())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(venv.python)], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip().splitlines()[-1] == "True True"

@@ -1,7 +1,9 @@
-"""Wheel downloads read in large blocks over the standard library's client, where it applies.
+"""Index requests over the standard library's client, where it applies: wheel downloads in
+large blocks, pages and metadata whole.
 
-Every download test goes this way already; here: HTTPS with a trusted and an untrusted
-certificate, redirects and where credentials go, proxies, and encoded bodies (left to httpx).
+Every download and page test goes this way already; here: HTTPS with a trusted and an
+untrusted certificate, redirects and where credentials go, proxies, compressed pages, and
+encodings left to httpx.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import base64
 import hashlib
 import socket
 import ssl
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +25,8 @@ from wheelnext_jupyter.index.errors import IndexNetworkError
 from wheelnext_jupyter.index.http import HttpClient
 from wheelnext_jupyter.index.models import FileKind, IndexFile
 from wheelnext_jupyter.install.download import Downloader, FetchedFile, WheelCache
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -191,3 +197,101 @@ def test_a_client_that_only_speaks_plain_http_loads_no_trust_store(
         assert client.get(f"{server.url}/simple/wjt-big/").status == 200
         got = _fetch(client, _url(server, wheel), wheel, tmp_path)
     assert got.path.read_bytes() == wheel.read_bytes()
+
+
+@pytest.fixture
+def no_httpx_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the request went through httpx")
+
+    monkeypatch.setattr(httpx.Client, "send", refuse)
+
+
+def test_pages_and_metadata_are_fetched_without_httpx(
+    server: IndexServer, tree: IndexTree, no_httpx_requests: None
+) -> None:
+    wheel = _wheel(tree)
+    with HttpClient() as client:
+        page = client.get(f"{server.url}/simple/wjt-big/")
+        metadata = client.get(f"{_url(server, wheel)}.metadata")
+    assert page.status == 200 and wheel.name.encode() in page.body
+    assert metadata.status == 200 and b"Name: wjt-big" in metadata.body
+
+
+def test_a_page_is_asked_for_gzip_compressed_and_decoded(
+    server: IndexServer, tree: IndexTree, no_httpx_requests: None
+) -> None:
+    with HttpClient() as client:
+        plain = client.get(f"{server.url}/simple/wjt-big/", accept="application/json").body
+    server.faults["/simple/wjt-big/"] = Fault("gzip")
+    with HttpClient() as client:
+        page = client.get(f"{server.url}/simple/wjt-big/", accept="application/json")
+    assert page.body == plain
+    assert server.requests[-1].headers.get("accept-encoding") == "gzip"
+
+
+def test_a_page_in_an_encoding_not_offered_is_fetched_again_through_httpx(
+    server: IndexServer, tree: IndexTree
+) -> None:
+    with HttpClient() as client:
+        plain = client.get(f"{server.url}/simple/wjt-big/", accept="application/json").body
+    server.faults["/simple/wjt-big/"] = Fault("deflate")
+    with HttpClient() as client:
+        page = client.get(f"{server.url}/simple/wjt-big/", accept="application/json")
+    assert page.body == plain
+    offered = [r.headers.get("accept-encoding", "") for r in server.requests[-2:]]
+    assert offered[0] == "gzip" and "deflate" in offered[1]
+
+
+def test_pages_go_through_the_proxy_the_environment_names(
+    server: IndexServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{_closed_port()}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with HttpClient(retries=0) as client, pytest.raises(IndexNetworkError):
+        client.get(f"{server.url}/simple/wjt-big/")
+    assert server.requests == []
+
+
+def test_httpx_is_not_imported_while_the_direct_path_serves_every_request(
+    server: IndexServer, tree: IndexTree, tmp_path: Path
+) -> None:
+    wheel = _wheel(tree)
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    script = f"""
+import sys
+from pathlib import Path
+from packaging.version import Version
+from wheelnext_jupyter.index.http import HttpClient
+from wheelnext_jupyter.index.models import FileKind, IndexFile
+from wheelnext_jupyter.install.download import Downloader, WheelCache
+wheel = IndexFile(filename={wheel.name!r}, url={_url(server, wheel)!r},
+    hashes={{"sha256": {digest!r}}}, kind=FileKind.WHEEL, name="wjt-big", version=Version("1.0"))
+with HttpClient() as client:
+    assert client.get({server.url + "/simple/wjt-big/"!r}).status == 200
+    Downloader(client, WheelCache(Path({str(tmp_path)!r}))).fetch(wheel, source="test")
+print("httpx" in sys.modules)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert done.stdout.strip() == "False"
+
+
+def test_ssl_cert_file_names_the_trust_store_of_https_requests(
+    tls_server: IndexServer, tree: IndexTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(TLS_CERT))
+    wheel = _wheel(tree)
+    with HttpClient(verify=True) as client:
+        assert client.get(f"{tls_server.url}/simple/wjt-big/").status == 200
+        got = _fetch(client, _url(tls_server, wheel), wheel, tmp_path)
+    assert got.path.read_bytes() == wheel.read_bytes()
+
+
+def test_verification_switched_off_accepts_a_certificate_nobody_trusts(
+    tls_server: IndexServer,
+) -> None:
+    with HttpClient(verify=False) as client:
+        assert client.get(f"{tls_server.url}/simple/wjt-big/").status == 200

@@ -27,6 +27,7 @@ import ssl
 import struct
 import threading
 import time
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -51,6 +52,7 @@ FaultKind = Literal[
     "malformed",  # a body that is not valid JSON / HTML of the right content type
     "redirect",  # answer 302 to `location`
     "gzip",  # send the body gzip-compressed, with Content-Encoding: gzip
+    "deflate",  # send the body zlib-compressed, with Content-Encoding: deflate
 ]
 
 
@@ -399,6 +401,9 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "gzip":
             body = gzip.compress(body)
             extra = {**extra, "Content-Encoding": "gzip"}
+        if fault is not None and fault.kind == "deflate":
+            body = zlib.compress(body)
+            extra = {**extra, "Content-Encoding": "deflate"}
         index._record("GET", path, headers, status, started, self.client_address[1])
         self._send(status, body, content_type, extra)
 

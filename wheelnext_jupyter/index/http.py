@@ -1,7 +1,9 @@
 """One pooled HTTP client for every index request: retries, caching, credentials, redaction.
 
-The public API is synchronous; `get_many` runs requests on a thread pool sharing one
-`httpx.Client` (its connection pool is thread-safe).
+The public API is synchronous; `get_many` runs requests on a thread pool. Requests go over the
+standard library's client with kept-alive connections (`index.transfer`) where no proxy
+applies, else through one shared `httpx.Client` (its connection pool is thread-safe), made
+when first needed (`index.httpx_fallback`).
 """
 
 from __future__ import annotations
@@ -11,22 +13,21 @@ import os
 import ssl
 import threading
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, TypeVar
-
-import httpx
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from wheelnext_jupyter.index.auth import CredentialStore
 from wheelnext_jupyter.index.cache import CacheControl, CacheEntry, DiskCache
 from wheelnext_jupyter.index.errors import IndexHTTPError, IndexNetworkError
 from wheelnext_jupyter.index.redact import redact_text, redact_url
-from wheelnext_jupyter.index.transfer import Transfers
+from wheelnext_jupyter.index.transfer import NotDirect, TransferError, Transfers
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
     from pathlib import Path
+
+    import httpx
 
 logger = logging.getLogger(__name__)
 
@@ -55,10 +56,23 @@ class Response:
         return 200 <= self.status < 300
 
 
-def default_ssl_verify() -> ssl.SSLContext | bool:
-    """The system trust store via `truststore` when installed, else httpx's default (certifi).
+class _Answer(Protocol):
+    """What `_send` returns: a direct `Fetched` or an `httpx.Response`, read whole."""
 
-    An explicit `SSL_CERT_FILE` / `SSL_CERT_DIR` wins: httpx reads those itself.
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def headers(self) -> Any: ...
+
+    @property
+    def content(self) -> bytes: ...
+
+
+def default_ssl_verify() -> ssl.SSLContext | bool:
+    """The system trust store via `truststore` when installed, else certifi's bundle.
+
+    An explicit `SSL_CERT_FILE` / `SSL_CERT_DIR` wins (see `tls_context`).
     """
     if os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR"):
         return True
@@ -70,39 +84,34 @@ def default_ssl_verify() -> ssl.SSLContext | bool:
     return context
 
 
-class _SchemeTransport(httpx.BaseTransport):
-    """httpx's own transport, one for plain HTTP and one for HTTPS, each made when first used:
-    the HTTPS one needs the client's TLS context."""
+def tls_context(verify: ssl.SSLContext | bool) -> ssl.SSLContext:
+    """The TLS context `verify` stands for, as httpx reads it: a context as given; False, no
+    verification; True, the trust store `SSL_CERT_FILE` or `SSL_CERT_DIR` names, else
+    certifi's bundle."""
+    if isinstance(verify, ssl.SSLContext):
+        return verify
+    if not verify:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    if os.environ.get("SSL_CERT_FILE"):
+        return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+    if os.environ.get("SSL_CERT_DIR"):
+        return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
+    import certifi
 
-    def __init__(self, client: HttpClient, limits: httpx.Limits) -> None:
-        self._client = client
-        self._limits = limits
-        self._made: dict[str, httpx.HTTPTransport] = {}
-        self._lock = threading.Lock()
+    return ssl.create_default_context(cafile=certifi.where())
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self._for(request.url.scheme).handle_request(request)
 
-    def _for(self, scheme: str) -> httpx.HTTPTransport:
-        secure = scheme == "https"
-        key = "https" if secure else "http"
-        with self._lock:
-            made = self._made.get(key)
-        if made is None:
-            # A plain connection never uses its TLS settings: no trust store is loaded for it.
-            verify: ssl.SSLContext | bool = self._client.ssl_context() if secure else False
-            fresh = httpx.HTTPTransport(verify=verify, limits=self._limits)
-            with self._lock:
-                made = self._made.setdefault(key, fresh)
-            if made is not fresh:
-                fresh.close()  # another thread made one first
-        return made
+def network_error(exc: BaseException) -> bool:
+    """Whether `exc` is a network failure worth another attempt."""
+    if isinstance(exc, TransferError):
+        return True
+    # Only ever raised once httpx has been used, so importing it here costs nothing new.
+    from wheelnext_jupyter.index.httpx_fallback import is_transport_error
 
-    def close(self) -> None:
-        with self._lock:
-            made, self._made = list(self._made.values()), {}
-        for transport in made:
-            transport.close()
+    return is_transport_error(exc)
 
 
 class HttpClient:
@@ -138,20 +147,12 @@ class HttpClient:
         self._verify = chosen
         self._context = chosen if isinstance(chosen, ssl.SSLContext) else None
         self._context_lock = threading.Lock()
-        limits = httpx.Limits(max_connections=self.max_workers * 2)
-        # httpx applies the environment's proxies only with its own transport: then it keeps it.
-        proxies = urllib.request.getproxies()
-        own = transport is None and not any(proxies.get(k) for k in ("http", "https", "all"))
-        self._client = httpx.Client(
-            timeout=httpx.Timeout(timeout),
-            limits=limits,
-            verify=chosen if own or transport is not None else self.ssl_context(),
-            headers={"User-Agent": USER_AGENT},
-            follow_redirects=True,
-            transport=_SchemeTransport(self, limits) if own else transport,
-        )
-        #: File downloads in large blocks; None with a custom transport (tests, mocks), which
-        #: then serves downloads too.
+        self._timeout = timeout
+        self._transport = transport
+        self._httpx: httpx.Client | None = None
+        self._httpx_lock = threading.Lock()
+        #: Requests over the standard library's client; None with a custom transport (tests,
+        #: mocks), which then serves every request.
         self.transfers = (
             Transfers(
                 context=self.ssl_context,
@@ -168,8 +169,26 @@ class HttpClient:
         store takes tens of milliseconds that an index on plain HTTP never needs."""
         with self._context_lock:
             if self._context is None:
-                self._context = httpx.create_ssl_context(verify=self._verify)
+                self._context = tls_context(self._verify)
             return self._context
+
+    @property
+    def httpx_client(self) -> httpx.Client:
+        """The httpx client, made at first use: for proxies, encodings the direct path did not
+        offer, and a given transport."""
+        with self._httpx_lock:
+            if self._httpx is None:
+                from wheelnext_jupyter.index.httpx_fallback import make_client
+
+                self._httpx = make_client(
+                    context=self.ssl_context,
+                    verify=self._verify,
+                    timeout=self._timeout,
+                    max_connections=self.max_workers * 2,
+                    headers={"User-Agent": USER_AGENT},
+                    transport=self._transport,
+                )
+            return self._httpx
 
     def __enter__(self) -> HttpClient:
         return self
@@ -178,7 +197,10 @@ class HttpClient:
         self.close()
 
     def close(self) -> None:
-        self._client.close()
+        with self._httpx_lock:
+            made, self._httpx = self._httpx, None
+        if made is not None:
+            made.close()
         if self.transfers is not None:
             self.transfers.close()
 
@@ -296,18 +318,17 @@ class HttpClient:
         if self.disk is not None:
             self.disk.store(entry)
 
-    def _send(self, url: str, headers: dict[str, str], source: str | None) -> httpx.Response:
-        creds = self.credentials.lookup(url)
-        auth = httpx.BasicAuth(*creds) if creds else None
+    def _send(self, url: str, headers: dict[str, str], source: str | None) -> _Answer:
         attempts = self.retries + 1
         last_problem = ""
         for attempt in range(attempts):
             if attempt:
                 time.sleep(self.backoff * (2 ** (attempt - 1)))
             try:
-                response = self._client.get(url, headers=headers, auth=auth)
-                response.read()
-            except httpx.TransportError as exc:
+                response = self._fetch(url, headers)
+            except Exception as exc:
+                if not network_error(exc):
+                    raise
                 last_problem = f"{type(exc).__name__}: {redact_text(str(exc)) or 'no detail'}"
                 logger.info(
                     "%s (attempt %d/%d): %s", redact_url(url), attempt + 1, attempts, last_problem
@@ -326,6 +347,29 @@ class HttpClient:
             url=redact_url(url),
             source=redact_text(source) if source else None,
         )
+
+    def _fetch(self, url: str, headers: dict[str, str]) -> _Answer:
+        transfers = self.transfers
+        if transfers is not None and transfers.direct(url):
+            try:
+                # Pages compress well (a large project's JSON page by tenfold): gzip is offered.
+                with transfers.get(url, {**headers, "Accept-Encoding": "gzip"}, gzip=True) as got:
+                    return _Fetched(got.status_code, got.headers, got.read())
+            except NotDirect:
+                pass  # a proxy, or an encoding not offered: httpx takes the whole request
+        from wheelnext_jupyter.index.httpx_fallback import basic_auth
+
+        auth = basic_auth(self.credentials.lookup(url))
+        response = self.httpx_client.get(url, headers=headers, auth=auth)
+        response.read()
+        return response
+
+
+@dataclass(frozen=True)
+class _Fetched:
+    status_code: int
+    headers: Any
+    content: bytes
 
 
 def _named(source: str | None) -> str:
@@ -354,4 +398,11 @@ def _call(fn: Callable[[T], R], item: T) -> R | BaseException:
         return exc
 
 
-__all__ = ["DEFAULT_TIMEOUT", "HttpClient", "Response", "default_ssl_verify"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "HttpClient",
+    "Response",
+    "default_ssl_verify",
+    "network_error",
+    "tls_context",
+]

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, BinaryIO, Protocol
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
-import httpx
 from filelock import FileLock
 
 from wheelnext_jupyter.index.errors import HashMismatch, IndexHTTPError, IndexNetworkError
+from wheelnext_jupyter.index.http import network_error
 from wheelnext_jupyter.index.redact import redact_text, redact_url
 from wheelnext_jupyter.index.transfer import NotDirect
 
@@ -206,8 +206,6 @@ class Downloader:
     ) -> _Digests:
         url = self.client.credentials.remember(file.url)
         shown = redact_url(url)
-        credentials = self.client.credentials.lookup(url)
-        auth = httpx.BasicAuth(*credentials) if credentials else None
         attempts = self.client.retries + 1
         problem = ""
         for attempt in range(attempts):
@@ -219,7 +217,7 @@ class Downloader:
             if offset:
                 headers["Range"] = f"bytes={offset}-"
             try:
-                with self._open(url, headers, auth) as response:
+                with self._open(url, headers) as response:
                     status = response.status_code
                     if status == 416 and offset:
                         # The part is already complete (or stale): start over.
@@ -249,7 +247,9 @@ class Downloader:
                                 on_bytes(offset)
                         _copy(response.iter_bytes(), out, digests, on_bytes, self.cancelled)
                 return digests
-            except httpx.TransportError as exc:
+            except Exception as exc:
+                if not network_error(exc):
+                    raise
                 # The bytes written so far stay in the .part file for the next attempt.
                 problem = f"{type(exc).__name__}: {redact_text(str(exc)) or 'no detail'}"
         raise IndexNetworkError(
@@ -261,9 +261,7 @@ class Downloader:
         )
 
     @contextlib.contextmanager
-    def _open(
-        self, url: str, headers: dict[str, str], auth: httpx.BasicAuth | None
-    ) -> Iterator[_Body]:
+    def _open(self, url: str, headers: dict[str, str]) -> Iterator[_Body]:
         """GET `url`: in large blocks where the direct path takes it, else through httpx."""
         transfers = self.client.transfers
         if transfers is not None and transfers.direct(url):
@@ -273,15 +271,13 @@ class Downloader:
                 return
             except NotDirect:
                 pass  # raised before anything was yielded: httpx takes the whole request
-        with self._http.stream("GET", url, headers=headers, auth=auth) as response:
-            yield response
+        from wheelnext_jupyter.index.httpx_fallback import basic_auth
 
-    @property
-    def _http(self) -> httpx.Client:
-        # The index client's pooled connections: downloads reuse the connections the
-        # page and metadata requests opened.
-        client: httpx.Client = self.client._client
-        return client
+        auth = basic_auth(self.client.credentials.lookup(url))
+        # The index client's pooled connections: downloads reuse the connections the page and
+        # metadata requests opened.
+        with self.client.httpx_client.stream("GET", url, headers=headers, auth=auth) as response:
+            yield response
 
 
 def _feed(stream: BinaryIO, digests: _Digests, length: int) -> None:
