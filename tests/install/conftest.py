@@ -11,7 +11,7 @@ import pytest
 
 from tests.support.index_server import IndexServer, IndexTree
 from tests.support.venvs import REPO_ROOT
-from wheelnext_jupyter.install import staging
+from wheelnext_jupyter.install import archive, staging
 
 #: A target profile with no accelerator: only plain and CPU-level wheels fit.
 CPU_PROFILE = {"format": "wheelnext-profile/1", "providers": {}, "host": {}}
@@ -51,6 +51,7 @@ def unpacker(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
     the pure-Python one that builds without a compiler use."""
     if request.param == "python":
         monkeypatch.setattr(staging, "_native", None)
+        monkeypatch.setattr(archive, "_native", None)
     elif staging._native is None:
         pytest.skip("the native unpacker is not built in this environment")
     return str(request.param)

@@ -49,6 +49,7 @@
 #define PER_DIRECTORY 256
 
 static PyObject *UnpackError;
+static PyObject *BadArchive;
 
 typedef struct {
     unsigned long long header_offset;
@@ -459,10 +460,195 @@ end:
     return output;
 }
 
+/* --- the central directory ---------------------------------------------------------------- */
+
+static PyTypeObject *MemberType;
+
+static PyStructSequence_Field member_fields[] = {
+    {"filename", "the member's name, as zipfile decodes it"},
+    {"header_offset", "where its local header starts in the file"},
+    {"compress_size", "bytes stored"},
+    {"file_size", "bytes once inflated"},
+    {"compress_type", "compression method (0 stored, 8 deflated, ...)"},
+    {"flag_bits", "general purpose flags"},
+    {"external_attr", "external attributes (the mode in the high 16 bits)"},
+    {"CRC", "CRC-32 of the inflated bytes"},
+    {NULL, NULL},
+};
+
+static PyStructSequence_Desc member_desc = {
+    "wheelnext_jupyter.install._unpack.Member",
+    "One entry of a zip's central directory, with zipfile.ZipInfo's attribute names.",
+    member_fields,
+    8,
+};
+
+static uint32_t read_u32(const unsigned char *p) {
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+static unsigned long long read_u64(const unsigned char *p) {
+    return (unsigned long long)read_u32(p) | ((unsigned long long)read_u32(p + 4) << 32);
+}
+
+#define EOCD_SIZE 22
+#define EOCD64_SIZE 56
+#define LOCATOR_SIZE 20
+#define ENTRY_SIZE 46
+
+static PyObject *bad_archive(const char *problem) {
+    PyErr_SetString(BadArchive, problem);
+    return NULL;
+}
+
+/* The end of central directory record: the last signature whose comment fits the file. */
+static long long find_end(const unsigned char *data, size_t size) {
+    if (size < EOCD_SIZE)
+        return -1;
+    size_t lowest = size - EOCD_SIZE > 65535 ? size - EOCD_SIZE - 65535 : 0;
+    for (size_t at = size - EOCD_SIZE;; at--) {
+        if (memcmp(data + at, "PK\x05\x06", 4) == 0
+            && at + EOCD_SIZE + read_u16(data + at + 20) <= size)
+            return (long long)at;
+        if (at == lowest)
+            return -1;
+    }
+}
+
+/* Zip64 values of an entry, from its extra field, for the fields that say 0xFFFFFFFF. */
+static int zip64_values(const unsigned char *extra, size_t length, unsigned long long *file_size,
+                        unsigned long long *compress_size, unsigned long long *offset) {
+    size_t at = 0;
+    while (at + 4 <= length) {
+        unsigned id = read_u16(extra + at), size = read_u16(extra + at + 2);
+        if (at + 4 + size > length)
+            return -1;
+        if (id == 1) {
+            const unsigned char *field = extra + at + 4;
+            size_t used = 0;
+            unsigned long long *wanted[3] = {file_size, compress_size, offset};
+            for (int i = 0; i < 3; i++) {
+                if (*wanted[i] != 0xFFFFFFFFu)
+                    continue;
+                if (used + 8 > size)
+                    return -1;
+                *wanted[i] = read_u64(field + used);
+                used += 8;
+            }
+            return 0;
+        }
+        at += 4 + size;
+    }
+    return 0;
+}
+
+static PyObject *directory(PyObject *module, PyObject *args) {
+    Py_buffer view;
+    if (!PyArg_ParseTuple(args, "y*:directory", &view))
+        return NULL;
+    const unsigned char *data = view.buf;
+    size_t size = (size_t)view.len;
+    PyObject *members = NULL, *result = NULL;
+    long long end = find_end(data, size);
+    if (end < 0) {
+        bad_archive("the end of its central directory is missing");
+        goto done;
+    }
+    /* The entries are read to the directory's end, as zipfile does, whatever their count. */
+    unsigned long long cd_size = read_u32(data + end + 12);
+    unsigned long long cd_offset = read_u32(data + end + 16);
+    long long records = end; /* where the directory's trailing records begin */
+    if (end >= LOCATOR_SIZE && memcmp(data + end - LOCATOR_SIZE, "PK\x06\x07", 4) == 0) {
+        long long zip64 = end - LOCATOR_SIZE - EOCD64_SIZE;
+        if (zip64 < 0 || memcmp(data + zip64, "PK\x06\x06", 4) != 0) {
+            bad_archive("its zip64 end of central directory is missing");
+            goto done;
+        }
+        cd_size = read_u64(data + zip64 + 40);
+        cd_offset = read_u64(data + zip64 + 48);
+        records = zip64;
+    }
+    /* Data prepended to the archive shifts every offset (as zipfile allows). */
+    if (cd_size > (unsigned long long)records || cd_offset > (unsigned long long)records - cd_size) {
+        bad_archive("its central directory lies outside the file");
+        goto done;
+    }
+    unsigned long long shift = (unsigned long long)records - cd_size - cd_offset;
+    const unsigned char *entry = data + cd_offset + shift;
+    const unsigned char *limit = entry + cd_size;
+    members = PyList_New(0);
+    if (members == NULL)
+        goto done;
+    while (entry < limit) {
+        if ((size_t)(limit - entry) < ENTRY_SIZE || memcmp(entry, "PK\x01\x02", 4) != 0) {
+            bad_archive("an entry of its central directory is malformed");
+            goto done;
+        }
+        unsigned flags = read_u16(entry + 8), method = read_u16(entry + 10);
+        unsigned name_length = read_u16(entry + 28), extra_length = read_u16(entry + 30);
+        unsigned comment_length = read_u16(entry + 32);
+        size_t length = ENTRY_SIZE + name_length + extra_length + comment_length;
+        if ((size_t)(limit - entry) < length) {
+            bad_archive("an entry of its central directory is truncated");
+            goto done;
+        }
+        unsigned long long compress_size = read_u32(entry + 20), file_size = read_u32(entry + 24);
+        unsigned long long offset = read_u32(entry + 42);
+        if (zip64_values(entry + ENTRY_SIZE + name_length, extra_length, &file_size,
+                         &compress_size, &offset)
+            < 0) {
+            bad_archive("an entry's zip64 extra field is corrupt");
+            goto done;
+        }
+        const char *raw = (const char *)entry + ENTRY_SIZE;
+        /* As zipfile: a name ends at its first NUL. */
+        const char *nul = memchr(raw, 0, name_length);
+        Py_ssize_t used = nul != NULL ? nul - raw : (Py_ssize_t)name_length;
+        PyObject *name = flags & 0x800 ? PyUnicode_DecodeUTF8(raw, used, NULL)
+                                       : PyUnicode_Decode(raw, used, "cp437", NULL);
+        if (name == NULL) {
+            PyErr_Clear();
+            bad_archive("a member's name cannot be decoded");
+            goto done;
+        }
+        PyObject *member = PyStructSequence_New(MemberType);
+        if (member == NULL) {
+            Py_DECREF(name);
+            goto done;
+        }
+        PyStructSequence_SET_ITEM(member, 0, name);
+        PyStructSequence_SET_ITEM(member, 1, PyLong_FromUnsignedLongLong(offset + shift));
+        PyStructSequence_SET_ITEM(member, 2, PyLong_FromUnsignedLongLong(compress_size));
+        PyStructSequence_SET_ITEM(member, 3, PyLong_FromUnsignedLongLong(file_size));
+        PyStructSequence_SET_ITEM(member, 4, PyLong_FromLong((long)method));
+        PyStructSequence_SET_ITEM(member, 5, PyLong_FromLong((long)flags));
+        PyStructSequence_SET_ITEM(member, 6, PyLong_FromUnsignedLong(read_u32(entry + 38)));
+        PyStructSequence_SET_ITEM(member, 7, PyLong_FromUnsignedLong(read_u32(entry + 16)));
+        for (Py_ssize_t i = 1; i < 8; i++)
+            if (PyStructSequence_GET_ITEM(member, i) == NULL) {
+                Py_DECREF(member);
+                goto done;
+            }
+        int appended = PyList_Append(members, member);
+        Py_DECREF(member);
+        if (appended < 0)
+            goto done;
+        entry += length;
+    }
+    result = members;
+    members = NULL;
+done:
+    Py_XDECREF(members);
+    PyBuffer_Release(&view);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"unpack", unpack, METH_VARARGS,
      "unpack(archive, jobs, link_dir[, whole_limit]) -> (results, linked): unpack members of a "
      "mapped wheel."},
+    {"directory", directory, METH_VARARGS,
+     "directory(archive) -> list[Member]: the entries of a zip's central directory."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -478,6 +664,25 @@ static int exec_module(PyObject *module) {
         return -1;
     }
     Py_INCREF(UnpackError);
+    BadArchive = PyErr_NewExceptionWithDoc(
+        "wheelnext_jupyter.install._unpack.BadArchive",
+        "The file is not a zip archive that can be read: the argument says why.",
+        PyExc_ValueError, NULL);
+    if (BadArchive == NULL || PyModule_AddObject(module, "BadArchive", BadArchive) < 0) {
+        Py_XDECREF(BadArchive);
+        return -1;
+    }
+    Py_INCREF(BadArchive);
+    if (MemberType == NULL) {
+        MemberType = PyStructSequence_NewType(&member_desc);
+        if (MemberType == NULL)
+            return -1;
+    }
+    Py_INCREF(MemberType);
+    if (PyModule_AddObject(module, "Member", (PyObject *)MemberType) < 0) {
+        Py_DECREF(MemberType);
+        return -1;
+    }
     if (PyModule_AddIntConstant(module, "BLOCK", BLOCK) < 0)
         return -1;
     return PyModule_AddIntConstant(module, "WHOLE_LIMIT", WHOLE_LIMIT);

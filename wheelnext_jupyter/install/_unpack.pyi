@@ -1,4 +1,5 @@
-"""The native unpacker (`_unpack.c`): members of one mapped wheel, unpacked without the GIL."""
+"""The native unpacker (`_unpack.c`): members of one mapped wheel, unpacked without the GIL,
+and the wheel's central directory."""
 
 from collections.abc import Sequence
 
@@ -10,9 +11,33 @@ WHOLE_LIMIT: int
 class UnpackError(ValueError):
     """A member's data cannot be unpacked; `args` is (job index, problem)."""
 
+class BadArchive(ValueError):
+    """The file is not a zip archive that can be read; the argument says why."""
+
+class Member(tuple[str, int, int, int, int, int, int, int]):
+    """A central directory entry, with `zipfile.ZipInfo`'s attribute names."""
+
+    @property
+    def filename(self) -> str: ...
+    @property
+    def header_offset(self) -> int: ...
+    @property
+    def compress_size(self) -> int: ...
+    @property
+    def file_size(self) -> int: ...
+    @property
+    def compress_type(self) -> int: ...
+    @property
+    def flag_bits(self) -> int: ...
+    @property
+    def external_attr(self) -> int: ...
+    @property
+    def CRC(self) -> int: ...
+
 #: (local header offset, compressed size, method, size, path, executable, cache number)
 Job = tuple[int, int, int, int, bytes, bool, int]
 
 def unpack(
     archive: Buffer, jobs: Sequence[Job], link_dir: bytes | None, whole_limit: int = ...
 ) -> tuple[list[tuple[str, int]], bool]: ...
+def directory(archive: Buffer) -> list[Member]: ...

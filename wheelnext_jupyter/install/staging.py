@@ -29,11 +29,8 @@ import mmap
 import os
 import shutil
 import stat
-import struct
 import threading
 import uuid
-import zipfile
-import zlib
 from base64 import urlsafe_b64encode
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -43,6 +40,7 @@ from types import ModuleType
 
 from filelock import FileLock, Timeout
 
+from wheelnext_jupyter.install.archive import ENCRYPTED, MAPPED_METHODS, WheelArchive
 from wheelnext_jupyter.install.target import TargetEnvironment
 from wheelnext_jupyter.install.unpacked_cache import (
     CachedWheel,
@@ -51,7 +49,6 @@ from wheelnext_jupyter.install.unpacked_cache import (
     UnpackedCache,
 )
 from wheelnext_jupyter.install.wheelfile import (
-    InvalidWheel,
     RecordEntry,
     VerifiedWheel,
     content_mismatch,
@@ -70,15 +67,6 @@ from wheelnext_jupyter.install.writer import (
     shebang,
 )
 
-_inflater: ModuleType
-try:
-    # ISA-L inflates about twice as fast as zlib; it is installed where it has wheels.
-    from isal import isal_zlib as _isal_zlib
-
-    _inflater = _isal_zlib
-except ImportError:  # pragma: no cover - platforms without isal wheels
-    _inflater = zlib
-
 _native: ModuleType | None
 try:
     # Compiled where the build had a C compiler (see hatch_build.py); pure Python otherwise.
@@ -90,11 +78,6 @@ STAGING_DIR_NAME = "staging"
 _OWNER_SUFFIX = ".owner"
 #: Members up to this size are read whole; larger ones are streamed in blocks of this size.
 _BLOCK = 8 << 20
-#: A zip local file header: signature … file name length, extra field length.
-_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
-_LOCAL_MAGIC = b"PK\x03\x04"
-_ENCRYPTED = 0x1
-_NATIVE_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 #: (local header offset, compressed size, method, size, path, executable, cache number)
 _native_job = tuple[int, int, int, int, bytes, bool, int]
 #: Deflated members up to this size are inflated whole by the native unpacker, larger ones in
@@ -190,7 +173,7 @@ class StagingArea:
         wheel: VerifiedWheel,
         options: WriteOptions | None,
         sha256: str | None,
-        archive: zipfile.ZipFile | None,
+        archive: WheelArchive | None,
     ) -> StagedWheel:
         options = options or WriteOptions()
         directory = self.directory / str(next(self._counter))
@@ -363,7 +346,7 @@ def _unpack(
     target: TargetEnvironment,
     options: WriteOptions,
     directory: Path,
-    opened: zipfile.ZipFile | None,
+    opened: WheelArchive | None,
     *,
     cached: CachedWheel | None = None,
     draft: EntryDraft | None = None,
@@ -419,13 +402,9 @@ def _unpack(
         native: dict[str, tuple[str, str, int]] = {}
         if cached is None:
             archive = (
-                opened if opened is not None else stack.enter_context(zipfile.ZipFile(wheel.path))
+                opened if opened is not None else stack.enter_context(WheelArchive(wheel.path))
             )
-            mapped = stack.enter_context(_MappedArchive(wheel.path))
-            infos = {info.filename: info for info in archive.infolist()}
-            native = _unpack_natively(
-                mapped, members, infos, by_path, base_dir, script_prefix, draft
-            )
+            native = _unpack_natively(archive, members, by_path, base_dir, script_prefix, draft)
         elif {m for m, _, _ in members if m in by_path} - cached.members.keys():
             raise StaleEntry("the cached entry lacks members")
         for number, (member, dest, key) in enumerate(members):
@@ -439,7 +418,7 @@ def _unpack(
                     raise mismatch
                 staged_member(member, key, dest, path, digest, size)
                 if draft is not None:
-                    executable = bool((infos[member].external_attr >> 16) & 0o111)
+                    executable = bool((archive.getinfo(member).external_attr >> 16) & 0o111)
                     draft.record(member, number, digest, size, executable)
                 continue
             relative = member if key == ROOT_KEY else member.split("/", 2)[2]
@@ -455,10 +434,10 @@ def _unpack(
                     continue
                 data = cached.read(member)
             else:
-                info = infos[member]
+                info = archive.getinfo(member)
                 executable = is_script or bool((info.external_attr >> 16) & 0o111)
                 if info.file_size <= _BLOCK or is_script:
-                    data = mapped.content(info)
+                    data = archive.content(info)
                     if data is None:
                         with archive.open(info) as stream:
                             data = stream.read()
@@ -474,7 +453,7 @@ def _unpack(
                     sha256 = hashlib.sha256(data).digest()
                 out_size = len(data)
             else:
-                blocks = mapped.blocks(info) or _zip_blocks(archive, info)
+                blocks = archive.blocks(info, _BLOCK)
                 digest, sha256, size = _stream_member(blocks, entry.hash_algorithm, path)
                 if executable:
                     os.chmod(path, 0o755)
@@ -615,9 +594,8 @@ def _unpack_in_parts(
 
 
 def _unpack_natively(
-    mapped: _MappedArchive,
+    archive: WheelArchive,
     members: list[tuple[str, str, str]],
-    infos: dict[str, zipfile.ZipInfo],
     by_path: dict[str, RecordEntry],
     base_dir: str,
     script_prefix: str,
@@ -626,15 +604,15 @@ def _unpack_natively(
     """Unpack every member the native unpacker can take (stored or deflated, hashed with
     sha256 in RECORD, not a script) in one call without the GIL, linking each into `draft`;
     returns member → (staged path, digest, size). The rest is left to the caller."""
-    if _native is None or mapped.buffer is None:
+    if _native is None or archive.buffer is None:
         return {}
     jobs: list[_native_job] = []
     chosen: list[tuple[str, str]] = []
     for number, (member, _, key) in enumerate(members):
-        info = infos[member]
+        info = archive.getinfo(member)
         if (
-            info.compress_type not in _NATIVE_METHODS
-            or info.flag_bits & _ENCRYPTED
+            info.compress_type not in MAPPED_METHODS
+            or info.flag_bits & ENCRYPTED
             or by_path[member].hash_algorithm != "sha256"
             or member.startswith(script_prefix)
         ):
@@ -660,120 +638,18 @@ def _unpack_natively(
     parts = _parts(jobs)
     try:
         if len(parts) == 1:
-            results, linked = _native.unpack(mapped.buffer, jobs, link_dir, _native_whole_limit)
+            results, linked = _native.unpack(archive.buffer, jobs, link_dir, _native_whole_limit)
         else:
-            results, linked = _unpack_in_parts(mapped.buffer, jobs, parts, link_dir)
+            results, linked = _unpack_in_parts(archive.buffer, jobs, parts, link_dir)
     except _native.UnpackError as exc:
         index, problem = exc.args
-        raise mapped.corrupt(chosen[index][0], problem) from None
+        raise archive.corrupt(chosen[index][0], problem) from None
     if draft is not None and not linked:
         draft.spoil()
     return {
         member: (path, digest, size)
         for (member, path), (digest, size) in zip(chosen, results, strict=True)
     }
-
-
-class _MappedArchive:
-    """A wheel file mapped into memory, for reading members with as few calls as possible.
-
-    `zipfile` reads a member through a locked, seeking file object in small pieces and checks
-    its CRC; here a member's compressed bytes are one slice of the mapping, inflated in one
-    call that runs without the GIL, so two threads really unpack two wheels at once. The CRC
-    is not computed: every member is checked against the stronger RECORD hash instead.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self._name = path.name
-        with open(path, "rb") as file:
-            try:
-                self._map: mmap.mmap | None = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
-            except ValueError:  # an empty file cannot be mapped; zipfile reports it better
-                self._map = None
-
-    def __enter__(self) -> _MappedArchive:
-        return self
-
-    @property
-    def buffer(self) -> mmap.mmap | None:
-        """The whole file, or None if it is empty."""
-        return self._map
-
-    def __exit__(self, *exc: object) -> None:
-        if self._map is not None:
-            self._map.close()
-
-    def _span(self, info: zipfile.ZipInfo) -> tuple[int, int] | None:
-        """Where the member's stored bytes are, or None where `zipfile` must read it (encrypted,
-        other compression methods)."""
-        mapped = self._map
-        if mapped is None or info.flag_bits & _ENCRYPTED:
-            return None
-        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            return None
-        start = info.header_offset
-        header = mapped[start : start + _LOCAL_HEADER.size]
-        if len(header) < _LOCAL_HEADER.size or header[:4] != _LOCAL_MAGIC:
-            raise self.corrupt(info.filename, "its local header is missing")
-        name_length, extra_length = _LOCAL_HEADER.unpack(header)[-2:]
-        start += _LOCAL_HEADER.size + name_length + extra_length
-        if start + info.compress_size > len(mapped):
-            raise self.corrupt(info.filename, "it is truncated")
-        return start, start + info.compress_size
-
-    def content(self, info: zipfile.ZipInfo) -> bytes | None:
-        """The whole member, inflated in one call; None where `zipfile` must read it."""
-        span = self._span(info)
-        if span is None or self._map is None:
-            return None
-        raw = self._map[span[0] : span[1]]
-        if info.compress_type == zipfile.ZIP_STORED:
-            return raw
-        try:
-            inflated: bytes = _inflater.decompress(raw, -zlib.MAX_WBITS, max(info.file_size, 1))
-        except _inflater.error as exc:
-            raise self.corrupt(info.filename, str(exc)) from None
-        return inflated
-
-    def blocks(self, info: zipfile.ZipInfo) -> Iterator[bytes] | None:
-        """The member in blocks of at most `_BLOCK` bytes (for large members); None where
-        `zipfile` must read it."""
-        span = self._span(info)
-        if span is None or self._map is None:
-            return None
-        mapped, (start, end) = self._map, span
-        if info.compress_type == zipfile.ZIP_STORED:
-            return (mapped[i : min(i + _BLOCK, end)] for i in range(start, end, _BLOCK))
-        return self._inflate_blocks(start, end, info.filename)
-
-    def _inflate_blocks(self, start: int, end: int, member: str) -> Iterator[bytes]:
-        # Compressed input goes in 1 MiB at a time and output is capped, so a member that
-        # inflates enormously never needs more than a block of memory.
-        assert self._map is not None
-        inflater = _inflater.decompressobj(-zlib.MAX_WBITS)
-        try:
-            for i in range(start, end, 1 << 20):
-                pending = self._map[i : min(i + (1 << 20), end)]
-                while pending:
-                    block: bytes = inflater.decompress(pending, _BLOCK)
-                    if block:
-                        yield block
-                    pending = inflater.unconsumed_tail
-            tail: bytes = inflater.flush()
-            if tail:
-                yield tail
-        except _inflater.error as exc:
-            raise self.corrupt(member, str(exc)) from None
-
-    def corrupt(self, member: str, problem: str) -> InvalidWheel:
-        return InvalidWheel(
-            self._name, f"{member} cannot be unpacked ({problem}); download the wheel again"
-        )
-
-
-def _zip_blocks(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
-    with archive.open(info) as stream:
-        yield from iter(lambda: stream.read(_BLOCK), b"")
 
 
 def _stream_member(

@@ -12,15 +12,15 @@ import hashlib
 import io
 import posixpath
 import re
-import zipfile
 from dataclasses import dataclass
-from email.parser import BytesHeaderParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from wheelnext_jupyter.install.target import TargetEnvironment
+from wheelnext_jupyter.resolve.metadata_fields import read_fields
 from wheelnext_jupyter.variants.filename import (
     InvalidWheelFilename,
     WheelFilename,
@@ -31,6 +31,9 @@ from wheelnext_jupyter.variants.metadata import (
     VariantMetadataError,
     read_variant_metadata,
 )
+
+if TYPE_CHECKING:
+    from wheelnext_jupyter.install.archive import WheelArchive
 
 #: `.data/<key>/` directories the wheel spec defines.
 DATA_SCHEME_KEYS = frozenset({"purelib", "platlib", "scripts", "data", "headers"})
@@ -132,11 +135,14 @@ def check_member_path(wheel: str, member: str, data_dir: str) -> None:
         )
 
 
-def open_archive(path: Path) -> zipfile.ZipFile:
+def open_archive(path: Path) -> WheelArchive:
     """The wheel's zip archive, or `InvalidWheel` saying why it cannot be read."""
+    # Imported here: the archive module raises this module's errors.
+    from wheelnext_jupyter.install.archive import WheelArchive
+
     try:
-        return zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile) as exc:
+        return WheelArchive(path)
+    except OSError as exc:
         raise InvalidWheel(path.name, f"not a readable zip archive ({exc})") from None
 
 
@@ -145,7 +151,7 @@ def verify_wheel(
     target: TargetEnvironment | None = None,
     *,
     check_contents: bool = True,
-    archive: zipfile.ZipFile | None = None,
+    archive: WheelArchive | None = None,
 ) -> VerifiedWheel:
     """Check a wheel file; raise a `WheelError` subclass naming the first problem found.
 
@@ -193,10 +199,10 @@ def content_mismatch(
 
 
 def _verify_archive(
-    path: Path, filename: WheelFilename, archive: zipfile.ZipFile, check_contents: bool
+    path: Path, filename: WheelFilename, archive: WheelArchive, check_contents: bool
 ) -> VerifiedWheel:
     wheel = path.name
-    members = [info for info in archive.infolist() if not info.is_dir()]
+    members = [info for info in archive.infolist() if not info.filename.endswith("/")]
     names = {info.filename for info in members}
     dist_infos = {
         name.split("/", 1)[0]
@@ -223,7 +229,7 @@ def _verify_archive(
     data_dir = f"{stem}.data"
 
     metadata = _read(archive, wheel, f"{dist_info}/METADATA")
-    headers = BytesHeaderParser().parsebytes(metadata)
+    headers = read_fields(metadata.decode("utf-8", errors="surrogateescape"))
     meta_name, meta_version = headers.get("Name"), headers.get("Version")
     if not meta_name or not meta_version:
         raise InvalidWheel(wheel, f"{dist_info}/METADATA lacks Name or Version")
@@ -238,7 +244,10 @@ def _verify_archive(
             f"{filename.name} {filename.version}",
         )
 
-    wheel_headers = BytesHeaderParser().parsebytes(_read(archive, wheel, f"{dist_info}/WHEEL"))
+    wheel_text = _read(archive, wheel, f"{dist_info}/WHEEL").decode(
+        "utf-8", errors="surrogateescape"
+    )
+    wheel_headers = read_fields(wheel_text)
     wheel_version = (wheel_headers.get("Wheel-Version") or "").strip()
     if not re.match(r"^1(\.\d+)?$", wheel_version):
         raise InvalidWheel(
@@ -271,9 +280,7 @@ def _verify_archive(
     )
 
 
-def _entry_points(
-    archive: zipfile.ZipFile, wheel: str, dist_info: str, names: set[str]
-) -> str | None:
+def _entry_points(archive: WheelArchive, wheel: str, dist_info: str, names: set[str]) -> str | None:
     member = f"{dist_info}/entry_points.txt"
     if member not in names:
         return None
@@ -283,7 +290,7 @@ def _entry_points(
         raise InvalidWheel(wheel, f"{member} is not UTF-8 text") from None
 
 
-def _read(archive: zipfile.ZipFile, wheel: str, member: str) -> bytes:
+def _read(archive: WheelArchive, wheel: str, member: str) -> bytes:
     try:
         return archive.read(member)
     except KeyError:
@@ -291,7 +298,7 @@ def _read(archive: zipfile.ZipFile, wheel: str, member: str) -> bytes:
 
 
 def _verify_record(
-    archive: zipfile.ZipFile,
+    archive: WheelArchive,
     wheel: str,
     dist_info: str,
     data_dir: str,
@@ -341,10 +348,9 @@ def _verify_record(
             continue
         hasher = hashlib.new(entry.hash_algorithm)
         size = 0
-        with archive.open(entry.path) as stream:
-            for block in iter(lambda: stream.read(1 << 20), b""):
-                hasher.update(block)
-                size += len(block)
+        for block in archive.blocks(archive.getinfo(entry.path), 1 << 20):
+            hasher.update(block)
+            size += len(block)
         actual = base64.urlsafe_b64encode(hasher.digest()).rstrip(b"=").decode()
         mismatch = content_mismatch(wheel, entry, actual, size, checked_before=False)
         if mismatch is not None:
@@ -353,7 +359,7 @@ def _verify_record(
 
 
 def _verify_variant(
-    archive: zipfile.ZipFile, wheel: str, dist_info: str, label: str, names: set[str]
+    archive: WheelArchive, wheel: str, dist_info: str, label: str, names: set[str]
 ) -> VariantMetadata:
     member = f"{dist_info}/variant.json"
     if member not in names:

@@ -1,0 +1,213 @@
+"""A wheel's zip archive, mapped into memory and read with as few calls as possible.
+
+`zipfile` builds a `ZipInfo` per member in Python (about 4 µs each, thousands per wheel) and
+reads a member through a locked, seeking file object in small pieces. Here the central
+directory is read by the native unpacker (`_unpack.directory`) when it is built, by `zipfile`
+otherwise; a member's compressed bytes are one slice of the mapping, inflated in one call that
+runs without the GIL, so two threads really unpack two wheels at once. Members in other
+compression methods, or encrypted, are left to `zipfile`.
+"""
+
+from __future__ import annotations
+
+import mmap
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import IO, Protocol
+
+from wheelnext_jupyter.install.wheelfile import InvalidWheel
+
+_inflater: ModuleType
+try:
+    # ISA-L inflates about twice as fast as zlib; it is installed where it has wheels.
+    from isal import isal_zlib as _isal_zlib
+
+    _inflater = _isal_zlib
+except ImportError:  # pragma: no cover - platforms without isal wheels
+    _inflater = zlib
+
+_native: ModuleType | None
+try:
+    # Compiled where the build had a C compiler (see hatch_build.py); pure Python otherwise.
+    from wheelnext_jupyter.install import _unpack as _native
+except ImportError:  # pragma: no cover - builds without the extension
+    _native = None
+
+#: A zip local file header: signature … file name length, extra field length.
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
+_LOCAL_MAGIC = b"PK\x03\x04"
+ENCRYPTED = 0x1
+#: The compression methods read here (and by the native unpacker); others go to `zipfile`.
+MAPPED_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+
+
+class Member(Protocol):
+    """An entry of the central directory: a `zipfile.ZipInfo` or the native `Member`."""
+
+    @property
+    def filename(self) -> str: ...
+    @property
+    def header_offset(self) -> int: ...
+    @property
+    def compress_size(self) -> int: ...
+    @property
+    def file_size(self) -> int: ...
+    @property
+    def compress_type(self) -> int: ...
+    @property
+    def flag_bits(self) -> int: ...
+    @property
+    def external_attr(self) -> int: ...
+    @property
+    def CRC(self) -> int: ...
+
+
+class WheelArchive:
+    """An open wheel: its members (`infolist`, `getinfo`), read whole (`read`, `content`) or in
+    blocks (`blocks`); `buffer` is the mapped file for the native unpacker. An unreadable
+    archive raises `InvalidWheel`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._name = path.name
+        self._zip: zipfile.ZipFile | None = None
+        with path.open("rb") as file:
+            try:
+                self._map: mmap.mmap | None = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+            except ValueError:  # an empty file cannot be mapped; zipfile says why it is no zip
+                self._map = None
+        members: Sequence[Member]
+        try:
+            if _native is not None and self._map is not None:
+                members = _native.directory(self._map)
+            else:
+                members = self._zipfile().infolist()
+        except (OSError, ValueError, zipfile.BadZipFile) as exc:
+            self.close()
+            raise InvalidWheel(self._name, f"not a readable zip archive ({exc})") from None
+        self._members = members
+        # As zipfile: of two entries with one name, the later one counts.
+        self._by_name = {member.filename: member for member in members}
+
+    def __enter__(self) -> WheelArchive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._zip is not None:
+            self._zip.close()
+            self._zip = None
+        if self._map is not None:
+            self._map.close()
+            self._map = None
+
+    @property
+    def buffer(self) -> mmap.mmap | None:
+        """The whole file, or None if it is empty."""
+        return self._map
+
+    def infolist(self) -> Sequence[Member]:
+        return self._members
+
+    def getinfo(self, name: str) -> Member:
+        """The member named `name`; KeyError if there is none."""
+        return self._by_name[name]
+
+    def read(self, name: str) -> bytes:
+        """A whole member, checked against its CRC-32 (as zipfile reads it); KeyError if absent."""
+        member = self._by_name[name]
+        data = self.content(member)
+        if data is None:
+            return self._zipfile().read(name)
+        if zlib.crc32(data) != member.CRC:
+            raise self.corrupt(name, "its CRC-32 does not match")
+        return data
+
+    def open(self, member: Member) -> IO[bytes]:
+        """A stream of the member through `zipfile` (other compression methods)."""
+        return self._zipfile().open(member.filename)
+
+    def content(self, member: Member) -> bytes | None:
+        """The whole member, inflated in one call; None where `zipfile` must read it. The CRC
+        is not computed: callers check members against the stronger RECORD hash."""
+        span = self._span(member)
+        if span is None or self._map is None:
+            return None
+        raw = self._map[span[0] : span[1]]
+        if member.compress_type == zipfile.ZIP_STORED:
+            return raw
+        try:
+            inflated: bytes = _inflater.decompress(raw, -zlib.MAX_WBITS, max(member.file_size, 1))
+        except _inflater.error as exc:
+            raise self.corrupt(member.filename, str(exc)) from None
+        return inflated
+
+    def blocks(self, member: Member, size: int) -> Iterator[bytes]:
+        """The member in blocks of at most `size` bytes (for large members)."""
+        span = self._span(member)
+        if span is None or self._map is None:
+            return self._zip_blocks(member, size)
+        mapped, (start, end) = self._map, span
+        if member.compress_type == zipfile.ZIP_STORED:
+            return (mapped[i : min(i + size, end)] for i in range(start, end, size))
+        return self._inflate_blocks(start, end, member.filename, size)
+
+    def corrupt(self, member: str, problem: str) -> InvalidWheel:
+        return InvalidWheel(
+            self._name, f"{member} cannot be unpacked ({problem}); download the wheel again"
+        )
+
+    def _span(self, member: Member) -> tuple[int, int] | None:
+        """Where the member's stored bytes are, or None where `zipfile` must read it (encrypted,
+        other compression methods)."""
+        mapped = self._map
+        if mapped is None or member.flag_bits & ENCRYPTED:
+            return None
+        if member.compress_type not in MAPPED_METHODS:
+            return None
+        start = member.header_offset
+        header = mapped[start : start + _LOCAL_HEADER.size]
+        if len(header) < _LOCAL_HEADER.size or header[:4] != _LOCAL_MAGIC:
+            raise self.corrupt(member.filename, "its local header is missing")
+        name_length, extra_length = _LOCAL_HEADER.unpack(header)[-2:]
+        start += _LOCAL_HEADER.size + name_length + extra_length
+        if start + member.compress_size > len(mapped):
+            raise self.corrupt(member.filename, "it is truncated")
+        return start, start + member.compress_size
+
+    def _inflate_blocks(self, start: int, end: int, name: str, size: int) -> Iterator[bytes]:
+        # Compressed input goes in 1 MiB at a time and output is capped, so a member that
+        # inflates enormously never needs more than a block of memory.
+        assert self._map is not None
+        inflater = _inflater.decompressobj(-zlib.MAX_WBITS)
+        try:
+            for i in range(start, end, 1 << 20):
+                pending = self._map[i : min(i + (1 << 20), end)]
+                while pending:
+                    block: bytes = inflater.decompress(pending, size)
+                    if block:
+                        yield block
+                    pending = inflater.unconsumed_tail
+            tail: bytes = inflater.flush()
+            if tail:
+                yield tail
+        except _inflater.error as exc:
+            raise self.corrupt(name, str(exc)) from None
+
+    def _zip_blocks(self, member: Member, size: int) -> Iterator[bytes]:
+        with self.open(member) as stream:
+            yield from iter(lambda: stream.read(size), b"")
+
+    def _zipfile(self) -> zipfile.ZipFile:
+        if self._zip is None:
+            self._zip = zipfile.ZipFile(self.path)
+        return self._zip
+
+
+__all__ = ["ENCRYPTED", "MAPPED_METHODS", "Member", "WheelArchive"]
