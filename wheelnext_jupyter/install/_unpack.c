@@ -604,8 +604,14 @@ static PyObject *directory(PyObject *module, PyObject *args) {
         /* As zipfile: a name ends at its first NUL. */
         const char *nul = memchr(raw, 0, name_length);
         Py_ssize_t used = nul != NULL ? nul - raw : (Py_ssize_t)name_length;
-        PyObject *name = flags & 0x800 ? PyUnicode_DecodeUTF8(raw, used, NULL)
-                                       : PyUnicode_Decode(raw, used, "cp437", NULL);
+        /* Code page 437 is ASCII below 0x80, which nearly every name is: the codec (a
+         * Python-level call) only for the rest. */
+        int ascii = 1;
+        for (Py_ssize_t i = 0; i < used && ascii; i++)
+            ascii = (unsigned char)raw[i] < 0x80;
+        PyObject *name = ascii              ? PyUnicode_DecodeASCII(raw, used, NULL)
+                         : flags & 0x800    ? PyUnicode_DecodeUTF8(raw, used, NULL)
+                                            : PyUnicode_Decode(raw, used, "cp437", NULL);
         if (name == NULL) {
             PyErr_Clear();
             bad_archive("a member's name cannot be decoded");
