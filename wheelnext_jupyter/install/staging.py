@@ -618,7 +618,8 @@ def _unpack_natively(
         ):
             continue
         relative = member if key == ROOT_KEY else member.split("/", 2)[2]
-        path = os.path.join(base_dir, key, relative)
+        # Joined as strings: the native unpacker is built for POSIX systems only.
+        path = f"{base_dir}/{key}/{relative}"
         executable = bool((info.external_attr >> 16) & 0o111)
         jobs.append(
             (

@@ -103,7 +103,9 @@ def layout_of(wheel: VerifiedWheel, target: TargetEnvironment, options: WriteOpt
     root = scheme.purelib if wheel.root_is_purelib else scheme.platlib
     bases: dict[str, Path] = {ROOT_KEY: root, "scripts": scheme.scripts}
     members: list[tuple[str, str, str]] = []
-    homes: dict[str, tuple[str, str]] = {ROOT_KEY: (str(root), os.path.normpath(root) + os.sep)}
+    # Per key: the directory, itself with a separator (members are joined by concatenation:
+    # thousands per wheel), and its normalised form with one (the escape check).
+    homes: dict[str, tuple[str, str, str]] = {ROOT_KEY: _home(root)}
     data_prefix = wheel.data_dir + "/"
     for entry in wheel.entries:
         member = entry.path
@@ -116,11 +118,11 @@ def layout_of(wheel: VerifiedWheel, target: TargetEnvironment, options: WriteOpt
                 if key == "headers":
                     base = base / wheel.display_name
                 bases[key] = base
-                homes[key] = (str(base), os.path.normpath(base) + os.sep)
+                homes[key] = _home(base)
         else:
             key, relative = ROOT_KEY, member
-        home, prefix = homes[key]
-        destination = os.path.join(home, relative)  # noqa: PTH118 (strings, many)
+        home, joined, prefix = homes[key]
+        destination = joined + relative
         # The filename checks already refuse '..' and absolute names; this guards the rest.
         if not os.path.normpath(destination).startswith(prefix):
             raise PathEscape(wheel.path.name, f"{member!r} would be written outside {home}")
@@ -141,6 +143,11 @@ def layout_of(wheel: VerifiedWheel, target: TargetEnvironment, options: WriteOpt
         pyc=tuple(pyc),
         bases=bases,
     )
+
+
+def _home(base: Path) -> tuple[str, str, str]:
+    home = str(base)
+    return home, os.path.join(home, ""), os.path.normpath(base) + os.sep  # noqa: PTH118
 
 
 def _is_under(path: Path, bases: tuple[Path, ...]) -> bool:
