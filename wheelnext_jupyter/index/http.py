@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import ssl
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -57,7 +58,8 @@ class Response:
 
 
 class _Answer(Protocol):
-    """What `_send` returns: a direct `Fetched` or an `httpx.Response`, read whole."""
+    """What `_send` returns: a `_Fetched` from the direct path or an `httpx.Response`, read
+    whole."""
 
     @property
     def status_code(self) -> int: ...
@@ -108,10 +110,10 @@ def network_error(exc: BaseException) -> bool:
     """Whether `exc` is a network failure worth another attempt."""
     if isinstance(exc, TransferError):
         return True
-    # Only ever raised once httpx has been used, so importing it here costs nothing new.
-    from wheelnext_jupyter.index.httpx_fallback import is_transport_error
-
-    return is_transport_error(exc)
+    # An httpx error can only come from the httpx client, which has imported httpx: when it
+    # is not imported, nothing else (a 404, a cancelled download) imports it just to look.
+    loaded = sys.modules.get("httpx")
+    return loaded is not None and isinstance(exc, loaded.TransportError)
 
 
 class HttpClient:

@@ -78,8 +78,4 @@ def basic_auth(credentials: tuple[str, str] | None) -> httpx.BasicAuth | None:
     return httpx.BasicAuth(*credentials) if credentials else None
 
 
-def is_transport_error(exc: BaseException) -> bool:
-    return isinstance(exc, httpx.TransportError)
-
-
-__all__ = ["basic_auth", "is_transport_error", "make_client"]
+__all__ = ["basic_auth", "make_client"]
