@@ -2,7 +2,7 @@
 
 Before importing the command line (and with it the engine, a quarter of a second), it starts
 what needs no import: describing the `--python` target, which runs that interpreter once.
-The imports then run without the cycle collector, which never looks at what they made.
+The imports then run without the cycle collector.
 """
 
 from __future__ import annotations
@@ -31,14 +31,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         probe_ahead.start(python)
     # Imports only create objects that live as long as the process: nothing for the cycle
-    # collector to find, and it would walk them again and again. Frozen afterwards, they are
-    # left out of every later collection too.
+    # collector to find, and it would walk them again and again.
     collecting = gc.isenabled()
     gc.disable()
     try:
         from wheelnext_jupyter.cli import main as run
     finally:
-        gc.freeze()
         if collecting:
             gc.enable()
     return run(args)
