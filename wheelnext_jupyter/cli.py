@@ -31,7 +31,9 @@ from wheelnext_jupyter.engine import (
 from wheelnext_jupyter.index.config import IndexOptions
 from wheelnext_jupyter.index.errors import IndexClientError
 from wheelnext_jupyter.install.externally_managed import ExternallyManagedEnvironment
+from wheelnext_jupyter.install.pylock import LockWriteError, write_pylock
 from wheelnext_jupyter.install.target import TargetError, current_target, probe_target
+from wheelnext_jupyter.install.transaction import TransactionError
 from wheelnext_jupyter.install.wheelfile import WheelError
 from wheelnext_jupyter.providers.overrides import OverrideError
 from wheelnext_jupyter.providers.profile import (
@@ -58,30 +60,23 @@ class CommandError(Exception):
     """An error the user can fix; printed as one line, exit status 2."""
 
 
-def user_errors() -> tuple[type[Exception], ...]:
-    """Errors whose message already says what is wrong and how to fix it: printed as they are.
-    Detection is lazy, so a bad override variable can surface while output is produced.
-
-    A function, evaluated when an error is being handled: the installer's modules are imported
-    when the install needs them, not before the command line's first request."""
-    from wheelnext_jupyter.install.pylock import LockWriteError
-    from wheelnext_jupyter.install.transaction import TransactionError
-
-    return (
-        CommandError,
-        ProfileError,
-        OverrideError,
-        RequestError,
-        ResolutionError,
-        IndexClientError,
-        TargetError,
-        TrustError,
-        BuildError,
-        WheelError,
-        TransactionError,
-        ExternallyManagedEnvironment,
-        LockWriteError,
-    )
+#: Errors whose message already says what is wrong and how to fix it: printed as they are.
+#: Detection is lazy, so a bad override variable can surface while output is produced.
+USER_ERRORS: tuple[type[Exception], ...] = (
+    CommandError,
+    ProfileError,
+    OverrideError,
+    RequestError,
+    ResolutionError,
+    IndexClientError,
+    TargetError,
+    TrustError,
+    BuildError,
+    WheelError,
+    TransactionError,
+    ExternallyManagedEnvironment,
+    LockWriteError,
+)
 
 
 def _label_option(text: str) -> str:
@@ -558,8 +553,6 @@ def _report_and_install(args: argparse.Namespace, result: PlanResult) -> int:
     if done.restart_required:
         print(f"Restart needed for: {', '.join(done.restart_required)}")
     if args.lock:
-        from wheelnext_jupyter.install.pylock import write_pylock
-
         written = write_pylock(done, args.lock)
         print(f"Locked {len(done.wheels)} package(s) in {written}")
     return 0
@@ -624,7 +617,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         gc.disable()
     try:
         return handlers[args.command](args)
-    except user_errors() as exc:
+    except USER_ERRORS as exc:
         print(f"wheelnext-jupyter: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     finally:

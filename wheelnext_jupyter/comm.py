@@ -418,9 +418,9 @@ METHODS: dict[str, Callable[[RpcServer, Mapping[str, Any], Any], Message]] = {
 
 def _classify(exc: Exception) -> tuple[str, str]:
     """User errors carry their own message; anything else is named with where it happened."""
-    from wheelnext_jupyter.cli import user_errors
+    from wheelnext_jupyter.cli import USER_ERRORS
 
-    if isinstance(exc, user_errors()):
+    if isinstance(exc, USER_ERRORS):
         return "user_error", str(exc)
     where = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
     place = f" at {where[0].name}" if where else ""

@@ -254,14 +254,11 @@ def plan(
 def _prefetcher(target: TargetEnvironment, *, stage_ahead: bool) -> Prefetcher:
     from wheelnext_jupyter.install.download import Downloader, WheelCache
     from wheelnext_jupyter.install.externally_managed import marker_path
-    from wheelnext_jupyter.install.prefetch import Prefetcher, available_cores
+    from wheelnext_jupyter.install.prefetch import Prefetcher
+    from wheelnext_jupyter.install.staging import StagingArea, available_cores
+    from wheelnext_jupyter.install.unpacked_cache import UnpackedCache
 
     def make_area() -> StagingArea:
-        # The unpacking side is imported at the first pin, while the resolver's first requests
-        # are out: not before them.
-        from wheelnext_jupyter.install.staging import StagingArea
-        from wheelnext_jupyter.install.unpacked_cache import UnpackedCache
-
         return StagingArea(target, UnpackedCache(cache_dir() / "unpacked"))
 
     # Nothing is written into an externally managed environment before the installer's own
@@ -570,9 +567,8 @@ def install(
     """
     from wheelnext_jupyter.install.download import Downloader, WheelCache
     from wheelnext_jupyter.install.externally_managed import check_externally_managed
-    from wheelnext_jupyter.install.prefetch import available_cores
     from wheelnext_jupyter.install.restart import restart_required
-    from wheelnext_jupyter.install.staging import StagedWheel, StagingArea
+    from wheelnext_jupyter.install.staging import StagedWheel, StagingArea, available_cores
     from wheelnext_jupyter.install.transaction import PlannedWheel, install_wheels
     from wheelnext_jupyter.install.unpacked_cache import UnpackedCache
     from wheelnext_jupyter.install.wheelfile import VerifiedWheel

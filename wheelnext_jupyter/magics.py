@@ -110,9 +110,9 @@ def _parse(parser: argparse.ArgumentParser, line: str) -> argparse.Namespace | N
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
-    from wheelnext_jupyter.cli import user_errors
+    from wheelnext_jupyter.cli import USER_ERRORS
 
-    return user_errors()
+    return USER_ERRORS
 
 
 # -- the magics ----------------------------------------------------------------------------------

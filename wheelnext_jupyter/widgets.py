@@ -119,7 +119,7 @@ class WheelnextPanel:
         return dataclasses.replace(self.base, requirements=requirements, index=index)
 
     def _run(self, *, install: bool) -> None:
-        from wheelnext_jupyter.cli import user_errors
+        from wheelnext_jupyter.cli import USER_ERRORS
         from wheelnext_jupyter.display import InstallReport, ProgressView
         from wheelnext_jupyter.engine import install as run_install
         from wheelnext_jupyter.engine import plan
@@ -142,7 +142,7 @@ class WheelnextPanel:
             button = restart_button(done.restart_required) if done.restart_required else None
             if button is not None:
                 self.widget.children = (*self.widget.children, button)
-        except user_errors() as exc:
+        except USER_ERRORS as exc:
             progress.fail(str(exc))
             self.report.value = f"<pre>{escape(str(exc))}</pre>"
         finally:

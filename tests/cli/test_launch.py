@@ -65,18 +65,3 @@ def test_the_python_option_is_read_as_the_parser_reads_it(
 ) -> None:
     assert _option(args, "--python") == expected
 
-
-def test_the_command_line_imports_no_installer_or_httpx_before_its_first_request() -> None:
-    # The unpacking side is imported at the first pinned wheel and httpx only when a request
-    # needs it: neither delays the first request.
-    script = (
-        "import sys\n"
-        "import wheelnext_jupyter.cli, wheelnext_jupyter.engine\n"
-        "heavy = ('wheelnext_jupyter.install.staging', 'wheelnext_jupyter.install.transaction',\n"
-        "         'wheelnext_jupyter.install.archive', 'filelock', 'httpx')\n"
-        "print(sorted(name for name in heavy if name in sys.modules))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
-    )
-    assert done.stdout.strip() == "[]"

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, BinaryIO, Protocol
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
+from filelock import FileLock
+
 from wheelnext_jupyter.index.errors import HashMismatch, IndexHTTPError, IndexNetworkError
 from wheelnext_jupyter.index.http import network_error
 from wheelnext_jupyter.index.redact import redact_text, redact_url
@@ -171,9 +173,6 @@ class Downloader:
         key = sha256.lower() if sha256 else hashlib.sha256(file.url.encode()).hexdigest()
         partial = self.cache.partial(key)
         partial.parent.mkdir(parents=True, exist_ok=True)
-        # Imported at the first download, not before the resolver's first request.
-        from filelock import FileLock
-
         # Two installs fetching the same file take turns; the second then finds it cached.
         with FileLock(str(partial) + ".lock"):
             found = self._cached(file, sha256, on_bytes)

@@ -29,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import heapq
 import itertools
-import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -67,14 +66,6 @@ class _Tracked:
             if sink is not None and self.received:
                 sink(self.received)
             self.sink = sink
-
-
-def available_cores() -> int:
-    """The cores this process may run on: how many wheels unpack at once."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # macOS, Windows
-        return max(1, os.cpu_count() or 1)
 
 
 class Prefetcher:

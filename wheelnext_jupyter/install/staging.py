@@ -41,7 +41,6 @@ from types import ModuleType
 from filelock import FileLock, Timeout
 
 from wheelnext_jupyter.install.archive import ENCRYPTED, MAPPED_METHODS, WheelArchive
-from wheelnext_jupyter.install.prefetch import available_cores
 from wheelnext_jupyter.install.target import TargetEnvironment
 from wheelnext_jupyter.install.unpacked_cache import (
     CachedWheel,
@@ -512,6 +511,13 @@ def _unpack(
         files=tuple(written),
         dist_info=layout.dist_info,
     )
+
+
+def available_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
 
 
 #: A wheel unpacks in several threads when it inflates to more than this (a large wheel
