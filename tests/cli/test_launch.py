@@ -64,4 +64,3 @@ def test_the_python_option_is_read_as_the_parser_reads_it(
     args: list[str], expected: str | None
 ) -> None:
     assert _option(args, "--python") == expected
-
