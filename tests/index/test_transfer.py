@@ -16,6 +16,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import httpx
 import pytest
@@ -218,27 +219,29 @@ def test_pages_and_metadata_are_fetched_without_httpx(
     assert metadata.status == 200 and b"Name: wjt-big" in metadata.body
 
 
+def _page_as_sent_and_encoded(server: IndexServer, encoding: Literal["gzip", "deflate"]) -> bool:
+    """Whether the page read from a body in `encoding` is the page read from a plain one."""
+
+    def page() -> bytes:
+        with HttpClient() as client:
+            return client.get(f"{server.url}/simple/wjt-big/", accept="application/json").body
+
+    plain = page()
+    server.faults["/simple/wjt-big/"] = Fault(encoding)
+    return page() == plain
+
+
 def test_a_page_is_asked_for_gzip_compressed_and_decoded(
     server: IndexServer, tree: IndexTree, no_httpx_requests: None
 ) -> None:
-    with HttpClient() as client:
-        plain = client.get(f"{server.url}/simple/wjt-big/", accept="application/json").body
-    server.faults["/simple/wjt-big/"] = Fault("gzip")
-    with HttpClient() as client:
-        page = client.get(f"{server.url}/simple/wjt-big/", accept="application/json")
-    assert page.body == plain
+    assert _page_as_sent_and_encoded(server, "gzip")
     assert server.requests[-1].headers.get("accept-encoding") == "gzip"
 
 
 def test_a_page_in_an_encoding_not_offered_is_fetched_again_through_httpx(
     server: IndexServer, tree: IndexTree
 ) -> None:
-    with HttpClient() as client:
-        plain = client.get(f"{server.url}/simple/wjt-big/", accept="application/json").body
-    server.faults["/simple/wjt-big/"] = Fault("deflate")
-    with HttpClient() as client:
-        page = client.get(f"{server.url}/simple/wjt-big/", accept="application/json")
-    assert page.body == plain
+    assert _page_as_sent_and_encoded(server, "deflate")
     offered = [r.headers.get("accept-encoding", "") for r in server.requests[-2:]]
     assert offered[0] == "gzip" and "deflate" in offered[1]
 

@@ -17,9 +17,12 @@ import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import IO, Protocol
+from typing import IO, TYPE_CHECKING, TypeAlias
 
 from wheelnext_jupyter.install.wheelfile import InvalidWheel
+
+if TYPE_CHECKING:
+    from wheelnext_jupyter.install._unpack import Member as NativeMember
 
 _inflater: ModuleType
 try:
@@ -45,25 +48,8 @@ ENCRYPTED = 0x1
 MAPPED_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 
 
-class Member(Protocol):
-    """An entry of the central directory: a `zipfile.ZipInfo` or the native `Member`."""
-
-    @property
-    def filename(self) -> str: ...
-    @property
-    def header_offset(self) -> int: ...
-    @property
-    def compress_size(self) -> int: ...
-    @property
-    def file_size(self) -> int: ...
-    @property
-    def compress_type(self) -> int: ...
-    @property
-    def flag_bits(self) -> int: ...
-    @property
-    def external_attr(self) -> int: ...
-    @property
-    def CRC(self) -> int: ...
+#: An entry of the central directory: the native reader's or `zipfile`'s (same attributes).
+Member: TypeAlias = "NativeMember | zipfile.ZipInfo"
 
 
 class WheelArchive:
