@@ -219,8 +219,10 @@ def test_pages_and_metadata_are_fetched_without_httpx(
     assert metadata.status == 200 and b"Name: wjt-big" in metadata.body
 
 
-def _page_as_sent_and_encoded(server: IndexServer, encoding: Literal["gzip", "deflate"]) -> bool:
-    """Whether the page read from a body in `encoding` is the page read from a plain one."""
+def _page_as_sent_and_encoded(
+    server: IndexServer, encoding: Literal["gzip", "deflate", "chunked"]
+) -> bool:
+    """Whether the page read from a body sent that way is the page read from a plain one."""
 
     def page() -> bytes:
         with HttpClient() as client:
@@ -244,6 +246,18 @@ def test_a_page_in_an_encoding_not_offered_is_fetched_again_through_httpx(
     assert _page_as_sent_and_encoded(server, "deflate")
     offered = [r.headers.get("accept-encoding", "") for r in server.requests[-2:]]
     assert offered[0] == "gzip" and "deflate" in offered[1]
+
+
+def test_a_chunked_gzip_page_and_a_chunked_wheel_are_read_whole_without_httpx(
+    server: IndexServer, tree: IndexTree, tmp_path: Path, no_httpx_requests: None
+) -> None:
+    assert _page_as_sent_and_encoded(server, "chunked")
+    wheel = _wheel(tree)
+    server.faults[f"/files/wjt-big/{wheel.name}"] = Fault("chunked")
+    with HttpClient() as client:
+        got = _fetch(client, _url(server, wheel), wheel, tmp_path)
+    assert got.path.read_bytes() == wheel.read_bytes()
+    assert [r.status for r in server.requests[-2:]] == [200, 200]
 
 
 def test_pages_go_through_the_proxy_the_environment_names(

@@ -53,6 +53,7 @@ FaultKind = Literal[
     "redirect",  # answer 302 to `location`
     "gzip",  # send the body gzip-compressed, with Content-Encoding: gzip
     "deflate",  # send the body zlib-compressed, with Content-Encoding: deflate
+    "chunked",  # send the body in chunks (Transfer-Encoding: chunked), gzip-compressed if asked
 ]
 
 
@@ -405,6 +406,12 @@ class _Handler(BaseHTTPRequestHandler):
             body = zlib.compress(body)
             extra = {**extra, "Content-Encoding": "deflate"}
         index._record("GET", path, headers, status, started, self.client_address[1])
+        if fault is not None and fault.kind == "chunked":
+            if "gzip" in headers.get("accept-encoding", ""):
+                body = gzip.compress(body)
+                extra = {**extra, "Content-Encoding": "gzip"}
+            self._send_chunked(status, body, content_type, extra)
+            return
         self._send(status, body, content_type, extra)
 
     def _authorised(self) -> bool:
@@ -486,6 +493,21 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if status != 304:
             self.wfile.write(body)
+
+    def _send_chunked(
+        self, status: int, body: bytes, content_type: str, extra: Mapping[str, str]
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        for key, value in extra.items():
+            self.send_header(key, value)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        size = max(1, len(body) // 3)
+        for start in range(0, len(body), size):
+            piece = body[start : start + size]
+            self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+        self.wfile.write(b"0\r\n\r\n")
 
 
 def _prefers_json(accept: str) -> bool:
