@@ -65,7 +65,7 @@ class Transfer:
             try:
                 count = response.readinto(block)
             except (OSError, http.client.HTTPException) as exc:
-                raise TransferError(f"{type(exc).__name__}: {exc}") from None
+                raise _transport_error(exc) from None
             if not count:
                 # http.client ends a body cut short quietly: say so, for a retry.
                 if response.length:
@@ -80,7 +80,7 @@ class Transfer:
         try:
             body = self._response.read()
         except (OSError, http.client.HTTPException) as exc:
-            raise TransferError(f"{type(exc).__name__}: {exc}") from None
+            raise _transport_error(exc) from None
         if _encoding(self._response) != "gzip":
             return body
         try:
