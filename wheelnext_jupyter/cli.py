@@ -31,7 +31,6 @@ from wheelnext_jupyter.engine import (
 from wheelnext_jupyter.index.config import IndexOptions
 from wheelnext_jupyter.index.errors import IndexClientError
 from wheelnext_jupyter.install.externally_managed import ExternallyManagedEnvironment
-from wheelnext_jupyter.install.pylock import LockWriteError, write_pylock
 from wheelnext_jupyter.install.target import TargetError, current_target, probe_target
 from wheelnext_jupyter.install.transaction import TransactionError
 from wheelnext_jupyter.install.wheelfile import WheelError
@@ -75,7 +74,6 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     WheelError,
     TransactionError,
     ExternallyManagedEnvironment,
-    LockWriteError,
 )
 
 
@@ -553,7 +551,12 @@ def _report_and_install(args: argparse.Namespace, result: PlanResult) -> int:
     if done.restart_required:
         print(f"Restart needed for: {', '.join(done.restart_required)}")
     if args.lock:
-        written = write_pylock(done, args.lock)
+        from wheelnext_jupyter.install.pylock import LockWriteError, write_pylock
+
+        try:
+            written = write_pylock(done, args.lock)
+        except LockWriteError as exc:
+            raise CommandError(str(exc)) from None
         print(f"Locked {len(done.wheels)} package(s) in {written}")
     return 0
 

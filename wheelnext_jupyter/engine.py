@@ -25,14 +25,12 @@ from wheelnext_jupyter.index.http import HttpClient
 from wheelnext_jupyter.install.target import TargetEnvironment, current_target, probe_target
 from wheelnext_jupyter.paths import cache_dir
 from wheelnext_jupyter.providers import builtin
-from wheelnext_jupyter.providers.external import query_external_provider
 from wheelnext_jupyter.providers.trust import load_trust_list
 from wheelnext_jupyter.resolve.build import SourceBuilder
 from wheelnext_jupyter.resolve.candidates import CandidateFinder, FileVerdict, VariantPolicy
 from wheelnext_jupyter.resolve.installed import InstalledDistribution, installed_distributions
 from wheelnext_jupyter.resolve.provider import MetadataSource, ResolveOptions
 from wheelnext_jupyter.resolve.requirements import InvalidRequest, Request, parse_request
-from wheelnext_jupyter.resolve.requirements_file import read_requirements_file
 from wheelnext_jupyter.resolve.resolver import Plan, PlannedPackage, resolve
 from wheelnext_jupyter.variants.ordering import Preference, Selection, SelectionOptions
 from wheelnext_jupyter.variants.properties import ABI_DEPENDENCY_NAMESPACE
@@ -176,6 +174,9 @@ def external_providers(detection: Detection, trust: TrustList, *, refresh: bool)
         for ns, info in metadata.providers.items():
             if info.is_ahead_of_time or ns in known:
                 continue
+            # Imported at the first plugin: most installs run none.
+            from wheelnext_jupyter.providers.external import query_external_provider
+
             result = query_external_provider(info, trust=trust, refresh=refresh)
             if result.ok:
                 answered[ns] = result.configs
@@ -197,6 +198,9 @@ def _requests(request: InstallRequest) -> tuple[list[Request], list[Request], In
         find_links=list(request.index.find_links),
     )
     pre = request.pre
+    if request.requirement_files or request.constraint_files:
+        # Imported only for files (`-r`, `-c`): names on the command line need no file reader.
+        from wheelnext_jupyter.resolve.requirements_file import read_requirements_file
     try:
         for text in request.requirements:
             requests.append(parse_request(text, "command line"))

@@ -2,14 +2,18 @@
 
 Before importing the command line (and with it the engine, a quarter of a second), it starts
 what needs no import: describing the `--python` target, which runs that interpreter once.
-The imports then run without the cycle collector.
+The imports then run without the cycle collector. As a process's entry point it also ends the
+process without tearing the interpreter down (see `_end`).
 """
 
 from __future__ import annotations
 
+import atexit
 import gc
+import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 
 def _option(args: Sequence[str], name: str) -> str | None:
@@ -23,7 +27,25 @@ def _option(args: Sequence[str], name: str) -> str | None:
     return None
 
 
+def _end(code: int) -> NoReturn:
+    """Exit with `code` now that the command is over: exit handlers run and the standard
+    streams are flushed, but the interpreter is not torn down. Freeing every module and object
+    one by one takes a tenth of a second after an install, and the system frees it all at once.
+    Every thread the command started has finished by now (installs wait for their downloads
+    and unpacking; the pools left are idle)."""
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        # A closed or broken stream: the interpreter's own exit reports it as usual.
+        sys.exit(code)
+    os._exit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line on `argv`; given none, on the process's arguments, and then end
+    the process when the command is done."""
     args = list(sys.argv[1:] if argv is None else argv)
     python = _option(args, "--python")
     if python:
@@ -39,7 +61,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if collecting:
             gc.enable()
-    return run(args)
+    code = run(args)
+    if argv is None:
+        _end(code)
+    return code
 
 
 __all__ = ["main"]

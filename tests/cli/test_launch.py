@@ -64,3 +64,41 @@ def test_the_python_option_is_read_as_the_parser_reads_it(
     args: list[str], expected: str | None
 ) -> None:
     assert _option(args, "--python") == expected
+
+
+ENTRY = """
+import atexit, sys
+atexit.register(lambda: print("exit handler ran", file=sys.stderr))
+sys.argv = ["wheelnext-jupyter", *sys.argv[1:]]
+from wheelnext_jupyter.launch import main
+
+main()
+raise SystemExit("the process went on after the command")
+"""
+
+
+def test_as_the_process_entry_it_ends_the_process_with_the_commands_status_and_output(
+    venv: Venv,
+) -> None:
+    # Piped, so the listing sits in a buffer until it is flushed.
+    done = subprocess.run(
+        [sys.executable, "-c", ENTRY, "list", "--python", str(venv.python), "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert isinstance(json.loads(done.stdout), list)
+    assert done.stderr.splitlines()[-1] == "exit handler ran"
+
+
+def test_as_the_process_entry_a_failed_command_keeps_its_status_and_message() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", ENTRY, "install", "--index-url", "ftp://nowhere/", "x"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "wheelnext-jupyter: error:" in done.stderr
+    assert done.stderr.splitlines()[-1] == "exit handler ran"

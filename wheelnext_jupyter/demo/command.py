@@ -14,7 +14,6 @@ import os
 import shutil
 import subprocess
 import sys
-from importlib import resources
 from pathlib import Path
 
 # The catalog, index builder and server are imported where they are used: every command line
@@ -67,6 +66,8 @@ def demo_environment(base_url: str) -> dict[str, str]:
 
 
 def notebook_text() -> str:
+    from importlib import resources
+
     return resources.files("wheelnext_jupyter.demo").joinpath(NOTEBOOK).read_text("utf-8")
 
 

@@ -36,11 +36,6 @@ if TYPE_CHECKING:
     from wheelnext_jupyter.index.http import HttpClient
     from wheelnext_jupyter.index.sources import Source
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
-
 APP_NAME = "wheelnext-jupyter"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _TRUE = {"1", "true", "yes", "on"}
@@ -248,6 +243,12 @@ class UserConfig:
 
 def read_user_config(path: Path | None = None) -> UserConfig:
     """Read the TOML config file (schema in docs/indexes.md); a missing file is an empty config."""
+    # Imported here: most runs have no config file, and the parser takes a while to load.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
     path = path or user_config_path()
     try:
         data = tomllib.loads(path.read_text("utf-8"))

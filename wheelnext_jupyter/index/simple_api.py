@@ -10,7 +10,6 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
@@ -333,36 +332,6 @@ def _json_entry(item: Any) -> _RawEntry | None:
 # --- HTML --------------------------------------------------------------------------------------
 
 
-class _PageParser(HTMLParser):
-    """Collects anchors, `<base href>` and `pypi:*` meta tags; attribute values arrive unescaped."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.base: str | None = None
-        self.meta: dict[str, str] = {}
-        self.anchors: list[tuple[dict[str, str | None], str]] = []
-        self._current: dict[str, str | None] | None = None
-        self._text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = dict(attrs)
-        if tag == "base" and self.base is None and values.get("href"):
-            self.base = values["href"]
-        elif tag == "meta" and values.get("name") and values.get("content") is not None:
-            self.meta[str(values["name"]).lower()] = str(values["content"])
-        elif tag == "a":
-            self._current, self._text = values, []
-
-    def handle_data(self, data: str) -> None:
-        if self._current is not None:
-            self._text.append(data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a" and self._current is not None:
-            self.anchors.append((self._current, "".join(self._text).strip()))
-            self._current = None
-
-
 def parse_html_page(body: bytes, *, url: str, name: str) -> ProjectPage:
     """A PEP 503 project page (or a flat page of links, filtered to `name`)."""
     try:
@@ -371,7 +340,10 @@ def parse_html_page(body: bytes, *, url: str, name: str) -> ProjectPage:
         raise IndexResponseError(
             f"{redact_url(url)} returned an HTML page that is not UTF-8"
         ) from None
-    parser = _PageParser()
+    # Imported at the first HTML page: most indexes answer in JSON.
+    from wheelnext_jupyter.index.html_links import LinkParser
+
+    parser = LinkParser()
     try:
         parser.feed(text)
         parser.close()
