@@ -1,7 +1,7 @@
 """Install a realistic notebook stack from a loopback mirror: ours vs pip vs uv, cold and warm.
 
     .venv/bin/python bench/bench_install.py [--runs N] [--packages "pandas matplotlib ..."]
-        [--tools wheelnext,uv,pip] [--bytecode off|on|both] [--churn]
+        [--tools wheelnext,kernel,uv,pip] [--bytecode off|on|both] [--churn]
 
 The mirror is built once with `pip download` into `~/.cache/wheelnext-bench/` (outside the
 repository; wheels are never committed), with a PEP 658 `.metadata` file next to every wheel, and
@@ -12,6 +12,11 @@ unpacked-wheel caches for us, `--no-cache-dir` for pip, a fresh `UV_CACHE_DIR` f
 reuses the cache of a previous run. Each is measured with bytecode compilation off and on. The
 tools take turns within every run (interleaved), so a noisy machine slows all of them alike.
 Prints median seconds and the ratios to uv.
+
+"kernel" is the notebook's case: `%wninstall --python VENV ...` through the magic's own code path
+(`magics.wninstall`) in a Python process that has loaded the extension and the engine already,
+as a kernel has after its first `%wninstall`; only the magic's call is timed (starting Python and
+importing are not). Its caches are as cold (or warm) as the command line's.
 
 Nothing is deleted while the tools run: every install gets its own directories, removed at the
 end. `--churn` instead deletes the previous install's environment right before each timed run.
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -96,7 +102,21 @@ def timed(command: list[str], env: dict[str, str]) -> float:
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"failed: {' '.join(command)}\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    # The kernel's case times itself (the magic's call only) and prints the seconds last.
+    if command[1:3] == ["-c", _IN_KERNEL]:
+        return float(done.stdout.strip().splitlines()[-1])
     return elapsed
+
+
+#: `%wninstall LINE` as a kernel runs it, after the extension and the engine are loaded.
+_IN_KERNEL = """
+import sys, time
+import IPython.core.interactiveshell
+from wheelnext_jupyter import cli, display, engine, magics, report
+start = time.perf_counter()
+magics.wninstall(sys.argv[1])
+print(time.perf_counter() - start)
+"""
 
 
 def uv_executable() -> str:
@@ -108,7 +128,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--packages", default=PACKAGES)
-    parser.add_argument("--tools", default="wheelnext,uv,pip", help="comma-separated subset")
+    parser.add_argument("--tools", default="wheelnext,kernel,uv,pip", help="comma-separated subset")
     parser.add_argument("--bytecode", choices=("off", "on", "both"), default="both")
     parser.add_argument(
         "--churn", action="store_true", help="delete the previous environment before each run"
@@ -141,6 +161,19 @@ def main() -> None:
 
             return command
 
+        def kernel(
+            cache: Path, compile_: bool
+        ) -> Callable[[Path], tuple[list[str], dict[str, str]]]:
+            def command(python: Path) -> tuple[list[str], dict[str, str]]:
+                words = ["--python", str(python), "--index-url", index, "--profile", str(profile)]
+                words += [*packages, *(["--compile"] if compile_ else [])]
+                line = shlex.join(words)
+                return [sys.executable, "-c", _IN_KERNEL, line], clean_env(
+                    WHEELNEXT_JUPYTER_CACHE_DIR=str(cache)
+                )
+
+            return command
+
         def pip(
             cache: Path | None, compile_: bool
         ) -> Callable[[Path], tuple[list[str], dict[str, str]]]:
@@ -170,6 +203,7 @@ def main() -> None:
                 tag = "pyc" if compile_ else "no pyc"
                 for tool, make, with_pip in (
                     ("wheelnext", ours, False),
+                    ("kernel", kernel, False),
                     ("uv", uv_cmd, False),
                     ("pip", pip, True),
                 ):

@@ -8,11 +8,11 @@ and `decision`; the top level adds `host`, `supported_properties`, `sources`, `w
 
 from __future__ import annotations
 
-from email.parser import HeaderParser
 from typing import TYPE_CHECKING, Any
 
 from wheelnext_jupyter import __version__
 from wheelnext_jupyter.index.redact import redact_url
+from wheelnext_jupyter.resolve.metadata_fields import read_fields
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -45,19 +45,19 @@ _MULTIPLE_USE = {
 def metadata_json(text: str) -> dict[str, Any]:
     """Core metadata in its JSON form (PEP 566): lower-case keys with `_`, lists for
     multiple-use fields, `keywords` split, the body as `description`."""
-    message = HeaderParser().parsestr(text)
+    fields = read_fields(text)
     out: dict[str, Any] = {}
-    for key, value in message.items():
-        field = key.lower().replace("-", "_")
+    for name, values in fields.items():
+        field = name.replace("-", "_")
         if field in _MULTIPLE_USE:
-            out.setdefault(field, []).append(str(value))
+            out[field] = values
         elif field == "keywords":
-            out[field] = [k.strip() for k in str(value).replace(",", " ").split() if k.strip()]
+            # A field given twice keeps its last value, as a dict of the fields would.
+            out[field] = [k.strip() for k in values[-1].replace(",", " ").split() if k.strip()]
         else:
-            out[field] = str(value)
-    body = message.get_payload()
-    if isinstance(body, str) and body.strip():
-        out.setdefault("description", body)
+            out[field] = values[-1]
+    if fields.body.strip():
+        out.setdefault("description", fields.body)
     return out
 
 

@@ -69,9 +69,36 @@ def test_the_metadata_of_every_installed_distribution_reads_the_same() -> None:
         text = dist.read_text("METADATA") or dist.read_text("PKG-INFO")
         if not text:
             continue
-        expected = HeaderParser().parsestr(text, headersonly=True)
+        expected = HeaderParser().parsestr(text)
         fields = read_fields(text)
         for name in {key.lower() for key in expected}:
             assert fields.get_all(name) == expected.get_all(name), (dist.metadata["Name"], name)
+        assert fields.body == expected.get_payload(), dist.metadata["Name"]
         compared += 1
     assert compared > 50
+
+
+BODIES = [
+    *TRICKY,
+    "Name: a\n\nThe description.\n",
+    "Name: a\r\n\r\nThe description.\r\n",
+    "Name: a\n\n\nAfter two empty lines\n",
+    "Name: a\nNot a field, so the body\nmore\n",
+    "Name: a\nFrom x\n\nbody\n",
+    METADATA,
+]
+
+
+@pytest.mark.parametrize("text", BODIES)
+def test_the_body_is_what_the_standard_library_takes_for_the_payload(text: str) -> None:
+    assert read_fields(text).body == HeaderParser().parsestr(text).get_payload()
+
+
+def test_fields_are_listed_in_the_order_they_first_appear_with_every_value() -> None:
+    assert list(read_fields(METADATA).items()) == [
+        ("metadata-version", ["2.4"]),
+        ("name", ["demo"]),
+        ("version", ["1.0"]),
+        ("requires-dist", ["numpy>=2", "rich; extra == 'cli'"]),
+        ("provides-extra", ["cli"]),
+    ]

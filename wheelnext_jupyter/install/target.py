@@ -8,6 +8,7 @@ import the installed files.
 from __future__ import annotations
 
 import enum
+import functools
 import json
 import os
 import subprocess
@@ -80,14 +81,23 @@ class TargetEnvironment:
         return self.kind is EnvironmentKind.VENV
 
     def supported_tags(self) -> frozenset[Tag]:
-        return frozenset(self.tags)
+        return self._tag_set
 
     def tag_priority(self, tag: Tag) -> int | None:
         """Index of `tag` in the preference list (lower is better); None if unsupported."""
-        try:
-            return self.tags.index(tag)
-        except ValueError:
-            return None
+        return self._ranks.get(tag)
+
+    @functools.cached_property
+    def _ranks(self) -> dict[Tag, int]:
+        # Asked for every file of every page the resolver reads: built once, not per question.
+        ranks: dict[Tag, int] = {}
+        for rank, tag in enumerate(self.tags):
+            ranks.setdefault(tag, rank)
+        return ranks
+
+    @functools.cached_property
+    def _tag_set(self) -> frozenset[Tag]:
+        return frozenset(self.tags)
 
 
 def current_target(*, user: bool = False) -> TargetEnvironment:

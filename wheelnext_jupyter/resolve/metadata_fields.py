@@ -6,12 +6,14 @@ a half for a typical METADATA, this reader a few tens of microseconds. Values ar
 standard library's parser (its default, compat32, policy) returns for the same text: the text
 after the colon with leading blanks removed, continuation lines kept as they were, line ends at
 the end removed; field names match without regard to case. The fields end at the first empty
-line, or at a line that is neither a field nor a continuation (where the body begins).
+line, or at a line that is neither a field nor a continuation (where the body begins). The body,
+the description the report shows, is the parser's payload for the same text.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 #: The header section: lines the standard library takes for header lines (an mbox separator,
 #: a field name of printable ASCII but blank and colon with its colon, or a continuation), each
@@ -23,12 +25,15 @@ _LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 
 class MetadataFields:
-    """Field values by name; `get` and `get_all` as on an `email.message.Message`."""
+    """Field values by name; `get` and `get_all` as on an `email.message.Message`, and the
+    body (the description) as its payload."""
 
-    __slots__ = ("_values",)
+    __slots__ = ("_values", "body")
 
-    def __init__(self, values: dict[str, list[str]]) -> None:
+    def __init__(self, values: dict[str, list[str]], body: str = "") -> None:
         self._values = values
+        #: The text after the fields (and the empty line that ends them).
+        self.body = body
 
     def get(self, name: str, default: str | None = None) -> str | None:
         values = self._values.get(name.lower())
@@ -38,11 +43,22 @@ class MetadataFields:
         values = self._values.get(name.lower())
         return list(values) if values else default
 
+    def items(self) -> Iterator[tuple[str, list[str]]]:
+        """(lower-case name, every value) per field, in the order the fields first appear."""
+        for name, values in self._values.items():
+            yield name, list(values)
+
 
 def read_fields(text: str) -> MetadataFields:
     section = _HEADER_SECTION.match(text)
     assert section is not None  # it matches the empty string
+    rest = text[section.end() :]
+    # The empty line that ends the fields is not part of the body.
+    body = rest[2:] if rest.startswith("\r\n") else rest[1:] if rest[:1] in ("\n", "\r") else rest
     lines = _LINES.findall(section.group())
+    if len(lines) > 1 and lines[-1].startswith("From "):
+        # An mbox separator as the last of several lines starts the body (so the library says).
+        body = lines.pop() + body
     values: dict[str, list[str]] = {}
     source: list[str] = []
 
@@ -63,7 +79,7 @@ def read_fields(text: str) -> MetadataFields:
         if not line.startswith(("From ", ":")):
             source = [line]
     finish()
-    return MetadataFields(values)
+    return MetadataFields(values, body)
 
 
 __all__ = ["MetadataFields", "read_fields"]
