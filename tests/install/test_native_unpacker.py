@@ -12,6 +12,7 @@ import hashlib
 import mmap
 import os
 import stat
+import time
 import zipfile
 from base64 import urlsafe_b64encode
 from collections.abc import Iterator
@@ -201,6 +202,91 @@ def test_a_malformed_job_is_a_type_error_before_anything_is_written(
     jobs.append(("not", "a", "job"))
     with pytest.raises(TypeError, match="a job is"):
         native.unpack(mapped, jobs, None)  # type: ignore[arg-type]
+    assert not (tmp_path / "out").exists()
+
+
+# -- linking from the unpacked-wheel cache ----------------------------------------------------
+
+
+@pytest.fixture
+def cached_entry(tmp_path: Path) -> Path:
+    """Files 0, 1 and 300 of a cache entry (300 lives in the entry's second subdirectory)."""
+    entry = tmp_path / "entry"
+    for number, data in ((0, b"zero"), (1, b"one!"), (300, b"three hundred")):
+        path = Path(member_path(str(entry), number))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return entry
+
+
+def _link_jobs(out: Path) -> list[tuple[int, int, bytes]]:
+    return [
+        (0, 4, os.fsencode(out / "pkg" / "a.py")),
+        (1, 4, os.fsencode(out / "pkg" / "deep" / "b.py")),
+        (300, 13, os.fsencode(out / "c.txt")),
+    ]
+
+
+def test_cached_members_are_hard_linked_to_their_paths_whose_directories_are_made(
+    cached_entry: Path, tmp_path: Path
+) -> None:
+    assert native is not None
+    out = tmp_path / "out"
+    native.link(os.fsencode(cached_entry), _link_jobs(out), time.time_ns())
+    assert (out / "pkg" / "deep" / "b.py").read_bytes() == b"one!"
+    assert (out / "c.txt").samefile(member_path(str(cached_entry), 300))
+
+
+def test_a_cached_file_of_another_size_is_named_by_its_job(
+    cached_entry: Path, tmp_path: Path
+) -> None:
+    assert native is not None
+    Path(member_path(str(cached_entry), 1)).write_bytes(b"longer now")
+    with pytest.raises(native.UnpackError) as caught:
+        native.link(os.fsencode(cached_entry), _link_jobs(tmp_path / "out"), time.time_ns())
+    assert caught.value.args == (1, "its cached file was changed")
+
+
+def test_a_cached_file_modified_after_the_entry_was_made_is_refused(
+    cached_entry: Path, tmp_path: Path
+) -> None:
+    assert native is not None
+    made = time.time_ns()
+    later = made + 5_000_000_000
+    os.utime(member_path(str(cached_entry), 300), ns=(later, later))
+    with pytest.raises(native.UnpackError) as caught:
+        native.link(os.fsencode(cached_entry), _link_jobs(tmp_path / "out"), made)
+    assert caught.value.args == (2, "its cached file was changed")
+
+
+def test_a_missing_cached_file_is_named_by_its_job(cached_entry: Path, tmp_path: Path) -> None:
+    assert native is not None
+    Path(member_path(str(cached_entry), 0)).unlink()
+    with pytest.raises(native.UnpackError) as caught:
+        native.link(os.fsencode(cached_entry), _link_jobs(tmp_path / "out"), time.time_ns())
+    assert caught.value.args == (0, "its cached file is missing")
+
+
+def test_a_link_over_an_existing_file_fails_naming_it_and_leaves_it(
+    cached_entry: Path, tmp_path: Path
+) -> None:
+    assert native is not None
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "c.txt").write_text("mine")
+    with pytest.raises(FileExistsError) as caught:
+        native.link(os.fsencode(cached_entry), _link_jobs(out), time.time_ns())
+    assert caught.value.filename == str(out / "c.txt")
+    assert (out / "c.txt").read_text() == "mine"
+
+
+def test_a_malformed_link_job_is_a_type_error_before_anything_is_linked(
+    cached_entry: Path, tmp_path: Path
+) -> None:
+    assert native is not None
+    jobs: list[object] = [*_link_jobs(tmp_path / "out"), (0, 4, "a str path")]
+    with pytest.raises(TypeError, match="a link job is"):
+        native.link(os.fsencode(cached_entry), jobs, time.time_ns())  # type: ignore[arg-type]
     assert not (tmp_path / "out").exists()
 
 

@@ -8,12 +8,13 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from tests.support.venvs import Venv
 from tests.support.wheels import build_wheel, sha256_hex
-from wheelnext_jupyter.install import unpacked_cache
+from wheelnext_jupyter.install import staging, unpacked_cache
 from wheelnext_jupyter.install.staging import StagingArea
 from wheelnext_jupyter.install.target import probe_target
 from wheelnext_jupyter.install.transaction import PlannedWheel, install_wheels
@@ -107,6 +108,30 @@ def test_a_file_changed_in_place_in_one_environment_never_reaches_the_next(
     assert cache.lookup(sha256_hex(wheel.read_bytes())) is not None
 
 
+def test_a_cached_file_rewritten_with_the_same_size_is_not_linked(
+    venv: Venv, second_venv: Venv, wheel: Path, cache: UnpackedCache
+) -> None:
+    _install(venv, wheel, cache)
+    original = _module(venv).read_bytes()
+    _module(venv).write_bytes(original.replace(b"def", b"DEF"))  # same size, later time
+    _install(second_venv, wheel, cache)
+    assert _module(second_venv).read_bytes() == original
+
+
+def test_a_file_missing_from_a_cache_entry_makes_the_wheel_unpack_again(
+    venv: Venv, second_venv: Venv, wheel: Path, cache: UnpackedCache
+) -> None:
+    _install(venv, wheel, cache)
+    entry = cache.root / sha256_hex(wheel.read_bytes())
+    cached_module = next(
+        path for path in entry.rglob("*") if path.is_file() and path.samefile(_module(venv))
+    )
+    cached_module.unlink()
+    _install(second_venv, wheel, cache)
+    assert second_venv.run("-c", "import cached").returncode == 0
+    assert not _module(venv).samefile(_module(second_venv))
+
+
 def test_pip_uninstall_of_a_linked_install_leaves_the_cache_usable(
     venv: Venv, second_venv: Venv, wheel: Path, cache: UnpackedCache
 ) -> None:
@@ -151,6 +176,17 @@ def test_links_the_file_system_refuses_fall_back_to_unpacking(
         raise OSError(errno.EMLINK, "Too many links", source)
 
     monkeypatch.setattr(unpacked_cache.os, "link", refuse)
+    if staging._native is not None:
+        # The native linker meets the same refusal (a file system's link limit cannot be
+        # reached here): everything else of the native module stays as it is.
+        native = staging._native
+
+        def refuse_all(source_dir: bytes, jobs: object, created_ns: int) -> None:
+            raise OSError(errno.EMLINK, "Too many links", os.fsdecode(source_dir))
+
+        monkeypatch.setattr(
+            staging, "_native", SimpleNamespace(**{**vars(native), "link": refuse_all})
+        )
     _install(second_venv, wheel, cache)
     assert not _module(venv).samefile(_module(second_venv))
     assert second_venv.run("-c", "import cached").returncode == 0

@@ -17,6 +17,11 @@
  * only stops linking). Data that cannot be unpacked raises `UnpackError(index, problem)`;
  * a failing system call raises `OSError` naming the file. Files written before an error are
  * left for the caller, which removes its staging directory.
+ *
+ * `link(source_dir, jobs, created_ns)` stages a wheel from the unpacked-wheel cache instead: per
+ * job `(cache number, size, path)` it hard-links `source_dir/<number / 256>/<number>` to `path`
+ * (making its parents), after checking that the cached file still has its size and was not
+ * modified after `created_ns`. A file that fails the check raises `UnpackError(index, problem)`.
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -460,6 +465,106 @@ end:
     return output;
 }
 
+/* --- linking from the unpacked-wheel cache -------------------------------------------------- */
+
+typedef struct {
+    long number;
+    unsigned long long size;
+    const char *path;
+} link_job_t;
+
+/* Runs without the GIL: hard-link every job's cached file to its path (making the parents), after
+ * checking the file has the recorded size and was not modified after `created_ns`. Returns the
+ * number of jobs done; at a failure, `failure` says which and why. */
+static Py_ssize_t run_links(const char *source_dir, const link_job_t *jobs, Py_ssize_t count,
+                            long long created_ns, failure_t *failure) {
+    char source[PATH_MAX];
+    Py_ssize_t done = 0;
+    for (; done < count; done++) {
+        const link_job_t *job = &jobs[done];
+        failure->index = done;
+        /* `<source_dir>/<number / 256>/<number>`, as unpacked_cache.member_path. */
+        int length = snprintf(source, sizeof(source), "%s/%ld/%ld", source_dir,
+                              job->number / PER_DIRECTORY, job->number);
+        if (length < 0 || (size_t)length >= sizeof(source)) {
+            set_problem(failure, "its cached file's path is too long");
+            break;
+        }
+        struct stat facts;
+        if (stat(source, &facts) < 0) {
+            if (errno == ENOENT) {
+                set_problem(failure, "its cached file is missing");
+            } else {
+                set_os_error(failure, job->path);
+            }
+            break;
+        }
+        long long modified = (long long)facts.st_mtim.tv_sec * 1000000000LL + facts.st_mtim.tv_nsec;
+        if ((unsigned long long)facts.st_size != job->size || modified > created_ns) {
+            set_problem(failure, "its cached file was changed");
+            break;
+        }
+        if (link(source, job->path) < 0
+            && (errno != ENOENT || make_parents(job->path) < 0 || link(source, job->path) < 0)) {
+            set_os_error(failure, job->path);
+            break;
+        }
+    }
+    return done;
+}
+
+static PyObject *link_cached(PyObject *module, PyObject *args) {
+    PyObject *source_arg, *jobs_arg;
+    long long created_ns;
+    if (!PyArg_ParseTuple(args, "O!OL:link", &PyBytes_Type, &source_arg, &jobs_arg, &created_ns))
+        return NULL;
+    PyObject *output = NULL;
+    link_job_t *jobs = NULL;
+    /* A tuple of our own: nothing can change it while the GIL is released. */
+    PyObject *jobs_tuple = PySequence_Tuple(jobs_arg);
+    if (jobs_tuple == NULL)
+        return NULL;
+    Py_ssize_t count = PyTuple_GET_SIZE(jobs_tuple);
+    jobs = PyMem_Calloc((size_t)count + 1, sizeof(link_job_t));
+    if (jobs == NULL) {
+        PyErr_NoMemory();
+        goto end;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *path;
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(jobs_tuple, i),
+                              "lKO!;a link job is (cache number, size, path)", &jobs[i].number,
+                              &jobs[i].size, &PyBytes_Type, &path))
+            goto end;
+        jobs[i].path = PyBytes_AS_STRING(path);
+    }
+    const char *source_dir = PyBytes_AS_STRING(source_arg);
+    failure_t failure;
+    memset(&failure, 0, sizeof(failure));
+    Py_ssize_t done;
+    Py_BEGIN_ALLOW_THREADS
+    done = run_links(source_dir, jobs, count, created_ns, &failure);
+    Py_END_ALLOW_THREADS
+    if (done < count) {
+        if (failure.os_errno) {
+            errno = failure.os_errno;
+            PyErr_SetFromErrnoWithFilename(PyExc_OSError, failure.os_path);
+        } else {
+            PyObject *error = Py_BuildValue("(ns)", failure.index, failure.problem);
+            if (error != NULL) {
+                PyErr_SetObject(UnpackError, error);
+                Py_DECREF(error);
+            }
+        }
+        goto end;
+    }
+    output = Py_NewRef(Py_None);
+end:
+    PyMem_Free(jobs);
+    Py_DECREF(jobs_tuple);
+    return output;
+}
+
 /* --- the central directory ---------------------------------------------------------------- */
 
 static PyTypeObject *MemberType;
@@ -653,6 +758,9 @@ static PyMethodDef methods[] = {
     {"unpack", unpack, METH_VARARGS,
      "unpack(archive, jobs, link_dir[, whole_limit]) -> (results, linked): unpack members of a "
      "mapped wheel."},
+    {"link", link_cached, METH_VARARGS,
+     "link(source_dir, jobs, created_ns) -> None: hard-link cached members (number, size, path) "
+     "to their paths."},
     {"directory", directory, METH_VARARGS,
      "directory(archive) -> list[Member]: the entries of a zip's central directory."},
     {NULL, NULL, 0, NULL},

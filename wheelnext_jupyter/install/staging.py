@@ -43,6 +43,7 @@ from filelock import FileLock, Timeout
 from wheelnext_jupyter.install.archive import ENCRYPTED, MAPPED_METHODS, WheelArchive
 from wheelnext_jupyter.install.target import TargetEnvironment
 from wheelnext_jupyter.install.unpacked_cache import (
+    CachedMember,
     CachedWheel,
     EntryDraft,
     StaleEntry,
@@ -400,6 +401,7 @@ def _unpack(
     members = [(m, d, k) for m, d, k in layout.members if d != record_path]
     with contextlib.ExitStack() as stack:
         native: dict[str, tuple[str, str, int]] = {}
+        from_cache: dict[str, tuple[str, str, int]] = {}
         if cached is None:
             archive = (
                 opened if opened is not None else stack.enter_context(WheelArchive(wheel.path))
@@ -407,7 +409,13 @@ def _unpack(
             native = _unpack_natively(archive, members, by_path, base_dir, script_prefix, draft)
         elif {m for m, _, _ in members if m in by_path} - cached.members.keys():
             raise StaleEntry("the cached entry lacks members")
+        else:
+            from_cache = _link_natively(cached, members, base_dir, script_prefix)
         for number, (member, dest, key) in enumerate(members):
+            if member in from_cache:
+                path, digest, size = from_cache[member]
+                staged_member(member, key, dest, path, digest, size)
+                continue
             entry = by_path[member]
             if member in native:
                 path, digest, size = native[member]
@@ -651,6 +659,32 @@ def _unpack_natively(
         member: (path, digest, size)
         for (member, path), (digest, size) in zip(chosen, results, strict=True)
     }
+
+
+def _link_natively(
+    cached: CachedWheel, members: list[tuple[str, str, str]], base_dir: str, script_prefix: str
+) -> dict[str, tuple[str, str, int]]:
+    """Hard-link every member but the scripts (their first line is rewritten) from the cache in
+    one native call without the GIL; returns member → (staged path, sha256, size). Raises
+    `StaleEntry` (the entry removed) for a cached file that was changed."""
+    if _native is None:
+        return {}
+    jobs: list[tuple[int, int, bytes]] = []
+    chosen: list[tuple[str, str, CachedMember]] = []
+    for member, _, key in members:
+        if member.startswith(script_prefix):
+            continue
+        cached_member = cached.members[member]
+        relative = member if key == ROOT_KEY else member.split("/", 2)[2]
+        # Joined as strings: the native unpacker is built for POSIX systems only.
+        path = f"{base_dir}/{key}/{relative}"
+        jobs.append((cached_member.number, cached_member.size, os.fsencode(path)))
+        chosen.append((member, path, cached_member))
+    try:
+        _native.link(os.fsencode(cached.directory), jobs, cached.created_ns)
+    except _native.UnpackError:
+        raise cached.stale() from None
+    return {member: (path, entry.sha256, entry.size) for member, path, entry in chosen}
 
 
 def _stream_member(

@@ -66,9 +66,9 @@ class CachedWheel:
         try:
             facts = os.stat(source)
         except FileNotFoundError:
-            raise self._stale() from None
+            raise self.stale() from None
         if facts.st_size != entry.size or facts.st_mtime_ns > self.created_ns:
-            raise self._stale()
+            raise self.stale()
         os.link(source, destination)
         return entry
 
@@ -77,10 +77,11 @@ class CachedWheel:
         with open(member_path(str(self.directory), entry.number), "rb") as file:
             data = file.read()
         if len(data) != entry.size:
-            raise self._stale()
+            raise self.stale()
         return data
 
-    def _stale(self) -> StaleEntry:
+    def stale(self) -> StaleEntry:
+        """The error for a changed entry, which is removed (the wheel is unpacked again)."""
         shutil.rmtree(self.directory, ignore_errors=True)
         return StaleEntry(f"cached files of {self.directory.name} were changed")
 
