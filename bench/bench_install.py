@@ -13,10 +13,12 @@ reuses the cache of a previous run. Each is measured with bytecode compilation o
 tools take turns within every run (interleaved), so a noisy machine slows all of them alike.
 Prints median seconds and the ratios to uv.
 
-"kernel" is the notebook's case: `%wninstall --python VENV ...` through the magic's own code path
-(`magics.wninstall`) in a Python process that has loaded the extension and the engine already,
-as a kernel has after its first `%wninstall`; only the magic's call is timed (starting Python and
-importing are not). Its caches are as cold (or warm) as the command line's.
+"kernel" is the notebook's case: `%wninstall ...` through the magic's own code path
+(`magics.wninstall`) in a Python process of the fresh environment itself, as a kernel installs
+into its own environment, with the extension and the engine loaded already (as after a first
+`%wninstall`); this checkout and the benchmark's own environment are on its `PYTHONPATH` (not
+site directories, so nothing counts as installed there). Only the magic's call is timed
+(starting Python and importing are not); its caches are as cold (or warm) as the command line's.
 
 Nothing is deleted while the tools run: every install gets its own directories, removed at the
 end. `--churn` instead deletes the previous install's environment right before each timed run.
@@ -32,6 +34,7 @@ import argparse
 import os
 import shlex
 import shutil
+import site
 import statistics
 import subprocess
 import sys
@@ -165,12 +168,11 @@ def main() -> None:
             cache: Path, compile_: bool
         ) -> Callable[[Path], tuple[list[str], dict[str, str]]]:
             def command(python: Path) -> tuple[list[str], dict[str, str]]:
-                words = ["--python", str(python), "--index-url", index, "--profile", str(profile)]
-                words += [*packages, *(["--compile"] if compile_ else [])]
-                line = shlex.join(words)
-                return [sys.executable, "-c", _IN_KERNEL, line], clean_env(
-                    WHEELNEXT_JUPYTER_CACHE_DIR=str(cache)
-                )
+                words = ["--index-url", index, "--profile", str(profile), *packages]
+                line = shlex.join([*words, *(["--compile"] if compile_ else [])])
+                path = os.pathsep.join([str(REPO), *site.getsitepackages()])
+                env = clean_env(WHEELNEXT_JUPYTER_CACHE_DIR=str(cache), PYTHONPATH=path)
+                return [str(python), "-c", _IN_KERNEL, line], env
 
             return command
 
