@@ -15,7 +15,7 @@ import stat
 import time
 import zipfile
 from base64 import urlsafe_b64encode
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -237,34 +237,40 @@ def test_cached_members_are_hard_linked_to_their_paths_whose_directories_are_mad
     assert (out / "c.txt").samefile(member_path(str(cached_entry), 300))
 
 
-def test_a_cached_file_of_another_size_is_named_by_its_job(
-    cached_entry: Path, tmp_path: Path
-) -> None:
-    assert native is not None
-    Path(member_path(str(cached_entry), 1)).write_bytes(b"longer now")
-    with pytest.raises(native.UnpackError) as caught:
-        native.link(os.fsencode(cached_entry), _link_jobs(tmp_path / "out"), time.time_ns())
-    assert caught.value.args == (1, "its cached file was changed")
+def _grow_member_1(entry: Path) -> None:
+    Path(member_path(str(entry), 1)).write_bytes(b"longer now")
 
 
-def test_a_cached_file_modified_after_the_entry_was_made_is_refused(
-    cached_entry: Path, tmp_path: Path
+def _touch_member_300_later(entry: Path) -> None:
+    later = time.time_ns() + 5_000_000_000
+    os.utime(member_path(str(entry), 300), ns=(later, later))
+
+
+def _remove_member_0(entry: Path) -> None:
+    Path(member_path(str(entry), 0)).unlink()
+
+
+@pytest.mark.parametrize(
+    ("damage", "expected"),
+    [
+        (_grow_member_1, (1, "its cached file was changed")),
+        (_touch_member_300_later, (2, "its cached file was changed")),
+        (_remove_member_0, (0, "its cached file is missing")),
+    ],
+    ids=["another size", "modified after the entry was made", "missing"],
+)
+def test_a_cached_file_that_changed_is_refused_and_named_by_its_job(
+    cached_entry: Path,
+    tmp_path: Path,
+    damage: Callable[[Path], None],
+    expected: tuple[int, str],
 ) -> None:
     assert native is not None
     made = time.time_ns()
-    later = made + 5_000_000_000
-    os.utime(member_path(str(cached_entry), 300), ns=(later, later))
+    damage(cached_entry)
     with pytest.raises(native.UnpackError) as caught:
         native.link(os.fsencode(cached_entry), _link_jobs(tmp_path / "out"), made)
-    assert caught.value.args == (2, "its cached file was changed")
-
-
-def test_a_missing_cached_file_is_named_by_its_job(cached_entry: Path, tmp_path: Path) -> None:
-    assert native is not None
-    Path(member_path(str(cached_entry), 0)).unlink()
-    with pytest.raises(native.UnpackError) as caught:
-        native.link(os.fsencode(cached_entry), _link_jobs(tmp_path / "out"), time.time_ns())
-    assert caught.value.args == (0, "its cached file is missing")
+    assert caught.value.args == expected
 
 
 def test_a_link_over_an_existing_file_fails_naming_it_and_leaves_it(

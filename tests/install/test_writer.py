@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import csv
 import hashlib
+import importlib.util
 import io
 import json
+import marshal
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,8 @@ import pytest
 from tests.install.helpers import install_into
 from tests.support.venvs import Venv
 from tests.support.wheels import build_wheel
+from wheelnext_jupyter.install.target import current_target
+from wheelnext_jupyter.install.writer import compile_bytecode
 
 
 @pytest.fixture
@@ -140,3 +144,27 @@ def test_compile_writes_bytecode_and_records_it(venv: Venv, wheels: list[Path]) 
     assert f"alpha/__pycache__/{pyc[0].name},sha256=" in record
     venv.pip("uninstall", "-y", "alpha")
     assert not pyc[0].exists()
+
+
+@pytest.mark.parametrize("count", [3, 40], ids=["a few files, here", "many, in a child process"])
+def test_bytecode_for_this_interpreter_loads_and_names_the_installed_path(
+    tmp_path: Path, count: int
+) -> None:
+    sources = []
+    for number in range(count):
+        source = tmp_path / "staged" / f"module{number}.py"
+        source.parent.mkdir(exist_ok=True)
+        source.write_text(f"def fail():\n    raise ValueError({number})\n")
+        sources.append(source)
+    broken = tmp_path / "staged" / "broken.py"
+    broken.write_text("def (:\n")
+    pairs = tuple(
+        (source, source.parent / "__pycache__" / f"{source.stem}.pyc")
+        for source in [*sources, broken]
+    )
+    shown = tuple(tmp_path / "installed" / source.name for source, _ in pairs)
+    done = compile_bytecode(pairs, current_target(), shown_as=shown)
+    assert [source for source, _ in done] == sources  # the broken file is skipped, as pip does
+    code = marshal.loads(pairs[-2][1].read_bytes()[16:])
+    assert code.co_filename == str(shown[-2])  # tracebacks name the installed file
+    assert pairs[-2][1].read_bytes()[:4] == importlib.util.MAGIC_NUMBER

@@ -359,6 +359,20 @@ end:
     return done;
 }
 
+/* The exception for a failure: `OSError` naming the file, or `UnpackError(index, problem)`. */
+static void raise_failure(const failure_t *failure) {
+    if (failure->os_errno) {
+        errno = failure->os_errno;
+        PyErr_SetFromErrnoWithFilename(PyExc_OSError, failure->os_path);
+        return;
+    }
+    PyObject *error = Py_BuildValue("(ns)", failure->index, failure->problem);
+    if (error != NULL) {
+        PyErr_SetObject(UnpackError, error);
+        Py_DECREF(error);
+    }
+}
+
 static PyObject *b64_digest(const unsigned char digest[32]) {
     static const char alphabet[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -433,16 +447,7 @@ static PyObject *unpack(PyObject *module, PyObject *args) {
                     results, &failure);
     Py_END_ALLOW_THREADS
     if (done < count) {
-        if (failure.os_errno) {
-            errno = failure.os_errno;
-            PyErr_SetFromErrnoWithFilename(PyExc_OSError, failure.os_path);
-        } else {
-            PyObject *error = Py_BuildValue("(ns)", failure.index, failure.problem);
-            if (error != NULL) {
-                PyErr_SetObject(UnpackError, error);
-                Py_DECREF(error);
-            }
-        }
+        raise_failure(&failure);
         goto end;
     }
     results_list = PyList_New(count);
@@ -546,16 +551,7 @@ static PyObject *link_cached(PyObject *module, PyObject *args) {
     done = run_links(source_dir, jobs, count, created_ns, &failure);
     Py_END_ALLOW_THREADS
     if (done < count) {
-        if (failure.os_errno) {
-            errno = failure.os_errno;
-            PyErr_SetFromErrnoWithFilename(PyExc_OSError, failure.os_path);
-        } else {
-            PyObject *error = Py_BuildValue("(ns)", failure.index, failure.problem);
-            if (error != NULL) {
-                PyErr_SetObject(UnpackError, error);
-                Py_DECREF(error);
-            }
-        }
+        raise_failure(&failure);
         goto end;
     }
     output = Py_NewRef(Py_None);

@@ -158,6 +158,10 @@ def record_name(path: str | Path, root: Path) -> str:
     return os.path.relpath(path, root).replace(os.sep, "/")
 
 
+#: Up to this many files are compiled in this process when it is the target's interpreter.
+_COMPILE_HERE = 32
+
+
 def compile_bytecode(
     pairs: tuple[tuple[Path, Path], ...],
     target: TargetEnvironment,
@@ -171,7 +175,9 @@ def compile_bytecode(
     if not pairs:
         return []
     shown = [str(p) for p in shown_as] if shown_as is not None else [str(s) for s, _ in pairs]
-    if target.is_current:
+    # A few files compile sooner here than a new interpreter starts. More go to a child process:
+    # compiling holds the interpreter's lock, and wheels staged at once then compile on one core.
+    if target.is_current and len(pairs) <= _COMPILE_HERE:
         done = []
         for (source, cached), dfile in zip(pairs, shown, strict=True):
             try:
@@ -180,7 +186,7 @@ def compile_bytecode(
                 continue
             done.append((source, cached))
         return done
-    # Another interpreter writes its own bytecode format.
+    # Another interpreter writes its own bytecode format (the same one, for this interpreter).
     program = (
         "import json, py_compile, sys\n"
         "for src, dst, shown in json.load(sys.stdin):\n"
