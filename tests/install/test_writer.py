@@ -16,6 +16,7 @@ import pytest
 from tests.install.helpers import install_into
 from tests.support.venvs import Venv
 from tests.support.wheels import build_wheel
+from wheelnext_jupyter.install import writer
 from wheelnext_jupyter.install.target import current_target
 from wheelnext_jupyter.install.writer import compile_bytecode
 
@@ -146,10 +147,22 @@ def test_compile_writes_bytecode_and_records_it(venv: Venv, wheels: list[Path]) 
     assert not pyc[0].exists()
 
 
-@pytest.mark.parametrize("count", [3, 40], ids=["a few files, here", "many, in a child process"])
+@pytest.mark.parametrize(
+    ("count", "refused"),
+    [(3, "subprocess"), (40, "in-process")],
+    ids=["a few files, here", "many, in a child process"],
+)
 def test_bytecode_for_this_interpreter_loads_and_names_the_installed_path(
-    tmp_path: Path, count: int
+    tmp_path: Path, count: int, refused: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"compiled {refused}")
+
+    # Each size must take its own way: the other one fails the test.
+    if refused == "subprocess":
+        monkeypatch.setattr(writer.subprocess, "run", refuse)
+    else:
+        monkeypatch.setattr(writer.py_compile, "compile", refuse)
     sources = []
     for number in range(count):
         source = tmp_path / "staged" / f"module{number}.py"

@@ -601,6 +601,13 @@ def _unpack_in_parts(
     return results, linked
 
 
+def _native_path(base_dir: str, key: str, member: str) -> str:
+    """Where the native unpacker stages `member` of scheme `key` (joined as strings: it is built
+    for POSIX systems only)."""
+    relative = member if key == ROOT_KEY else member.split("/", 2)[2]
+    return f"{base_dir}/{key}/{relative}"
+
+
 def _unpack_natively(
     archive: WheelArchive,
     members: list[tuple[str, str, str]],
@@ -625,9 +632,7 @@ def _unpack_natively(
             or member.startswith(script_prefix)
         ):
             continue
-        relative = member if key == ROOT_KEY else member.split("/", 2)[2]
-        # Joined as strings: the native unpacker is built for POSIX systems only.
-        path = f"{base_dir}/{key}/{relative}"
+        path = _native_path(base_dir, key, member)
         executable = bool((info.external_attr >> 16) & 0o111)
         jobs.append(
             (
@@ -675,9 +680,7 @@ def _link_natively(
         if member.startswith(script_prefix):
             continue
         cached_member = cached.members[member]
-        relative = member if key == ROOT_KEY else member.split("/", 2)[2]
-        # Joined as strings: the native unpacker is built for POSIX systems only.
-        path = f"{base_dir}/{key}/{relative}"
+        path = _native_path(base_dir, key, member)
         jobs.append((cached_member.number, cached_member.size, os.fsencode(path)))
         chosen.append((member, path, cached_member))
     try:
