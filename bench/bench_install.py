@@ -11,14 +11,17 @@ a fresh virtual environment (creation not timed). "cold" starts with empty cache
 unpacked-wheel caches for us, `--no-cache-dir` for pip, a fresh `UV_CACHE_DIR` for uv); "warm"
 reuses the cache of a previous run. Each is measured with bytecode compilation off and on. The
 tools take turns within every run (interleaved), so a noisy machine slows all of them alike.
-Prints median seconds and the ratios to uv.
+Prints the median wall-clock seconds and processor seconds (user and system time, a tool's
+child processes included) and their ratios to uv. On a machine with few cores a cold install is
+bound by processor time: what one tool spends more, it waits for.
 
 "kernel" is the notebook's case: `%wninstall ...` through the magic's own code path
 (`magics.wninstall`) in a Python process of the fresh environment itself, as a kernel installs
 into its own environment, with the extension and the engine loaded already (as after a first
 `%wninstall`); this checkout and the benchmark's own environment are on its `PYTHONPATH` (not
 site directories, so nothing counts as installed there). Only the magic's call is timed
-(starting Python and importing are not); its caches are as cold (or warm) as the command line's.
+(starting Python and importing are not), and so is only its processor time during the call;
+its caches are as cold (or warm) as the command line's.
 
 Nothing is deleted while the tools run: every install gets its own directories, removed at the
 end. `--churn` instead deletes the previous install's environment right before each timed run.
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shlex
 import shutil
 import site
@@ -99,26 +103,39 @@ def fresh_venv(root: Path, *, with_pip: bool) -> Path:
     return root / "bin" / "python"
 
 
-def timed(command: list[str], env: dict[str, str]) -> float:
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall-clock seconds and processor seconds (user and system, the tool's own child
+    processes included) of one install."""
+    before = _children_cpu()
     start = time.perf_counter()
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
+    used = _children_cpu() - before
     if done.returncode != 0:
         raise SystemExit(f"failed: {' '.join(command)}\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
-    # The kernel's case times itself (the magic's call only) and prints the seconds last.
+    # The kernel's case times itself (the magic's call only) and prints both figures last.
     if command[1:3] == ["-c", _IN_KERNEL]:
-        return float(done.stdout.strip().splitlines()[-1])
-    return elapsed
+        wall, cpu = done.stdout.strip().splitlines()[-1].split()
+        return float(wall), float(cpu)
+    return elapsed, used
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 #: `%wninstall LINE` as a kernel runs it, after the extension and the engine are loaded.
 _IN_KERNEL = """
-import sys, time
+import resource, sys, time
 import IPython.core.interactiveshell
 from wheelnext_jupyter import cli, display, engine, magics, report
-start = time.perf_counter()
+def cpu():
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+start, used = time.perf_counter(), cpu()
 magics.wninstall(sys.argv[1])
-print(time.perf_counter() - start)
+print(time.perf_counter() - start, cpu() - used)
 """
 
 
@@ -149,7 +166,8 @@ def main() -> None:
     profile = work / "cpu.json"
     profile.write_text(CPU_PROFILE)
     uv = uv_executable()
-    results: dict[str, list[float]] = {}
+    #: (wall seconds, processor seconds) of each run, by tool, phase and bytecode mode.
+    results: dict[str, list[tuple[float, float]]] = {}
 
     with IndexServer(tree, immutable_files=True) as server:
         index = server.index_url
@@ -230,22 +248,26 @@ def main() -> None:
                         if args.churn and previous is not None:
                             shutil.rmtree(previous, ignore_errors=True)
                         previous = python.parents[1]
-                        seconds = timed(argv, env)
-                        results.setdefault(f"{tool} {phase} {tag}", []).append(seconds)
-                        print(f"  {tool:9} {phase} {tag:6} {seconds:6.2f} s", flush=True)
+                        seconds, cpu = timed(argv, env)
+                        results.setdefault(f"{tool} {phase} {tag}", []).append((seconds, cpu))
+                        print(
+                            f"  {tool:9} {phase} {tag:6} {seconds:6.2f} s  processor {cpu:6.2f} s",
+                            flush=True,
+                        )
     shutil.rmtree(work, ignore_errors=True)
 
-    print("\nmedian seconds (ratio to uv in the same setting)")
-    for phase in ("cold", "warm"):
-        for tag in ("pyc" if m else "no pyc" for m in modes):
-            uv_times = results.get(f"uv {phase} {tag}")
-            base = statistics.median(uv_times) if uv_times else None
-            row = []
-            for tool in tools:
-                value = statistics.median(results[f"{tool} {phase} {tag}"])
-                ratio = f" ({value / base:4.2f}x)" if base else ""
-                row.append(f"{tool} {value:6.2f} s{ratio}")
-            print(f"  {phase} {tag:6}: " + "   ".join(row))
+    for title, column in (("seconds", 0), ("processor seconds", 1)):
+        print(f"\nmedian {title} (ratio to uv in the same setting)")
+        for phase in ("cold", "warm"):
+            for tag in ("pyc" if m else "no pyc" for m in modes):
+                uv_runs = results.get(f"uv {phase} {tag}")
+                base = statistics.median(r[column] for r in uv_runs) if uv_runs else None
+                row = []
+                for tool in tools:
+                    value = statistics.median(r[column] for r in results[f"{tool} {phase} {tag}"])
+                    ratio = f" ({value / base:4.2f}x)" if base else ""
+                    row.append(f"{tool} {value:6.2f} s{ratio}")
+                print(f"  {phase} {tag:6}: " + "   ".join(row))
 
 
 if __name__ == "__main__":
