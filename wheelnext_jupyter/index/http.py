@@ -352,7 +352,9 @@ class HttpClient:
 
     def _fetch(self, url: str, headers: dict[str, str]) -> _Answer:
         transfers = self.transfers
-        if transfers is not None and transfers.direct(url):
+        if transfers is not None:
+            # `get` decides whether the direct path takes the URL (and raises NotDirect before
+            # anything is sent if not): asking here as well would read the proxy settings twice.
             try:
                 # Pages compress well (a large project's JSON page by tenfold): gzip is offered.
                 with transfers.get(url, {**headers, "Accept-Encoding": "gzip"}, gzip=True) as got:

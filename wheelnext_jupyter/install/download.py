@@ -264,7 +264,7 @@ class Downloader:
     def _open(self, url: str, headers: dict[str, str]) -> Iterator[_Body]:
         """GET `url`: in large blocks where the direct path takes it, else through httpx."""
         transfers = self.client.transfers
-        if transfers is not None and transfers.direct(url):
+        if transfers is not None:
             try:
                 with transfers.get(url, headers) as transfer:
                     yield transfer
