@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import marshal
 import signal
 import subprocess
@@ -102,6 +104,22 @@ def test_staging_with_requested_false_writes_no_requested_file(
     dist_info = venv.site_packages / "one-1.0.dist-info"
     assert (dist_info / "INSTALLER").read_text() == "wheelnext-jupyter\n"
     assert not (dist_info / "REQUESTED").exists()
+
+
+def test_a_member_name_with_a_comma_is_quoted_in_record_and_pip_uninstalls_it(
+    venv: Venv, tmp_path: Path
+) -> None:
+    built = build_wheel(tmp_path / "w", "quoted", "1.0", files={"quoted/a,b.txt": b"data"})
+    target = probe_target(venv.python)
+    with StagingArea(target) as area:
+        staged = area.stage(built.path)
+        install_wheels([PlannedWheel(staged.wheel, staged=staged)], target)
+    record = (venv.site_packages / "quoted-1.0.dist-info" / "RECORD").read_text()
+    assert '"quoted/a,b.txt",sha256=' in record
+    rows = {row[0]: row for row in csv.reader(io.StringIO(record))}
+    assert rows["quoted/a,b.txt"][2] == "4"
+    venv.pip("uninstall", "-y", "quoted")
+    assert not (venv.site_packages / "quoted").exists()
 
 
 def test_bytecode_compiled_in_staging_names_the_installed_source(

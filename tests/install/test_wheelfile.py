@@ -17,6 +17,7 @@ from wheelnext_jupyter.install.wheelfile import (
     PathEscape,
     RecordMismatch,
     VariantMismatch,
+    all_normalised,
     verify_wheel,
 )
 
@@ -72,7 +73,15 @@ def test_member_missing_from_record_is_refused(good: Path, tmp_path: Path) -> No
 
 @pytest.mark.parametrize(
     "member",
-    ["../evil.py", "/tmp/evil.py", "demo_pkg/../../evil.py", "demo_pkg-1.0.data/elsewhere/x"],
+    [
+        "../evil.py",
+        "/tmp/evil.py",
+        "demo_pkg/../../evil.py",
+        "demo_pkg-1.0.data/elsewhere/x",
+        "C:/evil.py",
+        "\\evil.py",
+        "demo_pkg\\..\\..\\evil.py",
+    ],
 )
 def test_member_escaping_the_scheme_is_a_path_escape(
     good: Path, tmp_path: Path, member: str
@@ -80,6 +89,39 @@ def test_member_escaping_the_scheme_is_a_path_escape(
     bad = rewrite_wheel(good, tmp_path / "bad" / good.name, add={member: b"boom\n"})
     with pytest.raises(PathEscape):
         verify_wheel(bad)
+
+
+def test_a_member_named_unnormalised_in_archive_and_record_alike_passes(
+    good: Path, tmp_path: Path
+) -> None:
+    odd = rewrite_wheel(good, tmp_path / "odd" / good.name, add={"demo_pkg//extra.py": b""})
+    verified = verify_wheel(odd)
+    assert "demo_pkg//extra.py" in {e.path for e in verified.entries}
+
+
+@pytest.mark.parametrize(
+    ("paths", "expected"),
+    [
+        (["a/b.py", "a/.hidden/c"], False),  # a dot after a slash is searched for in full
+        (["a/b.py", "pkg-1.0.dist-info/RECORD"], True),
+        ([""], False),
+        (["/abs"], False),
+        (["a//b"], False),
+        (["a/./b"], False),
+        (["a/../b"], False),
+        (["./a"], False),
+        (["a/."], False),
+        (["a/"], False),
+        (["."], False),
+        (["a\n/b"], False),  # a newline in a name: a false "no", never a false "yes"
+    ],
+)
+def test_all_normalised_never_passes_a_path_normpath_would_change(
+    paths: list[str], expected: bool
+) -> None:
+    assert all_normalised(paths) is expected
+    if expected:
+        assert all(__import__("posixpath").normpath(p) == p for p in paths)
 
 
 def test_dist_info_name_must_match_the_filename(good: Path, tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ writer (other tags, build numbers, console scripts, its own package source).
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
 import io
 import json
@@ -153,8 +154,11 @@ def wheel_bytes(spec: WheelSpec) -> tuple[bytes, bytes]:
         text = json.dumps(spec.variant_json, indent=2, sort_keys=True) + "\n"
         members[f"{dist_info}/variant.json"] = text.encode()
     record = f"{dist_info}/RECORD"
-    lines = [f"{path},{_record_hash(data)},{len(data)}\n" for path, data in members.items()]
-    members[record] = ("".join(lines) + f"{record},,\n").encode()
+    rows = [(path, _record_hash(data), len(data)) for path, data in members.items()]
+    text = io.StringIO()
+    # csv quotes a path with a comma in it, as RECORD's readers expect.
+    csv.writer(text, lineterminator="\n").writerows([*rows, (record, "", "")])
+    members[record] = text.getvalue().encode()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for path, data in members.items():

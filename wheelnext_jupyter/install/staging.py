@@ -27,8 +27,10 @@ import itertools
 import json
 import mmap
 import os
+import re
 import shutil
 import stat
+import sys
 import threading
 import uuid
 from base64 import urlsafe_b64encode
@@ -400,7 +402,7 @@ def _unpack(
     script_prefix = f"{wheel.data_dir}/scripts/"
     members = [(m, d, k) for m, d, k in layout.members if d != record_path]
     with contextlib.ExitStack() as stack:
-        native: dict[str, tuple[str, str, int]] = {}
+        native: dict[str, tuple[str, str, int, bool]] = {}
         from_cache: dict[str, tuple[str, str, int]] = {}
         if cached is None:
             archive = (
@@ -418,15 +420,15 @@ def _unpack(
                 continue
             entry = by_path[member]
             if member in native:
-                path, digest, size = native[member]
-                mismatch = content_mismatch(
-                    name, entry, digest, size, checked_before=wheel.contents_checked
-                )
-                if mismatch is not None:
-                    raise mismatch
+                path, digest, size, executable = native[member]
+                if digest != entry.digest or size != entry.size:
+                    mismatch = content_mismatch(
+                        name, entry, digest, size, checked_before=wheel.contents_checked
+                    )
+                    if mismatch is not None:
+                        raise mismatch
                 staged_member(member, key, dest, path, digest, size)
                 if draft is not None:
-                    executable = bool((archive.getinfo(member).external_attr >> 16) & 0o111)
                     draft.record(member, number, digest, size, executable)
                 continue
             relative = member if key == ROOT_KEY else member.split("/", 2)[2]
@@ -501,12 +503,9 @@ def _unpack(
         )
     _compile_staged(layout.pyc, staged_sources, target, root, written, rows)
 
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerows(rows)
-    writer.writerow((record_name(record_path, root), "", ""))
+    rows.append((record_name(record_path, root), "", ""))
     _write(
-        staged_path(ROOT_KEY, f"{dist_info_rel}/RECORD"), buffer.getvalue().encode("utf-8"), False
+        staged_path(ROOT_KEY, f"{dist_info_rel}/RECORD"), _record_text(rows).encode("utf-8"), False
     )
     written.append(record_path)
     trees = tuple(
@@ -519,6 +518,20 @@ def _unpack(
         files=tuple(written),
         dist_info=layout.dist_info,
     )
+
+
+#: A character that makes the `csv` module quote a RECORD field.
+_CSV_SPECIAL_RE = re.compile(r'[,"\r\n]')
+
+
+def _record_text(rows: list[tuple[str, str, str]]) -> str:
+    """RECORD's text, as `csv.writer` writes it. Only paths can need quoting (hashes and sizes
+    never do), and almost none do: the rows are then joined directly, about ten times faster."""
+    if _CSV_SPECIAL_RE.search("".join(path for path, _, _ in rows)):
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(rows)
+        return buffer.getvalue()
+    return "".join(f"{path},{digest},{size}\n" for path, digest, size in rows)
 
 
 def available_cores() -> int:
@@ -601,6 +614,10 @@ def _unpack_in_parts(
     return results, linked
 
 
+#: How `os.fsencode` encodes a name (called directly: thousands of names per wheel).
+_FS_CODEC = (sys.getfilesystemencoding(), sys.getfilesystemencodeerrors())
+
+
 def _native_path(base_dir: str, key: str, member: str) -> str:
     """Where the native unpacker stages `member` of scheme `key` (joined as strings: it is built
     for POSIX systems only)."""
@@ -615,14 +632,14 @@ def _unpack_natively(
     base_dir: str,
     script_prefix: str,
     draft: EntryDraft | None,
-) -> dict[str, tuple[str, str, int]]:
+) -> dict[str, tuple[str, str, int, bool]]:
     """Unpack every member the native unpacker can take (stored or deflated, hashed with
     sha256 in RECORD, not a script) in one call without the GIL, linking each into `draft`;
-    returns member → (staged path, digest, size). The rest is left to the caller."""
+    returns member → (staged path, digest, size, executable). The rest is left to the caller."""
     if _native is None or archive.buffer is None:
         return {}
     jobs: list[_native_job] = []
-    chosen: list[tuple[str, str]] = []
+    chosen: list[tuple[str, str, bool]] = []
     for number, (member, _, key) in enumerate(members):
         info = archive.getinfo(member)
         if (
@@ -640,12 +657,12 @@ def _unpack_natively(
                 info.compress_size,
                 info.compress_type,
                 info.file_size,
-                os.fsencode(path),
+                path.encode(*_FS_CODEC),
                 executable,
                 number,
             )
         )
-        chosen.append((member, path))
+        chosen.append((member, path, executable))
     if not jobs:
         return {}
     link_dir = os.fsencode(draft.directory) if draft is not None else None
@@ -661,8 +678,8 @@ def _unpack_natively(
     if draft is not None and not linked:
         draft.spoil()
     return {
-        member: (path, digest, size)
-        for (member, path), (digest, size) in zip(chosen, results, strict=True)
+        member: (path, digest, size, executable)
+        for (member, path, executable), (digest, size) in zip(chosen, results, strict=True)
     }
 
 
@@ -681,7 +698,7 @@ def _link_natively(
             continue
         cached_member = cached.members[member]
         path = _native_path(base_dir, key, member)
-        jobs.append((cached_member.number, cached_member.size, os.fsencode(path)))
+        jobs.append((cached_member.number, cached_member.size, path.encode(*_FS_CODEC)))
         chosen.append((member, path, cached_member))
     try:
         _native.link(os.fsencode(cached.directory), jobs, cached.created_ns)

@@ -12,6 +12,7 @@ import hashlib
 import io
 import posixpath
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,6 +42,13 @@ DATA_SCHEME_KEYS = frozenset({"purelib", "platlib", "scripts", "data", "headers"
 _ACCEPTED_HASHES = frozenset({"sha256", "sha384", "sha512", "sha3_256", "sha3_384", "sha3_512"})
 _SIGNATURE_FILES = ("RECORD.jws", "RECORD.p7s")
 _DRIVE_RE = re.compile(r"^[A-Za-z]:")
+#: In archive names, each wrapped in newlines: what any name `check_member_path` refuses
+#: contains (an absolute path, a drive, a `..` part), besides the `.data` directory rule.
+_SUSPECT_MARKS = ("\n/", "\\", ":", "..")
+#: In paths, each wrapped in newlines: what any path contains that is absolute or that
+#: `posixpath.normpath` would change (empty, a `.` or `..` part, a doubled or trailing slash).
+#: Broader than needed (a name starting with a dot has one), so that a few searches do.
+_UNNORMALISED_MARKS = ("\n/", "//", "/.", "\n.", "/\n", "\n\n")
 
 
 class WheelError(Exception):
@@ -135,6 +143,17 @@ def check_member_path(wheel: str, member: str, data_dir: str) -> None:
         )
 
 
+def all_normalised(paths: Iterable[str]) -> bool:
+    """Whether every path is relative and unchanged by `posixpath.normpath`. Thousands of
+    paths are joined and searched a few times; a newline inside a name may answer False."""
+    return not _marked(paths, _UNNORMALISED_MARKS)
+
+
+def _marked(names: Iterable[str], marks: tuple[str, ...]) -> bool:
+    text = "\n" + "\n".join(names) + "\n"
+    return any(mark in text for mark in marks)
+
+
 def open_archive(path: Path) -> WheelArchive:
     """The wheel's zip archive, or `InvalidWheel` saying why it cannot be read."""
     # Imported here: the archive module raises this module's errors.
@@ -204,11 +223,8 @@ def _verify_archive(
     wheel = path.name
     members = [info for info in archive.infolist() if not info.filename.endswith("/")]
     names = {info.filename for info in members}
-    dist_infos = {
-        name.split("/", 1)[0]
-        for name in names
-        if "/" in name and name.split("/", 1)[0].endswith(".dist-info")
-    }
+    tops = {name.partition("/")[0] for name in names if "/" in name}
+    dist_infos = {top for top in tops if top.endswith(".dist-info")}
     if len(dist_infos) != 1:
         found = ", ".join(sorted(dist_infos)) or "none"
         raise InvalidWheel(
@@ -330,10 +346,17 @@ def _verify_record(
             raise RecordMismatch(
                 wheel, f"RECORD size {size_text!r} of {member} is not a number"
             ) from None
-        recorded[posixpath.normpath(member)] = RecordEntry(member, algorithm, digest, size)
+        recorded[member] = RecordEntry(member, algorithm, digest, size)
+    # Keyed by normalised path; almost every RECORD writes its paths normalised already.
+    if not all_normalised(recorded):
+        recorded = {posixpath.normpath(path): entry for path, entry in recorded.items()}
 
+    # Names under the `.data` directory are checked in full; the others only if one of
+    # them could fail the check (thousands of names, searched at once).
+    check_all = _marked(names, _SUSPECT_MARKS)
     for name in sorted(names):
-        check_member_path(wheel, name, data_dir)
+        if check_all or name.startswith(data_dir):
+            check_member_path(wheel, name, data_dir)
         if name in unrecorded:
             continue
         # Most names are written in RECORD exactly as in the archive: normalised only if not.
