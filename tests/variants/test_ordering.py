@@ -522,6 +522,20 @@ def test_wheels_order_variants_then_null_then_non_variant_then_tags_and_build():
     ]
 
 
+def test_tags_given_as_ranks_order_wheels_as_the_list_they_come_from():
+    names = [
+        "pkg-1.0-py3-none-any.whl",
+        "pkg-1.0-cp311-cp311-linux_x86_64.whl",
+        "pkg-1.0-cp39-cp39-win_amd64.whl",
+    ]
+    wheels = [parse_wheel_filename(n) for n in names]
+    tags = [Tag("cp311", "cp311", "linux_x86_64"), Tag("py3", "none", "any")]
+    ranks = {tag: index for index, tag in enumerate(tags)}
+    by_ranks = order_wheels(wheels, None, ranks)
+    assert by_ranks == order_wheels(wheels, None, tags)
+    assert [w.format() for w in by_ranks] == names[1::-1]
+
+
 def test_without_usable_metadata_only_non_variant_wheels_remain():
     names = ["pkg-1.0-py3-none-any-fast.whl", "pkg-1.0-py3-none-any.whl"]
     ordered = order_wheels(

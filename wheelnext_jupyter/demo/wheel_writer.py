@@ -155,10 +155,10 @@ def wheel_bytes(spec: WheelSpec) -> tuple[bytes, bytes]:
         members[f"{dist_info}/variant.json"] = text.encode()
     record = f"{dist_info}/RECORD"
     rows = [(path, _record_hash(data), len(data)) for path, data in members.items()]
-    text = io.StringIO()
+    record_text = io.StringIO()
     # csv quotes a path with a comma in it, as RECORD's readers expect.
-    csv.writer(text, lineterminator="\n").writerows([*rows, (record, "", "")])
-    members[record] = text.getvalue().encode()
+    csv.writer(record_text, lineterminator="\n").writerows([*rows, (record, "", "")])
+    members[record] = record_text.getvalue().encode()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for path, data in members.items():

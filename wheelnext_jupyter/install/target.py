@@ -85,10 +85,11 @@ class TargetEnvironment:
 
     def tag_priority(self, tag: Tag) -> int | None:
         """Index of `tag` in the preference list (lower is better); None if unsupported."""
-        return self._ranks.get(tag)
+        return self.tag_ranks.get(tag)
 
     @functools.cached_property
-    def _ranks(self) -> dict[Tag, int]:
+    def tag_ranks(self) -> Mapping[Tag, int]:
+        """Each supported tag's index in the preference list (lower is better)."""
         # Asked for every file of every page the resolver reads: built once, not per question.
         ranks: dict[Tag, int] = {}
         for rank, tag in enumerate(self.tags):

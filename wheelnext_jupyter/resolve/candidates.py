@@ -444,7 +444,7 @@ class CandidateFinder:
         ordered_wheels = order_wheels(
             [c.file.wheel for c in usable_variants + plain if c.file.wheel is not None],
             selection,
-            list(self.target.tags),
+            self.target.tag_ranks,
             aliases,
         )
         by_wheel = {id(c.file.wheel): c for c in usable_variants + plain}

@@ -393,10 +393,13 @@ def supported_properties(
 def order_wheels(
     wheels: Iterable[WheelFilename],
     selection: Selection | None,
-    supported_tags: Sequence[Tag],
+    supported_tags: Sequence[Tag] | Mapping[Tag, int],
     aliases: Mapping[str, str] | None = None,
 ) -> list[WheelFilename]:
     """Installable wheels of one version, best first (PEP 825 step 9 / PEP 817 step 9).
+
+    `supported_tags` is the preference list, most preferred first, or each tag's place in it
+    (a caller ordering many versions makes that mapping once).
 
     Tag-incompatible wheels are dropped, and so are variant wheels whose label is not eligible (or all
     of them when `selection` is None: no usable metadata). Groups follow the variant order, the
@@ -404,7 +407,11 @@ def order_wheels(
     build number. `aliases` maps labels as written in filenames to metadata labels (legacy hash
     labels such as `00000000` for the null variant).
     """
-    tag_rank = {tag: index for index, tag in enumerate(supported_tags)}
+    tag_rank = (
+        supported_tags
+        if isinstance(supported_tags, Mapping)
+        else {tag: index for index, tag in enumerate(supported_tags)}
+    )
     group_rank = {label: index for index, label in enumerate(selection.order if selection else ())}
     plain_group = len(group_rank)
     keyed: list[tuple[tuple[int, int, tuple[int, str]], WheelFilename]] = []
