@@ -162,6 +162,20 @@ def test_a_proxy_in_the_environment_is_used_for_downloads(
     assert server.requests == []  # it went to the (absent) proxy, not to the index
 
 
+def test_a_proxy_variable_named_in_mixed_case_is_used_as_urllib_reads_it(
+    server: IndexServer, tree: IndexTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wheel = _wheel(tree)
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("Http_Proxy", f"http://127.0.0.1:{_closed_port()}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with HttpClient(retries=0) as client, pytest.raises(IndexNetworkError):
+        _fetch(client, _url(server, wheel), wheel, tmp_path)
+    assert server.requests == []
+
+
 def test_hosts_no_proxy_names_are_downloaded_directly(
     server: IndexServer,
     tree: IndexTree,

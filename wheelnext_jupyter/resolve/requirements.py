@@ -8,6 +8,7 @@ to show. Markers may use the PEP 825 variant names, so they are split off and ev
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
@@ -284,7 +285,14 @@ def dependencies(
     """
     result = []
     for line in requires_dist:
-        request = parse_request(line, origin, pep508_only=True)
+        request = _requires_dist_request(line, origin)
         if request_applies(request, extras=extras, environment=environment, variant=variant):
             result.append(request)
     return result
+
+
+# Each version's lines are parsed twice, by the lookahead and by the resolver, and parsing is
+# most of the cost: the requests (immutable) are kept, a bounded number.
+@functools.lru_cache(maxsize=4096)
+def _requires_dist_request(line: str, origin: str) -> Request:
+    return parse_request(line, origin, pep508_only=True)
