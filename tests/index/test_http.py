@@ -187,6 +187,16 @@ def test_no_store_is_never_written_to_disk(
     assert "if-none-match" not in requests[1].headers
 
 
+def test_a_cached_page_is_a_body_and_its_headers_readable_by_the_owner_alone(
+    demo: IndexTree, server: IndexServer, tmp_path: Path
+) -> None:
+    with _client(tmp_path) as client:
+        client.get(server.url + PAGE, accept=ACCEPT)
+    files = [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
+    assert sorted(p.suffix for p in files) == [".body", ".json"]  # no temporary file left
+    assert {p.stat().st_mode & 0o777 for p in files} == {0o600}
+
+
 def test_cache_is_keyed_by_accept(demo: IndexTree, server: IndexServer, tmp_path: Path) -> None:
     with _client(tmp_path) as client:
         as_json = client.get(server.url + PAGE, accept=ACCEPT)

@@ -2,8 +2,12 @@
 
 Each entry is two files named by the key's digest: `<key>.body` (written first) and `<key>.json`
 (the headers; written last, so a reader never sees headers without their body). Writes go through a
-temporary file and `Path.replace`, which keeps concurrent processes from reading half an entry.
+temporary file and a rename, which keeps concurrent processes from reading half an entry.
 """
+
+# Dozens of entries are stored per install, by the threads that are resolving: plain strings and
+# `os` calls (pathlib and tempfile took four fifths of the time).
+# ruff: noqa: PTH103, PTH105, PTH108, PTH118, PTH120
 
 from __future__ import annotations
 
@@ -11,8 +15,8 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
-from dataclasses import asdict, dataclass
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -104,14 +108,22 @@ class DiskCache:
             return None
 
     def store(self, entry: CacheEntry) -> None:
-        meta_path, body_path = self._paths(entry.url, entry.accept)
-        meta = asdict(entry)
-        del meta["body"]
-        meta["size"] = len(entry.body)
+        key = cache_key(entry.url, entry.accept)
+        sub = os.path.join(self.directory, key[:2])
+        meta = {
+            "url": entry.url,
+            "accept": entry.accept,
+            "content_type": entry.content_type,
+            "etag": entry.etag,
+            "last_modified": entry.last_modified,
+            "cache_control": entry.cache_control,
+            "stored_at": entry.stored_at,
+            "size": len(entry.body),
+        }
         try:
-            meta_path.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_write(body_path, entry.body)
-            _atomic_write(meta_path, json.dumps(meta).encode())
+            os.makedirs(sub, exist_ok=True)
+            _atomic_write(os.path.join(sub, f"{key}.body"), entry.body)
+            _atomic_write(os.path.join(sub, f"{key}.json"), json.dumps(meta).encode())
         except OSError:
             # A cache that cannot be written only costs speed.
             pass
@@ -122,13 +134,16 @@ class DiskCache:
                 path.unlink()
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+def _atomic_write(path: str, data: bytes) -> None:
+    """Write `data` to a new file beside `path` (readable by its owner only), then rename it
+    into place. The name is unique to this process and thread; one left by a crash is reused."""
+    tmp = f"{os.path.dirname(path)}/.tmp-{os.getpid()}-{threading.get_ident()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        Path(tmp).replace(path)
+        os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
-            Path(tmp).unlink()
+            os.unlink(tmp)
         raise
