@@ -144,17 +144,24 @@ def uv_executable() -> str:
     return found
 
 
+#: The tools compared, in the order they take turns.
+TOOLS = ("wheelnext", "kernel", "uv", "pip")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--packages", default=PACKAGES)
-    parser.add_argument("--tools", default="wheelnext,kernel,uv,pip", help="comma-separated subset")
+    parser.add_argument("--tools", default=",".join(TOOLS), help="comma-separated subset")
     parser.add_argument("--bytecode", choices=("off", "on", "both"), default="both")
     parser.add_argument(
         "--churn", action="store_true", help="delete the previous environment before each run"
     )
     args = parser.parse_args()
     tools = args.tools.split(",")
+    unknown = sorted(set(tools) - set(TOOLS))
+    if unknown:
+        parser.error(f"unknown tool(s) {', '.join(unknown)}; choose from {', '.join(TOOLS)}")
     modes = {"off": (False,), "on": (True,), "both": (False, True)}[args.bytecode]
     packages = args.packages.split()
     tree = build_mirror(packages)
