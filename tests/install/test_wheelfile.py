@@ -91,12 +91,21 @@ def test_member_escaping_the_scheme_is_a_path_escape(
         verify_wheel(bad)
 
 
-def test_a_member_named_unnormalised_in_archive_and_record_alike_passes(
+def test_a_record_path_written_unnormalised_is_matched_by_its_normal_form(
     good: Path, tmp_path: Path
 ) -> None:
-    odd = rewrite_wheel(good, tmp_path / "odd" / good.name, add={"demo_pkg//extra.py": b""})
-    verified = verify_wheel(odd)
-    assert "demo_pkg//extra.py" in {e.path for e in verified.entries}
+    # Matched to the member `demo_pkg/__init__.py` (so that is not reported as unrecorded),
+    # then refused as written: RECORD must name members exactly.
+    with __import__("zipfile").ZipFile(good) as archive:
+        record = archive.read(f"{DIST_INFO}/RECORD").decode()
+    odd = rewrite_wheel(
+        good,
+        tmp_path / "odd" / good.name,
+        replace={f"{DIST_INFO}/RECORD": record.replace(f"{INIT},", f"./{INIT},").encode()},
+        fix_record=False,
+    )
+    with pytest.raises(RecordMismatch, match=re.escape(f"RECORD lists ./{INIT}, which is not")):
+        verify_wheel(odd)
 
 
 @pytest.mark.parametrize(

@@ -530,7 +530,8 @@ def test_tags_given_as_ranks_order_wheels_as_the_list_they_come_from():
     ]
     wheels = [parse_wheel_filename(n) for n in names]
     tags = [Tag("cp311", "cp311", "linux_x86_64"), Tag("py3", "none", "any")]
-    ranks = {tag: index for index, tag in enumerate(tags)}
+    # Listed in the other order than they rank: the ranks count, not the mapping's order.
+    ranks = {tags[1]: 1, tags[0]: 0}
     by_ranks = order_wheels(wheels, None, ranks)
     assert by_ranks == order_wheels(wheels, None, tags)
     assert [w.format() for w in by_ranks] == names[1::-1]
