@@ -421,12 +421,11 @@ def _unpack(
             entry = by_path[member]
             if member in native:
                 path, digest, size, executable = native[member]
-                if digest != entry.digest or size != entry.size:
-                    mismatch = content_mismatch(
-                        name, entry, digest, size, checked_before=wheel.contents_checked
-                    )
-                    if mismatch is not None:
-                        raise mismatch
+                mismatch = content_mismatch(
+                    name, entry, digest, size, checked_before=wheel.contents_checked
+                )
+                if mismatch is not None:
+                    raise mismatch
                 staged_member(member, key, dest, path, digest, size)
                 if draft is not None:
                     draft.record(member, number, digest, size, executable)
