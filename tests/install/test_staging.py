@@ -77,6 +77,36 @@ def test_a_wrong_record_size_found_while_staging_is_refused(
         area.stage(bad)
 
 
+@pytest.mark.parametrize("first", ["one-1.0.data/scripts/tool", "one/__init__.py"])
+def test_of_two_members_unlike_record_the_one_record_lists_first_is_named(
+    venv: Venv, tmp_path: Path, first: str
+) -> None:
+    # A script is unpacked on its own, the module with the native unpacker's batch: whichever
+    # RECORD lists first is the one reported.
+    wheel = build_wheel(
+        tmp_path / "w", "one", "1.0", files={"one-1.0.data/scripts/tool": "#!/bin/sh\necho hi\n"}
+    ).path
+    with __import__("zipfile").ZipFile(wheel) as archive:
+        rows = archive.read("one-1.0.dist-info/RECORD").decode().splitlines()
+    reordered = [r for r in rows if r.startswith(first + ",")] + [
+        r for r in rows if not r.startswith(first + ",")
+    ]
+    bad = rewrite_wheel(
+        wheel,
+        tmp_path / "bad" / wheel.name,
+        replace={
+            "one/__init__.py": b"x = 1\n",
+            "one-1.0.data/scripts/tool": b"#!/bin/sh\necho bye\n",
+            "one-1.0.dist-info/RECORD": ("\n".join(reordered) + "\n").encode(),
+        },
+        fix_record=False,
+    )
+    target = probe_target(venv.python)
+    with StagingArea(target) as area, pytest.raises(RecordMismatch) as caught:
+        area.stage(bad)
+    assert f"{first} has sha256=" in str(caught.value)
+
+
 def test_staged_wheels_are_invisible_until_the_transaction_commits_them(
     venv: Venv, wheels: list[Path]
 ) -> None:

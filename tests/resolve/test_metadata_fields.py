@@ -52,6 +52,13 @@ TRICKY = [
     "Nämé: x\nName: y\n",
     "Name: a",
     "",
+    "Name:\n continued on the next line\n",
+    "License: one\n\ttwo\n  three\nName: a\n\tfour",
+    " lead\n more lead\nName: x\n",
+    ":x\n dropped with it\nName: y\n",
+    "Name: a\r\n \r\nVersion: 1\r\n",
+    "Name: a\n cont\rVersion: 2\r",
+    "Name: a\n\t\nName: b\n",
 ]
 
 

@@ -12,6 +12,7 @@ the description the report shows, is the parser's payload for the same text.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 
@@ -22,6 +23,12 @@ _HEADER_SECTION = re.compile(
     r"(?:(?:From |[\041-\071\073-\176]*:|[\t ])[^\r\n]*(?:\r\n|\r|\n|\Z))*"
 )
 _LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+#: A line end that is not followed by a continuation line (a lone CR is a line end too).
+_FIELD_ENDS = re.compile(r"(?:\r\n|\r(?!\n)|\n)(?![\t ])")
+#: The same where there is no CR: searched several times faster (a literal comes first).
+_LF_FIELD_ENDS = re.compile(r"\n(?![\t ])")
+#: A field's name with its colon, at the start of its line.
+_FIELD_NAME = re.compile(r"[\041-\071\073-\176]*:")
 
 
 class MetadataFields:
@@ -50,11 +57,44 @@ class MetadataFields:
 
 
 def read_fields(text: str) -> MetadataFields:
+    values: dict[str, list[str]] = {}
+    start = 0
+    # Field by field, each with its continuation lines: a field ends at a line end not followed
+    # by a blank, so a long License field is one step, not one per line. The search is lazy:
+    # it stops where the fields end, however long the body.
+    ends = _FIELD_ENDS if "\r" in text else _LF_FIELD_ENDS
+    for boundary in itertools.chain(ends.finditer(text), [None]):
+        stop = len(text) if boundary is None else boundary.start()
+        if start == stop or text[start] in "\r\n":
+            break  # an empty line ends the fields
+        field = text[start:stop]
+        if field[0] in " \t":
+            pass  # continuation lines before any field are dropped
+        elif field.startswith("From "):
+            return _read_lines(text)  # mbox separators: rare, read line by line
+        else:
+            named = _FIELD_NAME.match(field)
+            if named is None:
+                break  # not a field: the body begins here
+            name = named.group()[:-1]
+            # A line starting with a colon has no name: it is dropped, with its continuations.
+            if name:
+                value = field[named.end() :].lstrip(" \t").rstrip("\r\n")
+                values.setdefault(name.lower(), []).append(value)
+        start = stop if boundary is None else boundary.end()
+    return MetadataFields(values, _body(text[start:]))
+
+
+def _body(rest: str) -> str:
+    """The body after the fields: without the empty line that ends them."""
+    return rest[2:] if rest.startswith("\r\n") else rest[1:] if rest[:1] in ("\n", "\r") else rest
+
+
+def _read_lines(text: str) -> MetadataFields:
+    """The fields line by line, as the library reads a header with an mbox separator."""
     section = _HEADER_SECTION.match(text)
     assert section is not None  # it matches the empty string
-    rest = text[section.end() :]
-    # The empty line that ends the fields is not part of the body.
-    body = rest[2:] if rest.startswith("\r\n") else rest[1:] if rest[:1] in ("\n", "\r") else rest
+    body = _body(text[section.end() :])
     lines = _LINES.findall(section.group())
     if len(lines) > 1 and lines[-1].startswith("From "):
         # An mbox separator as the last of several lines starts the body (so the library says).
