@@ -34,10 +34,9 @@ import sys
 import threading
 import uuid
 from base64 import urlsafe_b64encode
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from operator import itemgetter
 from pathlib import Path
 from types import ModuleType
 
@@ -54,7 +53,6 @@ from wheelnext_jupyter.install.unpacked_cache import (
 )
 from wheelnext_jupyter.install.wheelfile import (
     RecordEntry,
-    RecordMismatch,
     VerifiedWheel,
     content_mismatch,
     open_archive,
@@ -391,63 +389,47 @@ def _unpack(
         )
 
     def staged_member(
-        number: int, member: str, key: str, dest: str, path: str, record_hash: str, size: int
+        member: str, key: str, dest: str, path: str, record_hash: str, size: int
     ) -> None:
-        member_dests[number] = dest
+        written.append(dest)
         # A member of the root scheme is recorded under its archive name; others relative to it.
         shown = member if key == ROOT_KEY else record_name(dest, root)
-        member_rows[number] = (shown, f"sha256={record_hash}", str(size))
+        rows.append((shown, f"sha256={record_hash}", str(size)))
         if dest in wanted_pyc:
             staged_sources[dest] = path
 
     by_path = {entry.path: entry for entry in wheel.entries}
     script_prefix = f"{wheel.data_dir}/scripts/"
     members = [(m, d, k) for m, d, k in layout.members if d != record_path]
-    # Each member's RECORD row and destination, by its place in `members` (every place is
-    # filled below, or staging fails).
-    member_rows: list[tuple[str, str, str]] = [_NO_ROW] * len(members)
-    member_dests: list[str] = [""] * len(members)
     with contextlib.ExitStack() as stack:
+        native: dict[str, tuple[str, str, int, bool]] = {}
         from_cache: dict[str, tuple[str, str, int]] = {}
-        # The members left to the loop below, by their place in `members`.
-        rest: Iterable[int] = range(len(members))
-        # The first member the native unpacker found unlike its RECORD entry: (place, error).
-        mismatch: tuple[int, RecordMismatch] | None = None
         if cached is None:
             archive = (
                 opened if opened is not None else stack.enter_context(WheelArchive(wheel.path))
             )
-            batch = _unpack_natively(archive, members, by_path, base_dir, script_prefix, draft)
-            if batch is not None:
-                mismatch = batch.compare(name, members, by_path, wheel.contents_checked)
-                if mismatch is None:
-                    batch.fill(members, root, member_rows, member_dests)
-                    if wanted_pyc:
-                        for place, path in zip(batch.places, batch.paths, strict=True):
-                            if members[place][1] in wanted_pyc:
-                                staged_sources[members[place][1]] = path
-                    if draft is not None:
-                        draft.record_many(
-                            [members[place][0] for place in batch.places],
-                            batch.places,
-                            batch.digests,
-                            batch.sizes,
-                            batch.executable,
-                        )
-                rest = batch.rest(len(members))
+            native = _unpack_natively(archive, members, by_path, base_dir, script_prefix, draft)
         elif {m for m, _, _ in members if m in by_path} - cached.members.keys():
             raise StaleEntry("the cached entry lacks members")
         else:
             from_cache = _link_natively(cached, members, base_dir, script_prefix)
-        for number in rest:
-            if mismatch is not None and number > mismatch[0]:
-                break
-            member, dest, key = members[number]
+        for number, (member, dest, key) in enumerate(members):
             if member in from_cache:
                 path, digest, size = from_cache[member]
-                staged_member(number, member, key, dest, path, digest, size)
+                staged_member(member, key, dest, path, digest, size)
                 continue
             entry = by_path[member]
+            if member in native:
+                path, digest, size, executable = native[member]
+                mismatch = content_mismatch(
+                    name, entry, digest, size, checked_before=wheel.contents_checked
+                )
+                if mismatch is not None:
+                    raise mismatch
+                staged_member(member, key, dest, path, digest, size)
+                if draft is not None:
+                    draft.record(member, number, digest, size, executable)
+                continue
             relative = member if key == ROOT_KEY else member.split("/", 2)[2]
             path = staged_path(key, relative)
             is_script = member.startswith(script_prefix)
@@ -457,7 +439,7 @@ def _unpack(
                 executable = is_script or cached.members[member].executable
                 if not is_script:
                     linked = cached.link(member, path)
-                    staged_member(number, member, key, dest, path, linked.sha256, linked.size)
+                    staged_member(member, key, dest, path, linked.sha256, linked.size)
                     continue
                 data = cached.read(member)
             else:
@@ -485,13 +467,13 @@ def _unpack(
                 if executable:
                     os.chmod(path, 0o755)
                 out_size = size
-            problem = content_mismatch(
+            mismatch = content_mismatch(
                 name, entry, digest, size, checked_before=wheel.contents_checked
             )
-            if problem is not None:
-                raise problem
+            if mismatch is not None:
+                raise mismatch
             record_hash = _b64(sha256) if sha256 is not None else digest
-            staged_member(number, member, key, dest, path, record_hash, out_size)
+            staged_member(member, key, dest, path, record_hash, out_size)
             if draft is not None:
                 if data is not None and data is not original:
                     # A script whose first line was rewritten: the cache keeps the original.
@@ -499,10 +481,6 @@ def _unpack(
                     draft.write(member, number, original, original_hash, executable)
                 else:
                     draft.link(member, number, path, record_hash, out_size, executable)
-        if mismatch is not None:
-            raise mismatch[1]
-    written.extend(member_dests)
-    rows.extend(member_rows)
     for script, script_dest in layout.scripts:
         add("scripts", script.name, script_dest, launcher(script, target.python).encode(), True)
     dist_info_rel = wheel.dist_info
@@ -540,9 +518,6 @@ def _unpack(
         dist_info=layout.dist_info,
     )
 
-
-#: A member's RECORD row until it is known.
-_NO_ROW = ("", "", "")
 
 #: A character that makes the `csv` module quote a RECORD field.
 _CSV_SPECIAL_RE = re.compile(r'[,"\r\n]')
@@ -649,63 +624,6 @@ def _native_path(base_dir: str, key: str, member: str) -> str:
     return f"{base_dir}/{key}/{relative}"
 
 
-@dataclass(frozen=True)
-class _NativeBatch:
-    """The members the native unpacker staged, in `members` order: their places there, staged
-    paths, digests (sha256, as RECORD writes them), sizes, and whether each is executable."""
-
-    places: list[int]
-    paths: list[str]
-    digests: list[str]
-    sizes: list[int]
-    executable: list[bool]
-
-    def compare(
-        self,
-        wheel: str,
-        members: list[tuple[str, str, str]],
-        by_path: dict[str, RecordEntry],
-        checked_before: bool,
-    ) -> tuple[int, RecordMismatch] | None:
-        """The first member unlike its RECORD entry (its place, the error), or None."""
-        entries = [by_path[members[place][0]] for place in self.places]
-        # Compared as whole lists first: thousands of members, nearly always all alike.
-        digests = [entry.digest for entry in entries]
-        sizes = [entry.size for entry in entries]
-        if digests == self.digests and sizes == self.sizes:
-            return None
-        for place, entry, digest, size in zip(
-            self.places, entries, self.digests, self.sizes, strict=True
-        ):
-            problem = content_mismatch(wheel, entry, digest, size, checked_before=checked_before)
-            if problem is not None:
-                return place, problem
-        return None
-
-    def fill(
-        self,
-        members: list[tuple[str, str, str]],
-        root: Path,
-        rows: list[tuple[str, str, str]],
-        destinations: list[str],
-    ) -> None:
-        """Put each member's RECORD row and destination at its place."""
-        for place, digest, size in zip(self.places, self.digests, self.sizes, strict=True):
-            member, destination, key = members[place]
-            # A member of the root scheme is recorded under its archive name; others relative
-            # to the root.
-            shown = member if key == ROOT_KEY else record_name(destination, root)
-            rows[place] = (shown, "sha256=" + digest, str(size))
-            destinations[place] = destination
-
-    def rest(self, count: int) -> Iterable[int]:
-        """The places of the members left to unpack otherwise."""
-        if len(self.places) == count:
-            return ()
-        taken = set(self.places)
-        return [place for place in range(count) if place not in taken]
-
-
 def _unpack_natively(
     archive: WheelArchive,
     members: list[tuple[str, str, str]],
@@ -713,19 +631,16 @@ def _unpack_natively(
     base_dir: str,
     script_prefix: str,
     draft: EntryDraft | None,
-) -> _NativeBatch | None:
+) -> dict[str, tuple[str, str, int, bool]]:
     """Unpack every member the native unpacker can take (stored or deflated, hashed with
     sha256 in RECORD, not a script) in one call without the GIL, linking each into `draft`;
-    None when it takes none. The rest is left to the caller."""
+    returns member → (staged path, digest, size, executable). The rest is left to the caller."""
     if _native is None or archive.buffer is None:
-        return None
+        return {}
     jobs: list[_native_job] = []
-    places: list[int] = []
-    paths: list[str] = []
-    executables: list[bool] = []
-    getinfo = archive.getinfo
+    chosen: list[tuple[str, str, bool]] = []
     for number, (member, _, key) in enumerate(members):
-        info = getinfo(member)
+        info = archive.getinfo(member)
         if (
             info.compress_type not in MAPPED_METHODS
             or info.flag_bits & ENCRYPTED
@@ -746,11 +661,9 @@ def _unpack_natively(
                 number,
             )
         )
-        places.append(number)
-        paths.append(path)
-        executables.append(executable)
+        chosen.append((member, path, executable))
     if not jobs:
-        return None
+        return {}
     link_dir = os.fsencode(draft.directory) if draft is not None else None
     parts = _parts(jobs)
     try:
@@ -760,12 +673,13 @@ def _unpack_natively(
             results, linked = _unpack_in_parts(archive.buffer, jobs, parts, link_dir)
     except _native.UnpackError as exc:
         index, problem = exc.args
-        raise archive.corrupt(members[places[index]][0], problem) from None
+        raise archive.corrupt(chosen[index][0], problem) from None
     if draft is not None and not linked:
         draft.spoil()
-    digests = list(map(itemgetter(0), results))
-    sizes = list(map(itemgetter(1), results))
-    return _NativeBatch(places, paths, digests, sizes, executables)
+    return {
+        member: (path, digest, size, executable)
+        for (member, path, executable), (digest, size) in zip(chosen, results, strict=True)
+    }
 
 
 def _link_natively(

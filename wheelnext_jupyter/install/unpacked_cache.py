@@ -23,7 +23,6 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,18 +106,6 @@ class EntryDraft:
     def record(self, member: str, number: int, sha256: str, size: int, executable: bool) -> None:
         """List a member whose file `number` is already in the draft."""
         self._listed[member] = [number, sha256, size, executable]
-
-    def record_many(
-        self,
-        members: Iterable[str],
-        numbers: Iterable[int],
-        sha256s: Iterable[str],
-        sizes: Iterable[int],
-        executables: Iterable[bool],
-    ) -> None:
-        """`record` for many members at once, given as parallel sequences."""
-        rows = map(list, zip(numbers, sha256s, sizes, executables, strict=True))
-        self._listed.update(zip(members, rows, strict=True))
 
     def link(
         self, member: str, number: int, path: str, sha256: str, size: int, executable: bool
