@@ -34,6 +34,7 @@ that create files from fewer threads at once.
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import resource
 import shlex
@@ -164,6 +165,10 @@ def main() -> None:
         parser.error(f"unknown tool(s) {', '.join(unknown)}; choose from {', '.join(TOOLS)}")
     modes = {"off": (False,), "on": (True,), "both": (False, True)}[args.bytecode]
     packages = args.packages.split()
+    # Our own modules with current bytecode, as an installed copy has them: otherwise, where
+    # the environment writes none (PYTHONDONTWRITEBYTECODE), every command-line run would
+    # compile the modules changed since it was last written.
+    compileall.compile_dir(REPO / "wheelnext_jupyter", quiet=1)
     tree = build_mirror(packages)
     wheels = list(tree.glob("*/*.whl"))
     size = sum(w.stat().st_size for w in wheels)
