@@ -81,8 +81,8 @@ def test_a_wrong_record_size_found_while_staging_is_refused(
 def test_of_two_members_unlike_record_the_one_record_lists_first_is_named(
     venv: Venv, tmp_path: Path, first: str
 ) -> None:
-    # A script is unpacked on its own, the module with the native unpacker's batch: whichever
-    # RECORD lists first is the one reported.
+    # The script is unpacked on its own, the module by the native unpacker with the other
+    # members: whichever RECORD lists first is the one reported.
     wheel = build_wheel(
         tmp_path / "w", "one", "1.0", files={"one-1.0.data/scripts/tool": "#!/bin/sh\necho hi\n"}
     ).path
