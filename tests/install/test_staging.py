@@ -8,6 +8,7 @@ import marshal
 import signal
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -61,7 +62,7 @@ def test_a_wrong_record_size_found_while_staging_is_refused(
     venv: Venv, wheels: list[Path], tmp_path: Path
 ) -> None:
     # RECORD keeps the right hash but claims one byte more than the member has.
-    with __import__("zipfile").ZipFile(wheels[0]) as archive:
+    with zipfile.ZipFile(wheels[0]) as archive:
         record = archive.read("one-1.0.dist-info/RECORD").decode()
         content = archive.read("one/__init__.py")
     row = next(r for r in record.splitlines() if r.startswith("one/__init__.py,"))
@@ -86,7 +87,7 @@ def test_of_two_members_unlike_record_the_one_record_lists_first_is_named(
     wheel = build_wheel(
         tmp_path / "w", "one", "1.0", files={"one-1.0.data/scripts/tool": "#!/bin/sh\necho hi\n"}
     ).path
-    with __import__("zipfile").ZipFile(wheel) as archive:
+    with zipfile.ZipFile(wheel) as archive:
         rows = archive.read("one-1.0.dist-info/RECORD").decode().splitlines()
     reordered = [r for r in rows if r.startswith(first + ",")] + [
         r for r in rows if not r.startswith(first + ",")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import posixpath
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -96,7 +98,7 @@ def test_a_record_path_written_unnormalised_is_matched_by_its_normal_form(
 ) -> None:
     # Matched to the member `demo_pkg/__init__.py` (so that is not reported as unrecorded),
     # then refused as written: RECORD must name members exactly.
-    with __import__("zipfile").ZipFile(good) as archive:
+    with zipfile.ZipFile(good) as archive:
         record = archive.read(f"{DIST_INFO}/RECORD").decode()
     odd = rewrite_wheel(
         good,
@@ -130,7 +132,7 @@ def test_all_normalised_never_passes_a_path_normpath_would_change(
 ) -> None:
     assert all_normalised(paths) is expected
     if expected:
-        assert all(__import__("posixpath").normpath(p) == p for p in paths)
+        assert all(posixpath.normpath(p) == p for p in paths)
 
 
 def test_dist_info_name_must_match_the_filename(good: Path, tmp_path: Path) -> None:

@@ -16,19 +16,19 @@ import itertools
 import re
 from collections.abc import Iterator
 
+#: A field's name (printable ASCII but blank and colon) with its colon.
+_NAME_COLON = r"[\041-\071\073-\176]*:"
 #: The header section: lines the standard library takes for header lines (an mbox separator,
-#: a field name of printable ASCII but blank and colon with its colon, or a continuation), each
-#: with its line end; matched in one pass, as the body can be long.
-_HEADER_SECTION = re.compile(
-    r"(?:(?:From |[\041-\071\073-\176]*:|[\t ])[^\r\n]*(?:\r\n|\r|\n|\Z))*"
-)
+#: a field name with its colon, or a continuation), each with its line end; matched in one
+#: pass, as the body can be long.
+_HEADER_SECTION = re.compile(rf"(?:(?:From |{_NAME_COLON}|[\t ])[^\r\n]*(?:\r\n|\r|\n|\Z))*")
 _LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 #: A line end that is not followed by a continuation line (a lone CR is a line end too).
 _FIELD_ENDS = re.compile(r"(?:\r\n|\r(?!\n)|\n)(?![\t ])")
 #: The same where there is no CR: searched several times faster (a literal comes first).
 _LF_FIELD_ENDS = re.compile(r"\n(?![\t ])")
 #: A field's name with its colon, at the start of its line.
-_FIELD_NAME = re.compile(r"[\041-\071\073-\176]*:")
+_FIELD_NAME = re.compile(_NAME_COLON)
 
 
 class MetadataFields:
