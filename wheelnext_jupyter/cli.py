@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import gc
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -11,6 +11,7 @@ from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 
+from wheelnext_jupyter import collector
 from wheelnext_jupyter.demo.command import add_demo_arguments, run_demo
 from wheelnext_jupyter.detection import (
     Detection,
@@ -611,18 +612,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
-    # A command is short-lived and allocates hundreds of thousands of objects (pages, metadata,
-    # wheel members) that reference counting frees: the cycle collector would only walk them
-    # again and again (about a tenth of an install's time in the interpreter). The demo serves
-    # for hours, so it keeps it.
-    collecting = gc.isenabled()
-    if args.command != "demo":
-        gc.disable()
-    try:
-        return handlers[args.command](args)
-    except USER_ERRORS as exc:
-        print(f"wheelnext-jupyter: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    finally:
-        if collecting:
-            gc.enable()
+    # A command is short-lived: its allocations are freed by reference counting, and the
+    # cycle collector would only walk them again and again. The demo serves for hours, so it
+    # keeps it.
+    with contextlib.nullcontext() if args.command == "demo" else collector.paused():
+        try:
+            return handlers[args.command](args)
+        except USER_ERRORS as exc:
+            print(f"wheelnext-jupyter: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from wheelnext_jupyter.collector import paused
 from wheelnext_jupyter.detection import Detection, detect
 from wheelnext_jupyter.index.config import IndexOptions, resolve_index_config
 from wheelnext_jupyter.index.http import HttpClient
@@ -230,6 +231,7 @@ def target_environment(request: InstallRequest) -> TargetEnvironment:
     return probe_target(request.python) if request.python else current_target()
 
 
+@paused()
 def plan(
     request: InstallRequest,
     *,
@@ -552,6 +554,7 @@ def _fetch(
         return fetched, area.stage(fetched.path, options, sha256=cache_key)
 
 
+@paused()
 def install(
     result: PlanResult,
     *,

@@ -12,7 +12,7 @@ from tests.support.venvs import Venv
 from wheelnext_jupyter.launch import _option
 
 WATCH = """
-import json, sys
+import gc, json, sys
 from wheelnext_jupyter.install import probe_ahead
 
 started = []
@@ -27,7 +27,8 @@ from wheelnext_jupyter.launch import main
 
 status = main(sys.argv[1:])
 left = [python for python, _ in started if probe_ahead.take(python) is not None]
-print(json.dumps({"started": started, "status": status, "left": left}))
+frozen = gc.get_freeze_count()
+print(json.dumps({"started": started, "status": status, "left": left, "frozen": frozen}))
 """
 
 
@@ -44,11 +45,18 @@ def test_the_target_is_probed_before_the_engine_is_imported_and_the_probe_is_use
     venv: Venv,
 ) -> None:
     result = _launch("list", "--python", str(venv.python), "--json")
+    del result["frozen"]
     assert result == {"started": [[str(venv.python), False]], "status": 0, "left": []}
 
 
 def test_without_python_nothing_is_started() -> None:
     assert _launch("list", "--json")["started"] == []
+
+
+def test_what_the_imports_made_is_kept_out_of_the_cycle_collectors_walks() -> None:
+    # Modules, classes and functions: tens of thousands of objects, frozen rather than walked by
+    # the next collection and every full one after it.
+    assert _launch("list", "--json")["frozen"] > 10_000
 
 
 @pytest.mark.parametrize(
