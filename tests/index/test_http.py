@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from tests.support.index_server import Fault, IndexServer, IndexTree
 from wheelnext_jupyter.index.errors import IndexHTTPError, IndexNetworkError
-from wheelnext_jupyter.index.http import HttpClient
+from wheelnext_jupyter.index.http import HttpClient, Response
 from wheelnext_jupyter.index.simple_api import ACCEPT
 
 PAGE = "/simple/demo/"
@@ -249,6 +252,47 @@ def test_concurrent_fetches_return_every_result(tree: IndexTree, server: IndexSe
             [f"pkg{i}" for i in range(12)] + ["absent"],
         )
     assert results == [200] * 12 + [404]
+
+
+def _at_once(calls: int, fn: Callable[[], object]) -> list[object]:
+    """`fn` in `calls` threads started together; each result or the exception raised."""
+    barrier = threading.Barrier(calls, timeout=10)
+
+    def run(_: int) -> object:
+        barrier.wait()
+        try:
+            return fn()
+        except Exception as exc:
+            return exc
+
+    with ThreadPoolExecutor(calls) as pool:
+        return list(pool.map(run, range(calls)))
+
+
+def test_callers_of_a_url_already_being_fetched_wait_for_that_answer(
+    demo: IndexTree, server: IndexServer, tmp_path: Path
+) -> None:
+    server.faults[PAGE] = Fault("slow", delay=0.5)
+    with _client(tmp_path) as client:
+        answers = _at_once(3, lambda: client.get(server.url + PAGE, accept=ACCEPT))
+    assert [a.status for a in answers] == [200, 200, 200]  # type: ignore[attr-defined]
+    assert len({a.body for a in answers}) == 1  # type: ignore[attr-defined]
+    assert len(server.requests_for(PAGE)) == 1
+
+
+def test_a_caller_whose_awaited_request_failed_asks_itself(
+    demo: IndexTree, server: IndexServer, tmp_path: Path
+) -> None:
+    # The first request outlasts the timeout; the caller waiting for it then asks again.
+    server.faults[PAGE] = Fault("slow", delay=1.0, times=1)
+    with _client(tmp_path, retries=0, timeout=0.3) as client:
+        answers = _at_once(2, lambda: client.get(server.url + PAGE))
+    failed = [a for a in answers if isinstance(a, IndexNetworkError)]
+    answered = [a for a in answers if isinstance(a, Response)]
+    assert len(failed) == 1
+    assert len(answered) == 1
+    assert answered[0].status == 200
+    assert not answered[0].from_cache
 
 
 # --- credentials ----------------------------------------------------------------------------

@@ -144,6 +144,10 @@ class HttpClient:
         self.max_workers = max(1, max_workers)
         self._clock = clock
         self._memory: dict[tuple[str, str], Response] = {}
+        #: Requests under way, by cache key: a second caller of the same URL waits for the
+        #: answer instead of asking again (the resolver and its lookahead often want one page
+        #: or metadata file at the same moment).
+        self._flights: dict[tuple[str, str], threading.Event] = {}
         self._memory_lock = threading.Lock()
         chosen = default_ssl_verify() if verify is None else verify
         self._verify = chosen
@@ -228,11 +232,38 @@ class HttpClient:
         """
         url = self.credentials.remember(url)
         key = (url, accept)
-        if not refresh:
+        if refresh:
+            return self._get(url, accept, key, refresh=True, immutable=immutable, source=source)
+        while True:
             with self._memory_lock:
                 hit = self._memory.get(key)
+                flight = None if hit is not None else self._flights.get(key)
+                if hit is None and flight is None:
+                    self._flights[key] = mine = threading.Event()
             if hit is not None:
                 return replace(hit, from_cache=True)
+            if flight is None:
+                break
+            # Whatever the other request ends with, its answer is now in memory, or (an error,
+            # a `no-store` answer) this caller asks itself.
+            flight.wait()
+        try:
+            return self._get(url, accept, key, refresh=False, immutable=immutable, source=source)
+        finally:
+            with self._memory_lock:
+                del self._flights[key]
+            mine.set()
+
+    def _get(
+        self,
+        url: str,
+        accept: str,
+        key: tuple[str, str],
+        *,
+        refresh: bool,
+        immutable: bool,
+        source: str | None,
+    ) -> Response:
         entry = self.disk.load(url, accept) if self.disk is not None else None
         if entry is not None and not refresh and (immutable or entry.is_fresh(self._clock())):
             return self._remember(key, _from_entry(entry, from_cache=True), entry.cache_control)
