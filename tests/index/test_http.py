@@ -11,7 +11,7 @@ import pytest
 
 from tests.support.index_server import Fault, IndexServer, IndexTree
 from wheelnext_jupyter.index.errors import IndexHTTPError, IndexNetworkError
-from wheelnext_jupyter.index.http import HttpClient, Response
+from wheelnext_jupyter.index.http import HttpClient
 from wheelnext_jupyter.index.simple_api import ACCEPT
 
 PAGE = "/simple/demo/"
@@ -280,19 +280,26 @@ def test_callers_of_a_url_already_being_fetched_wait_for_that_answer(
     assert len(server.requests_for(PAGE)) == 1
 
 
-def test_a_caller_whose_awaited_request_failed_asks_itself(
+def test_a_caller_whose_awaited_request_failed_gets_its_error_without_asking_again(
     demo: IndexTree, server: IndexServer, tmp_path: Path
 ) -> None:
-    # The first request outlasts the timeout; the caller waiting for it then asks again.
+    # The first request outlasts the timeout; asking again would wait as long again.
     server.faults[PAGE] = Fault("slow", delay=1.0, times=1)
     with _client(tmp_path, retries=0, timeout=0.3) as client:
         answers = _at_once(2, lambda: client.get(server.url + PAGE))
-    failed = [a for a in answers if isinstance(a, IndexNetworkError)]
-    answered = [a for a in answers if isinstance(a, Response)]
-    assert len(failed) == 1
-    assert len(answered) == 1
-    assert answered[0].status == 200
-    assert not answered[0].from_cache
+    assert [type(a) for a in answers] == [IndexNetworkError, IndexNetworkError]
+    assert str(answers[0]) == str(answers[1])
+
+
+def test_a_caller_whose_awaited_answer_may_not_be_kept_asks_itself(
+    demo: IndexTree, server: IndexServer, tmp_path: Path
+) -> None:
+    server.cache_control = "no-store"
+    server.faults[PAGE] = Fault("slow", delay=0.5, times=1)
+    with _client(tmp_path) as client:
+        answers = _at_once(2, lambda: client.get(server.url + PAGE))
+    assert [a.status for a in answers] == [200, 200]  # type: ignore[attr-defined]
+    assert len(server.requests_for(PAGE)) == 2
 
 
 # --- credentials ----------------------------------------------------------------------------

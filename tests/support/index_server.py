@@ -356,13 +356,15 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
+        # Every answer is recorded before it is sent: a client that has its answer may count
+        # the requests at once.
         started = time.monotonic()
         index = self.index
         path = unquote(self.path.split("?", 1)[0])
         headers = {k.lower(): v for k, v in self.headers.items()}
         if index.credentials is not None and not self._authorised():
-            self._send(401, b"unauthorised", "text/plain", {"WWW-Authenticate": 'Basic realm="t"'})
             index._record("GET", path, headers, 401, started)
+            self._send(401, b"unauthorised", "text/plain", {"WWW-Authenticate": 'Basic realm="t"'})
             return
         fault = index._take_fault(path)
         if fault is not None and fault.kind == "slow":
@@ -375,12 +377,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.close()
             return
         if fault is not None and fault.kind == "status":
-            self._send(fault.status, b"fault", "text/plain")
             index._record("GET", path, headers, fault.status, started)
+            self._send(fault.status, b"fault", "text/plain")
             return
         if fault is not None and fault.kind == "redirect":
-            self._send(302, b"moved", "text/plain", {"Location": fault.location})
             index._record("GET", path, headers, 302, started)
+            self._send(302, b"moved", "text/plain", {"Location": fault.location})
             return
         status, body, content_type, extra = self._route(path, headers, fault)
         if fault is not None and fault.kind == "truncate":

@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from wheelnext_jupyter.index.auth import CredentialStore
@@ -116,6 +116,14 @@ def network_error(exc: BaseException) -> bool:
     return loaded is not None and isinstance(exc, loaded.TransportError)
 
 
+@dataclass
+class _Flight:
+    """A request under way, which other callers of its URL wait for."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    error: IndexNetworkError | IndexHTTPError | None = None
+
+
 class HttpClient:
     """Fetches URLs with pooling, bounded retries, an on-disk and an in-memory cache.
 
@@ -147,7 +155,7 @@ class HttpClient:
         #: Requests under way, by cache key: a second caller of the same URL waits for the
         #: answer instead of asking again (the resolver and its lookahead often want one page
         #: or metadata file at the same moment).
-        self._flights: dict[tuple[str, str], threading.Event] = {}
+        self._flights: dict[tuple[str, str], _Flight] = {}
         self._memory_lock = threading.Lock()
         chosen = default_ssl_verify() if verify is None else verify
         self._verify = chosen
@@ -239,20 +247,26 @@ class HttpClient:
                 hit = self._memory.get(key)
                 flight = None if hit is not None else self._flights.get(key)
                 if hit is None and flight is None:
-                    self._flights[key] = mine = threading.Event()
+                    self._flights[key] = mine = _Flight()
             if hit is not None:
                 return replace(hit, from_cache=True)
             if flight is None:
                 break
-            # Whatever the other request ends with, its answer is now in memory, or (an error,
-            # a `no-store` answer) this caller asks itself.
-            flight.wait()
+            flight.done.wait()
+            # The index refused, or failed after every retry: asking again at once would only
+            # make this caller wait as long again for the same answer.
+            if flight.error is not None:
+                raise flight.error
+            # Otherwise the answer is in memory now, or (`no-store`) this caller asks itself.
         try:
             return self._get(url, accept, key, refresh=False, immutable=immutable, source=source)
+        except (IndexNetworkError, IndexHTTPError) as exc:
+            mine.error = exc
+            raise
         finally:
             with self._memory_lock:
                 del self._flights[key]
-            mine.set()
+            mine.done.set()
 
     def _get(
         self,
