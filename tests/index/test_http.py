@@ -288,6 +288,7 @@ def test_a_caller_whose_awaited_request_failed_gets_its_error_without_asking_aga
     with _client(tmp_path, retries=0, timeout=0.3) as client:
         answers = _at_once(2, lambda: client.get(server.url + PAGE))
     assert [type(a) for a in answers] == [IndexNetworkError, IndexNetworkError]
+    assert answers[0] is not answers[1]
     assert str(answers[0]) == str(answers[1])
 
 

@@ -124,6 +124,14 @@ class _Flight:
     error: IndexNetworkError | IndexHTTPError | None = None
 
 
+def _again(error: IndexNetworkError | IndexHTTPError) -> IndexNetworkError | IndexHTTPError:
+    """The same failure as a new exception, for another caller: an exception carries the
+    traceback of the thread that raised it."""
+    if isinstance(error, IndexHTTPError):
+        return IndexHTTPError(str(error), url=error.url, status=error.status)
+    return IndexNetworkError(str(error), url=error.url, source=error.source)
+
+
 class HttpClient:
     """Fetches URLs with pooling, bounded retries, an on-disk and an in-memory cache.
 
@@ -256,7 +264,7 @@ class HttpClient:
             # The index refused, or failed after every retry: asking again at once would only
             # make this caller wait as long again for the same answer.
             if flight.error is not None:
-                raise flight.error
+                raise _again(flight.error)
             # Otherwise the answer is in memory now, or (`no-store`) this caller asks itself.
         try:
             return self._get(url, accept, key, refresh=False, immutable=immutable, source=source)
