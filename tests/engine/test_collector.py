@@ -7,15 +7,17 @@ import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.support.index_server import IndexServer, IndexTree
 from tests.support.venvs import Venv
+from wheelnext_jupyter import engine
 from wheelnext_jupyter.collector import paused
 from wheelnext_jupyter.engine import InstallRequest, Progress, install, plan
 from wheelnext_jupyter.index.config import IndexOptions
-from wheelnext_jupyter.resolve.resolver import ResolutionError
+from wheelnext_jupyter.resolve.resolver import Plan, ResolutionError
 
 
 @pytest.fixture(autouse=True)
@@ -84,6 +86,22 @@ def test_overlapping_pauses_in_two_threads_switch_it_on_when_the_last_ends() -> 
         second_in.wait(10)
     first_out.set()
     thread.join(10)
+    assert seen == [False]
+    assert gc.isenabled()
+
+
+def test_a_plan_resolves_with_the_collector_paused_and_leaves_it_on(
+    server: IndexServer, venv: Venv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[bool] = []
+    resolve = engine.resolve
+
+    def watched(*args: Any, **kwargs: Any) -> Plan:
+        seen.append(gc.isenabled())
+        return resolve(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "resolve", watched)
+    plan(request(server, venv, tmp_path, "wjg-app")).close()
     assert seen == [False]
     assert gc.isenabled()
 
