@@ -345,3 +345,65 @@ def test_a_corrupt_member_in_a_later_part_is_named(
         area.stage(wheel)
     assert in_parts == [3]
     assert venv.listing() == before
+
+
+# -- members hashed two at a time ---------------------------------------------------------------
+
+#: Members of every length around the block boundaries (SHA-256 pads into one block or two),
+#: stored and deflated, after a large member that the other lane hashes meanwhile.
+LANE_MEMBERS = {
+    "big.bin": os.urandom(300_000) + bytes(900_000),
+    **{f"small/{length}.bin": os.urandom(length) for length in range(0, 200)},
+    "tail.bin": os.urandom(5_000),
+}
+
+
+@pytest.fixture(params=["extensions", "openssl"])
+def hashing(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Members hashed with the processor's SHA extensions (where it has them) and through
+    OpenSSL, the path of every other machine."""
+    assert native is not None
+    if request.param == "extensions" and not native.use_sha_extensions(True):
+        pytest.skip("this processor has no SHA extensions")
+    native.use_sha_extensions(request.param == "extensions")
+    yield request.param
+    native.use_sha_extensions(True)
+
+
+def _lane_archive(tmp_path: Path) -> Path:
+    path = tmp_path / "lanes.zip"
+    with zipfile.ZipFile(path, "w") as zipped:
+        for number, (name, data) in enumerate(LANE_MEMBERS.items()):
+            method = zipfile.ZIP_STORED if number % 3 == 0 else zipfile.ZIP_DEFLATED
+            zipped.writestr(name, data, method)
+    return path
+
+
+@LIMITS
+def test_members_of_every_length_get_the_sha256_hashlib_computes(
+    tmp_path: Path, hashing: str, limit: int
+) -> None:
+    assert native is not None
+    archive = _lane_archive(tmp_path)
+    out = tmp_path / "out"
+    results, _ = native.unpack(archive.read_bytes(), _jobs(archive, out), None, limit)
+    assert results == [(_b64_sha256(data), len(data)) for data in LANE_MEMBERS.values()]
+    for name, data in LANE_MEMBERS.items():
+        assert (out / name).read_bytes() == data
+
+
+def test_a_member_that_fails_while_another_is_hashed_is_named_and_closes_every_file(
+    tmp_path: Path, hashing: str
+) -> None:
+    assert native is not None
+    archive = _lane_archive(tmp_path)
+    # The large member is still being hashed when the fifth one turns out to be missing.
+    data = archive.read_bytes()
+    jobs = _jobs(archive, tmp_path / "out")
+    jobs[4] = (len(data) + 100, *jobs[4][1:])
+    open_files = Path("/proc/self/fd")
+    descriptors = len(list(open_files.iterdir()))
+    with pytest.raises(native.UnpackError) as caught:
+        native.unpack(data, jobs, None)
+    assert caught.value.args == (4, "its local header is missing")
+    assert len(list(open_files.iterdir())) == descriptors
