@@ -17,9 +17,11 @@ SUFFIX = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
 
 @pytest.fixture
 def checkout(tmp_path: Path) -> Path:
-    """A source tree with only the extension's source in it."""
+    """A source tree with only the extension's source and the headers beside it."""
     (tmp_path / SOURCE).parent.mkdir(parents=True)
     shutil.copy(REPO_ROOT / SOURCE, tmp_path / SOURCE)
+    for header in (REPO_ROOT / SOURCE).parent.glob("*.h"):
+        shutil.copy(header, (tmp_path / SOURCE).parent / header.name)
     return tmp_path
 
 
