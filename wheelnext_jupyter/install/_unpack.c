@@ -400,8 +400,8 @@ static int larger_first(const void *left, const void *right) {
 }
 
 /* Runs without the GIL. Returns the number of jobs done (all of them unless one failed, which
- * `failure` names). Members are hashed two at a time (see `_sha256.h`): while a large member is
- * hashed in one lane, the other takes the members after it one by one. */
+ * `failure` names). Members are hashed two at a time (see `_sha256.h`), each lane taking the
+ * next member as soon as its own is written. */
 static Py_ssize_t run_jobs(const unsigned char *archive, size_t archive_size, const job_t *jobs,
                            Py_ssize_t count, const char *link_dir, int *linked,
                            unsigned long long whole_limit, result_t *results, failure_t *failure) {
