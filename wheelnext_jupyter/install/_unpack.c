@@ -386,17 +386,18 @@ static int finish_lane(const job_t *jobs, lane_t *lane, const char *link_dir, in
 
 static size_t blocks_left(const lane_t *lane) { return (lane->size - lane->hashed) / 64; }
 
-/* qsort has no context argument: the jobs being ordered, per thread. */
-static _Thread_local const job_t *sorting_jobs;
+/* A job in the order members are taken: by size, largest first. */
+typedef struct {
+    unsigned long long size;
+    Py_ssize_t index;
+} ranked_t;
 
 static int larger_first(const void *left, const void *right) {
-    const job_t *a = &sorting_jobs[*(const Py_ssize_t *)left];
-    const job_t *b = &sorting_jobs[*(const Py_ssize_t *)right];
-    if (a->file_size != b->file_size)
-        return a->file_size > b->file_size ? -1 : 1;
+    const ranked_t *a = left, *b = right;
+    if (a->size != b->size)
+        return a->size > b->size ? -1 : 1;
     /* Equal sizes keep their order, so a run is the same every time. */
-    Py_ssize_t i = *(const Py_ssize_t *)left, j = *(const Py_ssize_t *)right;
-    return (i > j) - (i < j);
+    return (a->index > b->index) - (a->index < b->index);
 }
 
 /* Runs without the GIL. Returns the number of jobs done (all of them unless one failed, which
@@ -412,7 +413,7 @@ static Py_ssize_t run_jobs(const unsigned char *archive, size_t archive_size, co
     lanes[0].job = lanes[1].job = -1;
     tools.whole_limit = whole_limit;
     Py_ssize_t done = 0, front = 0, back = count;
-    Py_ssize_t *order = NULL;
+    ranked_t *order = NULL;
     int failed = 0;
     if (inflateInit2(&tools.inflater, -MAX_WBITS) != Z_OK) {
         failure->index = 0;
@@ -437,21 +438,22 @@ static Py_ssize_t run_jobs(const unsigned char *archive, size_t archive_size, co
     /* By size, largest first: one lane works down from the largest member (reusing its buffer),
      * the other up from the smallest, so the member left to hash alone at the end is a middling
      * one and only one buffer grows large. */
-    order = malloc(sizeof(Py_ssize_t) * (size_t)(count > 0 ? count : 1));
+    order = malloc(sizeof(ranked_t) * (size_t)(count > 0 ? count : 1));
     if (order == NULL) {
         failure->index = 0;
         set_problem(failure, "out of memory");
         goto end;
     }
-    for (Py_ssize_t i = 0; i < count; i++)
-        order[i] = i;
-    sorting_jobs = jobs;
-    qsort(order, (size_t)count, sizeof(Py_ssize_t), larger_first);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        order[i].size = jobs[i].file_size;
+        order[i].index = i;
+    }
+    qsort(order, (size_t)count, sizeof(ranked_t), larger_first);
     for (;;) {
         for (int i = 0; i < 2 && !failed; i++) {
             while (lanes[i].job < 0 && front < back) {
                 /* One lane takes the largest members, the other the smallest. */
-                Py_ssize_t index = i == 0 ? order[front++] : order[--back];
+                Py_ssize_t index = i == 0 ? order[front++].index : order[--back].index;
                 int status = load_lane(archive, archive_size, jobs, index, &tools, &lanes[i],
                                        link_dir, linked, results, failure);
                 if (status < 0) {
