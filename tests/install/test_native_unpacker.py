@@ -407,3 +407,24 @@ def test_a_member_that_fails_while_another_is_hashed_is_named_and_closes_every_f
         native.unpack(data, jobs, None)
     assert caught.value.args == (4, "its local header is missing")
     assert len(list(open_files.iterdir())) == descriptors
+
+
+#: Sizes around the 2 MiB from which a lane's buffer is mapped in huge pages, so buffers grow
+#: from the heap into mappings and are freed as both.
+AROUND_HUGE_PAGES = {
+    f"large/{size}.bin": os.urandom(size // 4) + bytes(size - size // 4)
+    for size in ((2 << 20) - 1, 2 << 20, (2 << 20) + 1, 5 << 20, 1000)
+}
+
+
+def test_members_around_two_mebibytes_are_inflated_whole_byte_for_byte(tmp_path: Path) -> None:
+    assert native is not None
+    archive = tmp_path / "large.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        for name, data in AROUND_HUGE_PAGES.items():
+            zipped.writestr(name, data)
+    out = tmp_path / "out"
+    results, _ = native.unpack(archive.read_bytes(), _jobs(archive, out), None)
+    assert results == [(_b64_sha256(data), len(data)) for data in AROUND_HUGE_PAGES.values()]
+    for name, data in AROUND_HUGE_PAGES.items():
+        assert (out / name).read_bytes() == data
