@@ -162,16 +162,20 @@ def variant_options(
 
 def external_providers(detection: Detection, trust: TrustList, *, refresh: bool) -> ExternalAnswers:
     """Answers of trusted external plugins for namespaces we do not build in."""
-    known = set(builtin.available_namespaces())
+    known: frozenset[str] | None = None
 
     def ask(
         metadata: VariantMetadata,
     ) -> tuple[dict[str, tuple[VariantFeatureConfig, ...]], dict[str, str]]:
+        nonlocal known
         answered: dict[str, tuple[VariantFeatureConfig, ...]] = {}
         reasons: dict[str, str] = {}
         if detection.profile is not None:
             # A profile describes the target completely: no plugin runs.
             return answered, reasons
+        if known is None:
+            # Finding the built-ins imports them: only once a plan meets a variant.
+            known = frozenset(builtin.available_namespaces())
         for ns, info in metadata.providers.items():
             if info.is_ahead_of_time or ns in known:
                 continue

@@ -275,6 +275,17 @@ def test_invalid_user_config_is_a_config_error_naming_the_file(tmp_path: Path, t
         read_user_config(path)
 
 
+def test_an_unreadable_user_config_is_a_config_error_naming_the_file(tmp_path: Path) -> None:
+    directory = tmp_path / "config.toml"
+    directory.mkdir()
+    with pytest.raises(ConfigError, match=r"config\.toml"):
+        read_user_config(directory)
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes(b"default-index = '\xe9'\n")
+    with pytest.raises(ConfigError, match=r"latin\.toml"):
+        read_user_config(latin)
+
+
 def test_duplicate_index_names_are_an_error() -> None:
     with pytest.raises(ConfigError, match="twice"):
         resolve_index_config(

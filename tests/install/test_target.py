@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import sysconfig
 from pathlib import Path
 
 import pytest
-from packaging.tags import Tag
+from packaging.tags import Tag, sys_tags
 
 from tests.support.venvs import Venv
-from wheelnext_jupyter.install import probe_ahead
+from wheelnext_jupyter.install import _probe, probe_ahead
 from wheelnext_jupyter.install.target import (
     EnvironmentKind,
     TargetError,
@@ -42,6 +43,25 @@ def test_probed_venv_is_described_by_its_own_interpreter(venv: Venv) -> None:
     assert Tag("py3", "none", "any") in target.supported_tags()
     assert target.markers["python_version"] == f"{sys.version_info[0]}.{sys.version_info[1]}"
     assert not target.is_current
+
+
+def test_the_tags_of_this_interpreter_are_the_same_in_process_and_probed() -> None:
+    # In process they are taken from `sys_tags` as they are; probed, written out and read back.
+    assert current_target().tags == tuple(sys_tags())
+    assert probe_target(sys.executable).tags == tuple(sys_tags())
+
+
+def test_compressed_tags_written_by_a_probe_are_expanded(tmp_path: Path) -> None:
+    facts = _probe.describe()
+    facts["tags"] = ["cp311-cp311-manylinux1_x86_64.manylinux2010_x86_64", "py3-none-any"]
+    fake = tmp_path / "python"
+    fake.write_text(f"#!/bin/sh\ncat <<'EOF'\n{json.dumps(facts)}\nEOF\n")
+    fake.chmod(0o755)
+    assert probe_target(fake).tags == (
+        Tag("cp311", "cp311", "manylinux1_x86_64"),
+        Tag("cp311", "cp311", "manylinux2010_x86_64"),
+        Tag("py3", "none", "any"),
+    )
 
 
 def test_probing_something_that_is_not_python_fails_clearly(tmp_path: Path) -> None:

@@ -243,18 +243,22 @@ class UserConfig:
 
 def read_user_config(path: Path | None = None) -> UserConfig:
     """Read the TOML config file (schema in docs/indexes.md); a missing file is an empty config."""
-    # Imported here: most runs have no config file, and the parser takes a while to load.
+    path = path or user_config_path()
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        return UserConfig()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    # Imported only now: most runs have no config file, and the parser takes a while to load
+    # (it compiles its expressions).
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised on 3.10 only
         import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
-
-    path = path or user_config_path()
     try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except FileNotFoundError:
-        return UserConfig()
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
     where = str(path)
     indexes = []

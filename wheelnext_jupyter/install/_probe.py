@@ -22,8 +22,9 @@ def _user_scheme() -> str:
     return f"{os.name}_user"
 
 
-def describe() -> dict[str, object]:
-    """The facts `TargetEnvironment` is built from (plain JSON types only)."""
+def describe(*, tags: bool = True) -> dict[str, object]:
+    """The facts `TargetEnvironment` is built from (plain JSON types only); without `tags`
+    when the caller takes them from `sys_tags` itself."""
     from packaging.markers import default_environment
     from packaging.tags import sys_tags
 
@@ -50,7 +51,7 @@ def describe() -> dict[str, object]:
         "stdlib": sysconfig.get_path("stdlib"),
         "platform": sysconfig.get_platform(),
         "markers": dict(default_environment()),
-        "tags": [str(tag) for tag in sys_tags()],
+        "tags": [str(tag) for tag in sys_tags()] if tags else [],
     }
 
 

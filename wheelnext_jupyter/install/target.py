@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.tags import Tag, parse_tag
+from packaging.tags import Tag, parse_tag, sys_tags
 
 from wheelnext_jupyter.install import _probe, probe_ahead
 
@@ -103,7 +103,9 @@ class TargetEnvironment:
 
 def current_target(*, user: bool = False) -> TargetEnvironment:
     """The running interpreter's environment; `user` selects its user scheme (`pip --user`)."""
-    return _from_facts(_probe.describe(), user=user, is_current=True)
+    # Its tags as `packaging` makes them, not written out and read back (900 of them).
+    facts = _probe.describe(tags=False)
+    return _from_facts(facts, user=user, is_current=True, tags=tuple(sys_tags()))
 
 
 def probe_target(python: str | os.PathLike[str], *, user: bool = False) -> TargetEnvironment:
@@ -140,7 +142,13 @@ def probe_target(python: str | os.PathLike[str], *, user: bool = False) -> Targe
     return _from_facts(facts, user=user, is_current=is_current)
 
 
-def _from_facts(facts: Mapping[str, object], *, user: bool, is_current: bool) -> TargetEnvironment:
+def _from_facts(
+    facts: Mapping[str, object],
+    *,
+    user: bool,
+    is_current: bool,
+    tags: tuple[Tag, ...] | None = None,
+) -> TargetEnvironment:
     def text(key: str) -> str:
         value = facts[key]
         assert isinstance(value, str), key
@@ -183,11 +191,8 @@ def _from_facts(facts: Mapping[str, object], *, user: bool, is_current: bool) ->
         data=Path(paths["data"]),
         headers=headers,
     )
-    tags_raw = facts["tags"]
-    assert isinstance(tags_raw, list)
-    tags: list[Tag] = []
-    for tag_text in tags_raw:
-        tags.extend(sorted(parse_tag(str(tag_text)), key=str))
+    if tags is None:
+        tags = _read_tags(facts["tags"])
     cache_tag = facts.get("cache_tag")
     return TargetEnvironment(
         python=Path(text("executable")),
@@ -201,6 +206,21 @@ def _from_facts(facts: Mapping[str, object], *, user: bool, is_current: bool) ->
         stdlib=Path(text("stdlib")),
         platform=text("platform"),
         markers=mapping("markers"),
-        tags=tuple(tags),
+        tags=tags,
         is_current=is_current,
     )
+
+
+def _read_tags(written: object) -> tuple[Tag, ...]:
+    assert isinstance(written, list)
+    tags: list[Tag] = []
+    for item in written:
+        text = str(item)
+        parts = text.split("-")
+        if len(parts) == 3 and "." not in text:
+            # One tag, as `sys_tags` writes every one of its 900 or so: made directly, a tenth
+            # of what `parse_tag` costs for it.
+            tags.append(Tag(*parts))
+        else:
+            tags.extend(sorted(parse_tag(text), key=str))
+    return tuple(tags)
