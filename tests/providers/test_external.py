@@ -162,6 +162,20 @@ def test_missing_config_file_trusts_nothing(tmp_path: Path) -> None:
     assert load_trust_list(config_path=tmp_path / "absent.toml").entries == frozenset()
 
 
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [(b"trusted-providers = [", "not valid TOML"), (b"# \xe9\n", "cannot read")],
+)
+def test_a_config_file_that_cannot_be_read_is_a_trust_error_naming_it(
+    tmp_path: Path, content: bytes, problem: str
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_bytes(content)
+    with pytest.raises(TrustError, match=problem) as caught:
+        load_trust_list(config_path=config)
+    assert str(config) in str(caught.value)
+
+
 # -- trusted plugins ----------------------------------------------------------------------------
 
 

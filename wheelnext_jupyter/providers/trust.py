@@ -78,6 +78,8 @@ def _read_config(path: Path) -> dict[str, Any]:
         return {}
     except OSError as exc:
         raise TrustError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise TrustError(f"cannot read {path}: {exc}") from None
     # Imported only for a file that exists (most runs have none): the parser is slow to load.
     if sys.version_info >= (3, 11):
         import tomllib
