@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import dataclasses
 import hashlib
 import importlib.util
 import io
@@ -18,7 +19,8 @@ from tests.support.venvs import Venv
 from tests.support.wheels import build_wheel
 from wheelnext_jupyter.install import writer
 from wheelnext_jupyter.install.target import current_target
-from wheelnext_jupyter.install.writer import compile_bytecode
+from wheelnext_jupyter.install.wheelfile import PathEscape, RecordEntry, verify_wheel
+from wheelnext_jupyter.install.writer import WriteOptions, compile_bytecode
 
 
 @pytest.fixture
@@ -181,3 +183,33 @@ def test_bytecode_for_this_interpreter_loads_and_names_the_installed_path(
     code = marshal.loads(pairs[-2][1].read_bytes()[16:])
     assert code.co_filename == str(shown[-2])  # tracebacks name the installed file
     assert pairs[-2][1].read_bytes()[:4] == importlib.util.MAGIC_NUMBER
+
+
+# -- the layout's guard against paths that leave their directory ------------------------------
+
+
+@pytest.mark.parametrize(
+    "member",
+    ["gamma/../../../outside.py", "gamma-0.3.data/data/../../../outside.txt", "gamma/./x/../../.."],
+)
+def test_a_member_that_would_land_outside_its_directory_is_refused(
+    wheels: list[Path], member: str
+) -> None:
+    # Verification refuses such names first; the layout checks again what it is given.
+    verified = verify_wheel(wheels[2], current_target())
+    escaping = (*verified.entries, RecordEntry(member, "sha256", "x", 0))
+    with pytest.raises(PathEscape, match="would be written outside"):
+        writer.layout_of(
+            dataclasses.replace(verified, entries=escaping), current_target(), WriteOptions()
+        )
+
+
+def test_every_member_of_a_wheel_lands_inside_its_scheme_directory(wheels: list[Path]) -> None:
+    target = current_target()
+    verified = verify_wheel(wheels[2], target)
+    layout = writer.layout_of(verified, target, WriteOptions())
+    destinations = {member: Path(destination) for member, destination, _ in layout.members}
+    assert destinations["gamma-0.3.data/data/share/gamma/notes.txt"] == (
+        target.scheme.data / "share" / "gamma" / "notes.txt"
+    )
+    assert destinations["gamma/__init__.py"] == target.scheme.purelib / "gamma" / "__init__.py"
