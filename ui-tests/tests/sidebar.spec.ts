@@ -58,18 +58,35 @@ async function fillInstallForm(page: IJupyterLabPageFixture): Promise<void> {
   await expect(page.locator('.wn-Indexes li[data-index="loop"]')).toBeVisible();
 }
 
+type Box = { x: number; y: number; width: number; height: number };
+
+/**
+ * The sidebar's panel and its content, measured once both are laid out: right after the
+ * kernel's answer the panel may still be rendering, and a box is null meanwhile.
+ */
+async function laidOut(page: IJupyterLabPageFixture): Promise<[Box, Box]> {
+  let boxes = undefined as [Box, Box] | undefined;
+  await expect
+    .poll(async () => {
+      const panel = await page.locator('.wn-Sidebar').boundingBox();
+      const body = await page.locator('.wn-Sidebar .wn-Body').boundingBox();
+      boxes = panel && body ? [panel, body] : undefined;
+      return boxes !== undefined;
+    })
+    .toBe(true);
+  return boxes!;
+}
+
 async function sidebarShot(
   page: IJupyterLabPageFixture,
   name: string
 ): Promise<void> {
   // The panel is as tall as the window: keep only its content (and a small margin).
-  const panel = await page.locator('.wn-Sidebar').boundingBox();
-  const body = await page.locator('.wn-Sidebar .wn-Body').boundingBox();
-  expect(panel && body).toBeTruthy();
-  const height = Math.min(panel!.height, body!.y + body!.height - panel!.y + 8);
+  const [panel, body] = await laidOut(page);
+  const height = Math.min(panel.height, body.y + body.height - panel.y + 8);
   await page.screenshot({
     path: `${IMAGES}/${name}.png`,
-    clip: { x: panel!.x, y: panel!.y, width: panel!.width, height }
+    clip: { x: panel.x, y: panel.y, width: panel.width, height }
   });
 }
 
