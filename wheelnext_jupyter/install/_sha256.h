@@ -3,9 +3,9 @@
  * With the x86 SHA extensions, one message is hashed at the speed the round instruction's
  * latency allows: each round depends on the one before. Two independent messages interleaved
  * instruction by instruction fill the gaps: 2.5 GB/s against 1.4 GB/s for one message on the
- * 2-core machine the install benchmark runs on. Without the extensions (another architecture, an older
- * processor, or switched off with `use_sha_extensions`) both lanes go through OpenSSL, one
- * after the other.
+ * 2-core machine the install benchmark runs on. Without the extensions (another architecture,
+ * an older processor, or switched off with `use_sha_extensions`) both lanes go through
+ * OpenSSL, one after the other.
  *
  * A lane is fed whole 64-byte blocks (`lanes_blocks2`, `lanes_blocks1`) and then the rest of
  * its message (fewer than 64 bytes) with `lane_final`, which pads it and writes the digest.
