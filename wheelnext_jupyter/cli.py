@@ -518,6 +518,7 @@ def run_install(args: argparse.Namespace) -> int:
         request,
         prefetch=not args.dry_run,
         stage_ahead=not args.compile and args.installer != "uv",
+        installer=args.installer,
     )
     try:
         return _report_and_install(args, result)

@@ -39,8 +39,13 @@ from wheelnext_jupyter.variants.properties import ABI_DEPENDENCY_NAMESPACE
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from wheelnext_jupyter.index.models import IndexFile
     from wheelnext_jupyter.index.priority import SourceSet
+    from wheelnext_jupyter.install.download import Downloader, FetchedFile
     from wheelnext_jupyter.install.prefetch import Prefetcher
+    from wheelnext_jupyter.install.staging import StagedWheel, StagingArea
+    from wheelnext_jupyter.install.unpacked_cache import UnpackedCache
+    from wheelnext_jupyter.install.wheelfile import VerifiedWheel
     from wheelnext_jupyter.providers.trust import TrustList
     from wheelnext_jupyter.resolve.candidates import ExternalAnswers, Pick
     from wheelnext_jupyter.variants.metadata import VariantMetadata
@@ -242,17 +247,21 @@ def plan(
     detection: Detection | None = None,
     prefetch: bool = False,
     stage_ahead: bool = True,
+    installer: str = "wheelnext",
 ) -> PlanResult:
     """Resolve the request for its target: the exact files, sources and variants, with reasons.
 
     With `prefetch`, each wheel starts downloading as soon as the resolver pins it, and with
     `stage_ahead` is also unpacked for the built-in installer without bytecode (pass False when
     the install will compile bytecode or use uv); pass it when an install follows, and
-    `install()` (or `PlanResult.close()`) ends what is left.
+    `install()` (or `PlanResult.close()`) ends what is left. `installer` is the one that
+    install will use: uv needs wheel files, the built-in one does not.
     """
     requests, constraints, request = _requests(request)
     target = target_environment(request)
-    prefetcher = _prefetcher(target, stage_ahead=stage_ahead) if prefetch else None
+    prefetcher = (
+        _prefetcher(target, stage_ahead=stage_ahead, files=installer == "uv") if prefetch else None
+    )
     try:
         return _plan(request, requests, constraints, target, detection, prefetcher)
     except BaseException:
@@ -261,7 +270,7 @@ def plan(
         raise
 
 
-def _prefetcher(target: TargetEnvironment, *, stage_ahead: bool) -> Prefetcher:
+def _prefetcher(target: TargetEnvironment, *, stage_ahead: bool, files: bool) -> Prefetcher:
     from wheelnext_jupyter.install.download import Downloader, WheelCache
     from wheelnext_jupyter.install.externally_managed import marker_path
     from wheelnext_jupyter.install.prefetch import Prefetcher
@@ -275,13 +284,22 @@ def _prefetcher(target: TargetEnvironment, *, stage_ahead: bool) -> Prefetcher:
     # check has allowed it: there, wheels are only downloaded ahead. An environment that cannot
     # be written to is reported by the install itself, as without prefetching.
     staging = stage_ahead and marker_path(target) is None
-    downloader = Downloader(http_client(), WheelCache(cache_dir() / "wheels"))
+    unpacked = None if files else _unpacked_cache(target)
+    downloader = Downloader(http_client(), WheelCache(cache_dir() / "wheels"), unpacked=unpacked)
     return Prefetcher(
         downloader,
         unpacking=threading.Semaphore(available_cores()),
         make_area=make_area if staging else None,
         unpackers=available_cores(),
     )
+
+
+def _unpacked_cache(target: TargetEnvironment) -> UnpackedCache | None:
+    """The unpacked cache, where the target can have hard links to its files."""
+    from wheelnext_jupyter.install.unpacked_cache import UnpackedCache
+
+    cache = UnpackedCache(cache_dir() / "unpacked")
+    return cache if cache.usable_for(target.scheme.purelib) else None
 
 
 def _plan(
@@ -442,11 +460,16 @@ class FetchedWheel:
     """A planned package's wheel as installed: the exact file and where it came from."""
 
     package: PlannedPackage
-    path: Path
+    filename: str
+    #: None where no file was kept: the wheel went from memory, or from the unpacked cache,
+    #: into the environment.
+    path: Path | None
     sha256: str
     size: int
     #: None for a wheel built here from a source distribution.
     source: SourceRef | None
+    #: The wheel's `variant.json` (for lock files), or None.
+    variant_json: bytes | None = None
 
 
 @dataclass
@@ -512,50 +535,92 @@ def _fetch(
     """Download (or build) one planned package's wheel and verify it, in a worker thread.
 
     With a staging `area` the wheel is verified while it is unpacked there (read once, in this
-    thread, while other files are still downloading).
+    thread, while other files are still downloading); without one (uv installs it) it is a file.
     """
+    from wheelnext_jupyter.install.download import FetchedFile
+    from wheelnext_jupyter.install.unpacked_cache import StaleEntry
     from wheelnext_jupyter.install.wheelfile import verify_wheel
     from wheelnext_jupyter.install.writer import WriteOptions
 
     pick = package.pick
     assert pick.candidate is not None
+    file = pick.candidate.file
+    source = None if pick.is_sdist else pick.candidate.source
+    staged: StagedWheel | None = None
+
+    def on_bytes(count: int) -> None:
+        meter.add(file.filename, count)
+
     if pick.is_sdist:
         path = builder.wheel(pick)
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        fetched = FetchedWheel(package, path, digest, path.stat().st_size, None)
+        got = FetchedFile(path, path.name, digest, path.stat().st_size, False)
         meter.finished(path.name, cached=False)
     else:
-        file = pick.candidate.file
         prefetched = result.prefetched
-
-        def on_bytes(count: int) -> None:
-            meter.add(file.filename, count)
-
         if prefetched is not None and not prefetched.started(file):
             prefetched = None
         if prefetched is not None:
             got = prefetched.result(file, on_bytes)
         else:
             got = downloader.fetch(file, source=pick.candidate.source.name, on_bytes=on_bytes)
-        fetched = FetchedWheel(package, got.path, got.sha256, got.size, pick.candidate.source)
         meter.finished(file.filename, cached=got.from_cache)
         if prefetched is not None and area is not None and area is prefetched.area:
             # Unpacked while resolving, with the default options; waited for outside the
             # `unpacking` slots, which the prefetcher's own staging needs.
             staged = prefetched.staged(file)
-            if staged is not None and staged.options == WriteOptions(requested=package.requested):
-                return fetched, staged
+            if staged is not None and staged.options != WriteOptions(requested=package.requested):
+                staged = None
     options = WriteOptions(requested=package.requested, compile_bytecode=compile_bytecode)
-    # Verified here, while other files are still downloading: nothing is written into the
-    # environment until every wheel of the plan has passed.
-    # Unpacking is decompressing, hashing and writing: as many at once as there are cores; more
-    # threads would only contend for the GIL and the file system while downloads still overlap.
-    with unpacking:
-        if area is None:
-            return fetched, verify_wheel(fetched.path, result.target)
-        # Built wheels are not kept unpacked: they are made once for this install.
-        cache_key = None if pick.is_sdist else fetched.sha256
-        return fetched, area.stage(fetched.path, options, sha256=cache_key)
+    if staged is None:
+        # Verified here, while other files are still downloading: nothing is written into the
+        # environment until every wheel of the plan has passed.
+        # Unpacking is decompressing, hashing and writing: as many at once as there are cores;
+        # more threads would only contend for the GIL and the file system while downloads
+        # still overlap.
+        with unpacking:
+            if area is None:
+                got = _on_disk(got, downloader, file, source)
+                assert got.path is not None
+                verified = verify_wheel(got.path, result.target)
+                return _fetched(package, got, source, verified), verified
+            # Built wheels are not kept unpacked: they are made once for this install.
+            try:
+                staged = area.stage_fetched(got, options, cache=not pick.is_sdist)
+            except StaleEntry:
+                assert source is not None
+                got = downloader.fetch(file, source=source.name, entries=False)
+                staged = area.stage_fetched(got, options)
+    if got.content is not None:
+        if not staged.unpacked_entry:
+            # Its members could not be kept unpacked: the wheel cache keeps the file instead.
+            downloader.cache.keep(got)
+        got.release()
+    return _fetched(package, got, source, staged.wheel), staged
+
+
+def _on_disk(
+    got: FetchedFile, downloader: Downloader, file: IndexFile, source: SourceRef | None
+) -> FetchedFile:
+    """The fetched wheel as a file (for uv), written from memory or downloaded again."""
+    from wheelnext_jupyter.install.download import FetchedFile
+
+    if got.path is not None:
+        return got
+    path = downloader.cache.keep(got)
+    got.release()
+    if path is not None:
+        return FetchedFile(path, got.filename, got.sha256, got.size, got.from_cache)
+    assert source is not None
+    return downloader.fetch(file, source=source.name, entries=False)
+
+
+def _fetched(
+    package: PlannedPackage, got: FetchedFile, source: SourceRef | None, wheel: VerifiedWheel
+) -> FetchedWheel:
+    return FetchedWheel(
+        package, got.filename, got.path, got.sha256, got.size, source, wheel.variant_json
+    )
 
 
 @paused()
@@ -601,7 +666,6 @@ def install(
     sizes = [p.pick.candidate.file.size if p.pick.candidate else None for p in packages]
     known = [size for size in sizes if size is not None]
     meter = _DownloadMeter(report, total, sum(known) if len(known) == len(sizes) else None)
-    downloader = Downloader(client or http_client(), WheelCache(cache_dir() / "wheels"))
     # The built-in installer unpacks each wheel into a staging directory as soon as it has
     # arrived (checking it on the way); uv gets the verified files.
     if installer != "uv":
@@ -614,6 +678,11 @@ def install(
             area = prefetched.area
         else:
             area = StagingArea(result.target, UnpackedCache(cache_dir() / "unpacked"))
+    downloader = Downloader(
+        client or http_client(),
+        WheelCache(cache_dir() / "wheels"),
+        unpacked=area.unpacked if area is not None else None,
+    )
     try:
         done: dict[str, tuple[FetchedWheel, VerifiedWheel | StagedWheel]] = {}
         workers = min(max(1, max_downloads), max(1, total))

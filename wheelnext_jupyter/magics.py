@@ -155,6 +155,7 @@ def run_install(args: argparse.Namespace) -> InstallReport:
             request_from_args(args),
             prefetch=not args.dry_run,
             stage_ahead=not args.compile and args.installer != "uv",
+            installer=args.installer,
         )
         count = len(result.plan.to_install)
         if args.report:

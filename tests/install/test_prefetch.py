@@ -162,13 +162,15 @@ def test_a_plan_closed_before_its_install_still_installs(
 
 def _count_staging(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     staged: list[str] = []
-    original = StagingArea.stage
+    original = StagingArea.stage_fetched
 
-    def counting(self: StagingArea, wheel: Path, *args: object, **kwargs: object) -> object:
-        staged.append(Path(wheel).name)
-        return original(self, wheel, *args, **kwargs)  # type: ignore[arg-type]
+    def counting(
+        self: StagingArea, fetched: FetchedFile, *args: object, **kwargs: object
+    ) -> object:
+        staged.append(fetched.filename)
+        return original(self, fetched, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(StagingArea, "stage", counting)
+    monkeypatch.setattr(StagingArea, "stage_fetched", counting)
     return staged
 
 

@@ -134,10 +134,10 @@ def test_a_failing_uv_is_an_error_that_names_the_way_out(server, venv, profile, 
     broken.write_text("#!/bin/sh\necho 'error: the disk is full' >&2\nexit 2\n")
     broken.chmod(0o755)
     result = plan(request(venv, server, profile, "wju-lib"))
-    fetched = install(result).wheels[0]
-    target = result.target
+    package = result.plan.to_install[0]
+    wheel = next((server.root / "wju-lib").glob("*.whl"))
     with pytest.raises(UvBackendError) as caught:
-        install_with_uv([(fetched.package, verify_wheel(fetched.path))], target, uv=broken)
+        install_with_uv([(package, verify_wheel(wheel))], result.target, uv=broken)
     assert "the disk is full" in str(caught.value)
     assert "leave out --installer uv" in str(caught.value)
 

@@ -10,6 +10,7 @@ compression methods, or encrypted, are left to `zipfile`.
 
 from __future__ import annotations
 
+import io
 import mmap
 import struct
 import zipfile
@@ -55,17 +56,25 @@ Member: TypeAlias = "NativeMember | zipfile.ZipInfo"
 class WheelArchive:
     """An open wheel: its members (`infolist`, `getinfo`), read whole (`read`, `content`) or in
     blocks (`blocks`); `buffer` is the mapped file for the native unpacker. An unreadable
-    archive raises `InvalidWheel`."""
+    archive raises `InvalidWheel`.
 
-    def __init__(self, path: Path) -> None:
+    With `content`, the wheel is that memory (a download kept in memory) and `path` only names
+    it; the memory stays its owner's and is not closed here.
+    """
+
+    def __init__(self, path: Path, content: mmap.mmap | None = None) -> None:
         self.path = path
         self._name = path.name
         self._zip: zipfile.ZipFile | None = None
-        with path.open("rb") as file:
-            try:
-                self._map: mmap.mmap | None = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
-            except ValueError:  # an empty file cannot be mapped; zipfile says why it is no zip
-                self._map = None
+        self._owned = content is None
+        if content is not None:
+            self._map: mmap.mmap | None = content
+        else:
+            with path.open("rb") as file:
+                try:
+                    self._map = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+                except ValueError:  # an empty file cannot be mapped; zipfile says why
+                    self._map = None
         members: Sequence[Member]
         try:
             if _native is not None and self._map is not None:
@@ -89,9 +98,9 @@ class WheelArchive:
         if self._zip is not None:
             self._zip.close()
             self._zip = None
-        if self._map is not None:
+        if self._map is not None and self._owned:
             self._map.close()
-            self._map = None
+        self._map = None
 
     @property
     def buffer(self) -> mmap.mmap | None:
@@ -192,7 +201,11 @@ class WheelArchive:
 
     def _zipfile(self) -> zipfile.ZipFile:
         if self._zip is None:
-            self._zip = zipfile.ZipFile(self.path)
+            if self._owned:
+                self._zip = zipfile.ZipFile(self.path)
+            else:
+                assert self._map is not None
+                self._zip = zipfile.ZipFile(io.BytesIO(self._map))
         return self._zip
 
 

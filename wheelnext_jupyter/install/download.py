@@ -1,18 +1,26 @@
-"""Fetch distribution files: streamed to disk, checked against the index's hashes, cached by hash.
+"""Fetch distribution files: streamed to disk or memory, checked against the index's hashes,
+cached by hash.
 
-A file is never held whole in memory: it is written to a temporary `.part` file while every
-published digest is computed, and moved into the cache (`<cache>/<sha256[:2]>/<sha256>/<filename>`)
-only when they all match. A `.part` left by an interrupted run is resumed with a range request
-when the server allows it, and started over otherwise. A file already in the cache under the
-digest the index published costs no request at all. Local files (find-links directories) are
-hash-checked in place and not copied. Bodies are read in large blocks where `index.transfer`
-can take the URL, through httpx otherwise.
+A file is written to a temporary `.part` file while every published digest is computed, and
+moved into the cache (`<cache>/<sha256[:2]>/<sha256>/<filename>`) only when they all match. A
+`.part` left by an interrupted run is resumed with a range request when the server allows it,
+and started over otherwise. A file already in the cache under the digest the index published
+costs no request at all. Local files (find-links directories) are hash-checked in place and not
+copied. Bodies are read in large blocks where `index.transfer` can take the URL, through httpx
+otherwise.
+
+Given an unpacked cache (`unpacked`, set when the wheels will be unpacked into it), a wheel the
+index published with its sha256 and size is downloaded into memory instead, up to a size and a
+total: it is unpacked from there and its members kept in that cache, so writing and reading back
+a wheel file would be work for nothing. A wheel whose unpacked entry is there already is fetched
+as that entry, without a request.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import mmap
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -32,9 +40,15 @@ from wheelnext_jupyter.index.transfer import NotDirect
 if TYPE_CHECKING:
     from wheelnext_jupyter.index.http import HttpClient
     from wheelnext_jupyter.index.models import IndexFile
+    from wheelnext_jupyter.install.unpacked_cache import CachedWheel, UnpackedCache
 
 _CHUNK = 1 << 20
 _PARTIAL_DIR = ".partial"
+#: Larger downloads go to disk, where an interrupted one can be resumed.
+MEMORY_FILE_LIMIT = 256 << 20
+#: What one downloader (one install) downloads into memory at most, all files together; the
+#: rest goes to disk.
+MEMORY_BUDGET = 1 << 30
 
 #: Called with the number of new bytes each time a chunk is written (or a cached file is found).
 BytesCallback = Callable[[int], None]
@@ -42,15 +56,25 @@ BytesCallback = Callable[[int], None]
 
 @dataclass(frozen=True)
 class FetchedFile:
-    """A distribution file on local disk whose content matches what the index published."""
+    """A distribution file whose content matches what the index published: a file on local
+    disk (`path`), a download kept in memory (`content`), or a wheel the unpacked cache holds
+    (`entry`), exactly one of them."""
 
-    path: Path
+    path: Path | None
     filename: str
     #: Hex sha256 of the content (computed here, whatever the index published).
     sha256: str
     size: int
     #: True when no byte was transferred (cache hit or a local find-links file).
     from_cache: bool
+    content: mmap.mmap | None = None
+    entry: CachedWheel | None = None
+
+    def release(self) -> None:
+        """Free the memory of a download kept in memory, once nothing reads it any more."""
+        if self.content is not None:
+            with contextlib.suppress(BufferError):
+                self.content.close()
 
 
 class DownloadCancelled(Exception):
@@ -80,6 +104,21 @@ class WheelCache:
         # Atomic on one file system: a reader sees no file or the whole, verified one.
         partial.replace(path)
         return path
+
+    def keep(self, fetched: FetchedFile) -> Path | None:
+        """Write a download kept in memory into the cache (when its unpacked entry could not be
+        made); None if it cannot be written (it is only a cache)."""
+        if fetched.content is None:
+            return fetched.path
+        partial = self.partial(f"{fetched.sha256}.{threading.get_ident()}")
+        try:
+            partial.parent.mkdir(parents=True, exist_ok=True)
+            with partial.open("wb") as out:
+                out.write(fetched.content)
+            return self.store(partial, fetched.sha256, fetched.filename)
+        except (OSError, ValueError):
+            partial.unlink(missing_ok=True)
+            return None
 
 
 class _Body(Protocol):
@@ -137,12 +176,22 @@ class Downloader:
     """
 
     def __init__(
-        self, client: HttpClient, cache: WheelCache, *, cancelled: threading.Event | None = None
+        self,
+        client: HttpClient,
+        cache: WheelCache,
+        *,
+        cancelled: threading.Event | None = None,
+        unpacked: UnpackedCache | None = None,
     ) -> None:
         self.client = client
         self.cache = cache
         #: Once set, downloads in progress stop at their next chunk (`DownloadCancelled`).
         self.cancelled = cancelled or threading.Event()
+        #: The unpacked cache the wheels go into, when they do: wheels are then fetched as its
+        #: entries, or downloaded into memory.
+        self.unpacked = unpacked
+        self._in_memory = 0
+        self._lock = threading.Lock()
 
     def _cached(
         self, file: IndexFile, sha256: str | None, on_bytes: BytesCallback | None
@@ -158,18 +207,49 @@ class Downloader:
             on_bytes(size)
         return FetchedFile(cached, file.filename, sha256.lower(), size, True)
 
+    def _unpacked_entry(
+        self, file: IndexFile, sha256: str | None, on_bytes: BytesCallback | None
+    ) -> FetchedFile | None:
+        if sha256 is None or self.unpacked is None or not file.filename.endswith(".whl"):
+            return None
+        entry = self.unpacked.lookup(sha256)
+        if entry is None or (file.size is not None and entry.size != file.size):
+            return None
+        if on_bytes is not None:
+            on_bytes(entry.size)
+        return FetchedFile(None, file.filename, sha256.lower(), entry.size, True, entry=entry)
+
     def fetch(
-        self, file: IndexFile, *, source: str, on_bytes: BytesCallback | None = None
+        self,
+        file: IndexFile,
+        *,
+        source: str,
+        on_bytes: BytesCallback | None = None,
+        entries: bool = True,
     ) -> FetchedFile:
-        """The file on disk, hash-checked; `source` names the index in messages."""
+        """The file, hash-checked; `source` names the index in messages. Without `entries`, a
+        wheel is not fetched as its unpacked entry (one that turned out to be changed)."""
         scheme = urlsplit(file.url).scheme
         if scheme == "file":
             return self._local(file, source, on_bytes)
         published = {k.lower(): v for k, v in file.hashes.items()}
         sha256 = published.get("sha256")
         found = self._cached(file, sha256, on_bytes)
+        if found is None and entries:
+            found = self._unpacked_entry(file, sha256, on_bytes)
         if found is not None:
             return found
+        if sha256 is not None and self._reserve_memory(file):
+            assert file.size is not None
+            try:
+                return self._fetch_into_memory(file, source, published, sha256, on_bytes)
+            except _NotAsPublished:
+                # The index's size was wrong (its hash can still be right): to disk, where
+                # any size fits.
+                self._return_memory(file.size)
+            except BaseException:
+                self._return_memory(file.size)
+                raise
         key = sha256.lower() if sha256 else hashlib.sha256(file.url.encode()).hexdigest()
         partial = self.cache.partial(key)
         partial.parent.mkdir(parents=True, exist_ok=True)
@@ -178,7 +258,7 @@ class Downloader:
             found = self._cached(file, sha256, on_bytes)
             if found is not None:
                 return found
-            digests = self._download(file, partial, source, published, on_bytes)
+            digests = self._download(file, _FileSink(partial), source, published, on_bytes)
             try:
                 _check(digests, published, file.filename, source)
             except HashMismatch:
@@ -187,6 +267,49 @@ class Downloader:
             sha = digests.hexdigest("sha256")
             path = self.cache.store(partial, sha, file.filename)
         return FetchedFile(path, file.filename, sha, digests.size, False)
+
+    def _reserve_memory(self, file: IndexFile) -> bool:
+        """Whether `file` is downloaded into memory (its size counted against the budget)."""
+        size = file.size
+        if self.unpacked is None or size is None or not 0 < size <= MEMORY_FILE_LIMIT:
+            return False
+        if not file.filename.endswith(".whl"):
+            return False
+        with self._lock:
+            if self._in_memory + size > MEMORY_BUDGET:
+                return False
+            self._in_memory += size
+        return True
+
+    def _return_memory(self, size: int) -> None:
+        with self._lock:
+            self._in_memory -= size
+
+    def _fetch_into_memory(
+        self,
+        file: IndexFile,
+        source: str,
+        published: Mapping[str, str],
+        sha256: str,
+        on_bytes: BytesCallback | None,
+    ) -> FetchedFile:
+        assert file.size is not None
+        # Private, so that the kernel may back it with huge pages (a fault per 2 MiB instead of
+        # per 4 KiB); shared anonymous memory never gets them.
+        content = mmap.mmap(-1, file.size, flags=mmap.MAP_PRIVATE)
+        if hasattr(mmap, "MADV_HUGEPAGE"):
+            with contextlib.suppress(OSError):
+                content.madvise(mmap.MADV_HUGEPAGE)
+        try:
+            sink = _MemorySink(content)
+            digests = self._download(file, sink, source, published, on_bytes)
+            _check(digests, published, file.filename, source)
+            if digests.size != file.size:
+                raise _NotAsPublished
+        except BaseException:
+            content.close()
+            raise
+        return FetchedFile(None, file.filename, sha256.lower(), file.size, False, content=content)
 
     def _local(self, file: IndexFile, source: str, on_bytes: BytesCallback | None) -> FetchedFile:
         parts = urlsplit(file.url)
@@ -199,7 +322,7 @@ class Downloader:
     def _download(
         self,
         file: IndexFile,
-        partial: Path,
+        sink: _FileSink | _MemorySink,
         source: str,
         published: Mapping[str, str],
         on_bytes: BytesCallback | None,
@@ -212,7 +335,7 @@ class Downloader:
             if attempt:
                 time.sleep(self.client.backoff * (2 ** (attempt - 1)))
             digests = _Digests(published)
-            offset = partial.stat().st_size if partial.exists() else 0
+            offset = sink.offset()
             headers = {"Accept": "*/*", "Accept-Encoding": "identity"}
             if offset:
                 headers["Range"] = f"bytes={offset}-"
@@ -221,7 +344,7 @@ class Downloader:
                     status = response.status_code
                     if status == 416 and offset:
                         # The part is already complete (or stale): start over.
-                        partial.unlink(missing_ok=True)
+                        sink.restart()
                         problem = "HTTP 416"
                         continue
                     if status >= 500:
@@ -239,23 +362,20 @@ class Downloader:
                             status=status,
                         )
                     resumed = status == 206 and offset > 0
-                    with partial.open("ab" if resumed else "wb") as out:
-                        if resumed:
-                            with partial.open("rb") as head:
-                                _feed(head, digests, offset)
-                            if on_bytes is not None:
-                                on_bytes(offset)
-                        _copy(response.iter_bytes(), out, digests, on_bytes, self.cancelled)
+                    with sink.writer(resumed, digests) as write:
+                        if resumed and on_bytes is not None:
+                            on_bytes(offset)
+                        _copy(response.iter_bytes(), write, digests, on_bytes, self.cancelled)
                 return digests
             except Exception as exc:
                 if not network_error(exc):
                     raise
-                # The bytes written so far stay in the .part file for the next attempt.
+                # On disk, the bytes written so far stay in the .part file for the next attempt.
                 problem = f"{type(exc).__name__}: {redact_text(str(exc)) or 'no detail'}"
         raise IndexNetworkError(
             f"index {source!r}: could not download {file.filename} from {shown} after "
-            f"{attempts} attempts ({problem}); check the network and try again — the part "
-            "already downloaded is kept and resumed",
+            f"{attempts} attempts ({problem}); check the network and try again"
+            + (" — the part already downloaded is kept and resumed" if sink.resumable else ""),
             url=shown,
             source=source,
         )
@@ -280,6 +400,67 @@ class Downloader:
             yield response
 
 
+class _FileSink:
+    """A download into a `.part` file, resumed where an earlier attempt stopped."""
+
+    resumable = True
+
+    def __init__(self, partial: Path) -> None:
+        self.partial = partial
+
+    def offset(self) -> int:
+        return self.partial.stat().st_size if self.partial.exists() else 0
+
+    def restart(self) -> None:
+        self.partial.unlink(missing_ok=True)
+
+    @contextlib.contextmanager
+    def writer(self, resumed: bool, digests: _Digests) -> Iterator[_Write]:
+        with self.partial.open("ab" if resumed else "wb") as out:
+            if resumed:
+                with self.partial.open("rb") as head:
+                    _feed(head, digests, self.partial.stat().st_size)
+            yield out.write
+
+
+class _MemorySink:
+    """A download into memory of the size the index published; every attempt starts over."""
+
+    resumable = False
+
+    def __init__(self, content: mmap.mmap) -> None:
+        self.content = content
+
+    def offset(self) -> int:
+        return 0
+
+    def restart(self) -> None:
+        pass
+
+    @contextlib.contextmanager
+    def writer(self, resumed: bool, digests: _Digests) -> Iterator[_Write]:
+        content, end = self.content, len(self.content)
+        position = 0
+
+        def write(block: bytes | memoryview) -> int:
+            nonlocal position
+            size = len(block)
+            if position + size > end:
+                raise _NotAsPublished
+            content[position : position + size] = block
+            position += size
+            return size
+
+        yield write
+
+
+class _NotAsPublished(Exception):
+    """The body is not of the size the index published: downloaded again, to disk."""
+
+
+_Write = Callable[[bytes | memoryview], int]
+
+
 def _feed(stream: BinaryIO, digests: _Digests, length: int) -> None:
     remaining = length
     while remaining > 0:
@@ -292,7 +473,7 @@ def _feed(stream: BinaryIO, digests: _Digests, length: int) -> None:
 
 def _copy(
     chunks: Iterator[bytes] | Iterator[memoryview],
-    out: BinaryIO,
+    write: _Write,
     digests: _Digests,
     on_bytes: BytesCallback | None,
     cancelled: threading.Event,
@@ -303,7 +484,7 @@ def _copy(
     for block in chunks:
         if cancelled.is_set():
             raise DownloadCancelled("download cancelled")
-        out.write(block)
+        write(block)
         digests.update(block)
         unreported += len(block)
         if on_bytes is not None and unreported >= _CHUNK:

@@ -16,7 +16,8 @@ The resolver's lookahead passes on its guesses too (`guessed`): the file it expe
 to pin for a project starts downloading before the pin. A guess the resolver then pins is the
 same download; a guess still waiting when the resolver pins another file of that project is
 dropped. A pin that the resolver later replaces, like a wrong guess already under way, leaves
-its file in the wheel cache and its staged tree in the staging area (removed with it). Whatever
+its file in the wheel cache (or its members in the unpacked cache) and its staged tree in the
+staging area (removed with it). Whatever
 is still running when the install is over, or when no install follows, is cancelled; a download
 keeps its part for a later resume.
 
@@ -176,13 +177,15 @@ class Prefetcher:
         if self.area is None or self._downloader.cancelled.is_set() or tracked.dropped:
             tracked.staged.set_result(None)
             return
+        from wheelnext_jupyter.install.unpacked_cache import StaleEntry
         from wheelnext_jupyter.install.writer import WriteOptions
 
         try:
             with self.unpacking:
-                staged = self.area.stage(
-                    got.path, WriteOptions(requested=requested), sha256=got.sha256
-                )
+                staged = self.area.stage_fetched(got, WriteOptions(requested=requested))
+        except StaleEntry:
+            # The installer fetches the wheel itself.
+            tracked.staged.set_result(None)
         except BaseException as exc:
             tracked.staged.set_exception(exc)
         else:
@@ -228,6 +231,12 @@ class Prefetcher:
             tracked.staged.set_result(None)
         for _, _, tracked, _, _ in waiting:
             tracked.staged.set_result(None)
+        with self._lock:
+            tracked_files = list(self._files.values())
+        for tracked in tracked_files:
+            # Downloads kept in memory are freed now, not with the plan that refers to them.
+            if tracked.fetched.done() and tracked.fetched.exception() is None:
+                tracked.fetched.result().release()
         if self.area is not None:
             self.area.close()
 

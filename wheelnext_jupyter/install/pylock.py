@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import re
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -98,14 +97,12 @@ def narrowed_variants_json(document: Mapping[str, object], label: str) -> dict[s
     return out
 
 
-def wheel_variants_json(path: Path) -> dict[str, object] | None:
-    """The `*.dist-info/variant.json` document of a wheel file, or None."""
-    with zipfile.ZipFile(path) as archive:
-        for member in archive.namelist():
-            if member.count("/") == 1 and member.endswith(".dist-info/variant.json"):
-                loaded = json.loads(archive.read(member))
-                return loaded if isinstance(loaded, dict) else None
-    return None
+def variants_document(variant_json: bytes | None) -> dict[str, object] | None:
+    """A wheel's `*.dist-info/variant.json` (as the installer read it) as a document, or None."""
+    if variant_json is None:
+        return None
+    loaded = json.loads(variant_json)
+    return loaded if isinstance(loaded, dict) else None
 
 
 def locked_wheels(result: InstallResult) -> list[LockedWheel]:
@@ -141,12 +138,12 @@ def _locked(fetched: FetchedWheel, default_index: str | None) -> LockedWheel:
     label = package.pick.label
     variants = None
     if label is not None:
-        document = wheel_variants_json(fetched.path)
+        document = variants_document(fetched.variant_json)
         variants = narrowed_variants_json(document, label) if document is not None else None
     return LockedWheel(
         name=package.name,
         version=str(package.version),
-        filename=fetched.path.name,
+        filename=fetched.filename,
         sha256=fetched.sha256,
         size=fetched.size,
         index=index,
@@ -288,6 +285,6 @@ __all__ = [
     "locked_wheels",
     "narrowed_variants_json",
     "render_pylock",
-    "wheel_variants_json",
+    "variants_document",
     "write_pylock",
 ]

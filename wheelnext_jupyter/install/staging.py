@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import errno
 import hashlib
 import io
@@ -39,6 +40,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from filelock import FileLock, Timeout
 
@@ -70,6 +72,9 @@ from wheelnext_jupyter.install.writer import (
     shebang,
 )
 
+if TYPE_CHECKING:
+    from wheelnext_jupyter.install.download import FetchedFile
+
 _native: ModuleType | None
 try:
     # Compiled where the build had a C compiler (see hatch_build.py); pure Python otherwise.
@@ -99,6 +104,8 @@ class StagedWheel:
     #: Every destination path, in writing order (RECORD last).
     files: tuple[str, ...]
     dist_info: Path
+    #: Whether the unpacked cache now holds the wheel's members (an entry linked or made).
+    unpacked_entry: bool = False
 
     def installed(self) -> InstalledDistribution:
         return InstalledDistribution(
@@ -171,6 +178,48 @@ class StagingArea:
                 return self._stage(verified, options, sha256, archive)
         return self._stage(wheel, options, sha256, None)
 
+    @property
+    def unpacked(self) -> UnpackedCache | None:
+        """The unpacked cache this area links from and adds to (None where it cannot)."""
+        return self._unpacked
+
+    def stage_fetched(
+        self, fetched: FetchedFile, options: WriteOptions | None = None, *, cache: bool = True
+    ) -> StagedWheel:
+        """Check and unpack a fetched wheel: from its file, from memory, or as links to its
+        unpacked cache entry (`cache` False: not linked from, nor added to, the cache). An entry
+        that turns out to be changed raises `StaleEntry` (and is removed): fetch the wheel
+        again without entries."""
+        sha256 = fetched.sha256 if cache else None
+        if fetched.entry is not None:
+            return self._stage_entry(fetched.filename, fetched.entry, options)
+        if fetched.content is not None:
+            with WheelArchive(Path(fetched.filename), fetched.content) as archive:
+                verified = verify_wheel(
+                    archive.path, self.target, check_contents=False, archive=archive
+                )
+                return self._stage(verified, options, sha256, archive)
+        assert fetched.path is not None
+        return self.stage(fetched.path, options, sha256=sha256)
+
+    def _stage_entry(
+        self, filename: str, entry: CachedWheel, options: WriteOptions | None
+    ) -> StagedWheel:
+        verified = verify_wheel(
+            Path(filename), self.target, check_contents=False, archive=entry.archive()
+        )
+        directory = self.directory / str(next(self._counter))
+        try:
+            staged = _unpack(
+                verified, self.target, options or WriteOptions(), directory, None, cached=entry
+            )
+        except (StaleEntry, OSError) as exc:
+            # Links refused (too many, another owner's files) count as a changed entry: the
+            # wheel itself is needed, and only a download has it.
+            shutil.rmtree(directory, ignore_errors=True)
+            raise StaleEntry(f"cached files of {filename} cannot be linked ({exc})") from None
+        return dataclasses.replace(staged, unpacked_entry=True)
+
     def _stage(
         self,
         wheel: VerifiedWheel,
@@ -185,7 +234,8 @@ class StagingArea:
             cached = cache.lookup(sha256)
             if cached is not None:
                 try:
-                    return _unpack(wheel, self.target, options, directory, None, cached=cached)
+                    staged = _unpack(wheel, self.target, options, directory, None, cached=cached)
+                    return dataclasses.replace(staged, unpacked_entry=True)
                 except (StaleEntry, OSError):
                     # A changed entry, or links refused (too many, another owner's files):
                     # unpack from the archive; a real problem with the target shows there.
@@ -197,8 +247,8 @@ class StagingArea:
                 if draft is not None:
                     draft.discard()
                 raise
-            if draft is not None:
-                draft.publish()
+            if draft is not None and draft.publish():
+                return dataclasses.replace(staged, unpacked_entry=True)
             return staged
         return _unpack(wheel, self.target, options, directory, archive)
 
@@ -408,6 +458,8 @@ def _unpack(
             archive = (
                 opened if opened is not None else stack.enter_context(WheelArchive(wheel.path))
             )
+            if draft is not None:
+                _describe(draft, archive, wheel)
             native = _unpack_natively(archive, members, by_path, base_dir, script_prefix, draft)
         elif {m for m, _, _ in members if m in by_path} - cached.members.keys():
             raise StaleEntry("the cached entry lacks members")
@@ -680,6 +732,14 @@ def _unpack_natively(
         member: (path, digest, size, executable)
         for (member, path, executable), (digest, size) in zip(chosen, results, strict=True)
     }
+
+
+def _describe(draft: EntryDraft, archive: WheelArchive, wheel: VerifiedWheel) -> None:
+    """Give the cache entry what the wheel's checks read besides its members."""
+    names = [m.filename for m in archive.infolist() if not m.filename.endswith("/")]
+    record = f"{wheel.dist_info}/RECORD"
+    size = len(archive.buffer) if archive.buffer is not None else 0
+    draft.describe(size, names, record, archive.read(record))
 
 
 def _link_natively(

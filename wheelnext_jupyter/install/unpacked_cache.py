@@ -2,9 +2,11 @@
 
 An entry is the members of one wheel file (keyed by the wheel's sha256) as plain files, named by
 number (256 to a subdirectory), with a manifest of each member's number, sha256, size and executable
-bit. Entries are made from a staging directory after a wheel has been unpacked and checked
-there (a hard link per file, no copying) and used only when the cache and the target
-environment are on one file system.
+bit, and of what else the wheel's checks read: the names of all its members and its RECORD. An
+entry therefore stands in for the wheel file (`CachedArchive`): a wheel that was downloaded into
+memory and unpacked needs no copy of its own in the wheel cache. Entries are made from a staging
+directory after a wheel has been unpacked and checked there (a hard link per file, no copying)
+and used only when the cache and the target environment are on one file system.
 
 The installed files and the cache share inodes. A file changed in place in an environment would
 change the cache too, so every file is checked against the manifest (size, and a modification
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MANIFEST = "manifest.json"
-_FORMAT = 2
+_FORMAT = 3
 #: Members per subdirectory of an entry: creating a file in a directory of thousands costs about
 #: twice as much as in a small one (the native unpacker uses the same layout).
 _PER_DIRECTORY = 256
@@ -58,6 +60,13 @@ class CachedWheel:
     directory: Path
     created_ns: int
     members: dict[str, CachedMember]
+    #: The size of the wheel file.
+    size: int
+    #: Every file name in the wheel's archive, RECORD included (directories excluded).
+    names: tuple[str, ...]
+    #: The wheel's own RECORD (it is not kept as a member: the installed one is written anew).
+    record_name: str
+    record: bytes
 
     def link(self, member: str, destination: str) -> CachedMember:
         """Hard-link one member to `destination`; raises `StaleEntry` if it was changed."""
@@ -80,10 +89,47 @@ class CachedWheel:
             raise self.stale()
         return data
 
+    def archive(self) -> CachedArchive:
+        """The entry read as the wheel's archive, for the wheel's checks."""
+        return CachedArchive(self)
+
     def stale(self) -> StaleEntry:
         """The error for a changed entry, which is removed (the wheel is unpacked again)."""
         shutil.rmtree(self.directory, ignore_errors=True)
         return StaleEntry(f"cached files of {self.directory.name} were changed")
+
+
+@dataclass(frozen=True)
+class CachedName:
+    """A member of a `CachedArchive` (as much of a zip entry as the wheel's checks read)."""
+
+    filename: str
+
+
+class CachedArchive:
+    """A cache entry read as the archive it was unpacked from: the member names, and any
+    member's content (RECORD from the manifest). A member changed in the cache raises
+    `StaleEntry`, as linking it would."""
+
+    def __init__(self, entry: CachedWheel) -> None:
+        self._entry = entry
+        self._members = [CachedName(name) for name in entry.names]
+
+    def infolist(self) -> list[CachedName]:
+        return self._members
+
+    def read(self, name: str) -> bytes:
+        """A member's content; KeyError if the wheel has no such member."""
+        if name == self._entry.record_name:
+            return self._entry.record
+        if name not in self._entry.members:
+            if name in self._entry.names:
+                raise self._entry.stale()
+            raise KeyError(name)
+        try:
+            return self._entry.read(name)
+        except OSError:
+            raise self._entry.stale() from None
 
 
 class EntryDraft:
@@ -102,6 +148,17 @@ class EntryDraft:
         self._listed: dict[str, list[object]] = {}
         self._made: set[str] = set()
         self._usable = True
+        self._archive: dict[str, object] | None = None
+
+    def describe(self, size: int, names: list[str], record_name: str, record: bytes) -> None:
+        """What the wheel's checks read besides the members (its names and its RECORD) and
+        the wheel file's size. A draft without them is not published."""
+        try:
+            text = record.decode("utf-8")
+        except UnicodeDecodeError:
+            self._usable = False
+            return
+        self._archive = {"size": size, "names": names, "record_name": record_name, "record": text}
 
     def record(self, member: str, number: int, sha256: str, size: int, executable: bool) -> None:
         """List a member whose file `number` is already in the draft."""
@@ -141,25 +198,29 @@ class EntryDraft:
     def spoil(self) -> None:
         self._usable = False
 
-    def publish(self) -> None:
-        """Put the entry in place; any failure leaves no entry."""
+    def publish(self) -> bool:
+        """Put the entry in place; any failure leaves no entry. Whether it was put there."""
+        published = False
         try:
-            if self._usable and not self._final.exists():
+            if self._usable and self._archive is not None and not self._final.exists():
                 # Taken after every file exists: a file modified later has a newer time.
                 document = {
                     "format": _FORMAT,
                     "created_ns": time.time_ns(),
                     "members": self._listed,
+                    **self._archive,
                 }
                 # `dumps`, not `dump`: only a one-shot encoding uses the C encoder.
                 text = json.dumps(document, separators=(",", ":"))
                 with open(self._part / MANIFEST, "x", encoding="utf-8") as file:
                     file.write(text)
                 os.rename(self._part, self._final)
+                published = True
         except OSError:
             pass
         finally:
             self.discard()
+        return published
 
     def discard(self) -> None:
         with contextlib.suppress(OSError):
@@ -186,19 +247,34 @@ class UnpackedCache:
         return self._devices[key]
 
     def lookup(self, wheel_sha256: str) -> CachedWheel | None:
-        directory = self.root / wheel_sha256
+        """The entry of the wheel whose file has this sha256 (hex), or None. An entry in an
+        older format is removed, so that a new one can take its place."""
+        directory = self.root / wheel_sha256.lower()
         try:
             with open(directory / MANIFEST, encoding="utf-8") as file:
-                document = json.load(file)
-            if document.get("format") != _FORMAT:
-                return None
-            members = {
-                name: CachedMember(int(number), str(digest), int(size), bool(executable))
-                for name, (number, digest, size, executable) in document["members"].items()
-            }
-            return CachedWheel(directory, int(document["created_ns"]), members)
-        except (OSError, ValueError, KeyError, TypeError):
+                text = file.read()
+        except (OSError, ValueError):
             return None
+        try:
+            document = json.loads(text)
+            if document.get("format") == _FORMAT:
+                members = {
+                    name: CachedMember(int(number), str(digest), int(size), bool(executable))
+                    for name, (number, digest, size, executable) in document["members"].items()
+                }
+                return CachedWheel(
+                    directory,
+                    int(document["created_ns"]),
+                    members,
+                    int(document["size"]),
+                    tuple(str(name) for name in document["names"]),
+                    str(document["record_name"]),
+                    str(document["record"]).encode("utf-8"),
+                )
+        except (AttributeError, ValueError, KeyError, TypeError):
+            pass
+        shutil.rmtree(directory, ignore_errors=True)
+        return None
 
     def draft(self, wheel_sha256: str) -> EntryDraft | None:
         """A new entry to fill while the wheel is staged; None if there is one already or
@@ -214,4 +290,12 @@ class UnpackedCache:
         return EntryDraft(final, part)
 
 
-__all__ = ["CachedMember", "CachedWheel", "EntryDraft", "StaleEntry", "UnpackedCache"]
+__all__ = [
+    "CachedArchive",
+    "CachedMember",
+    "CachedName",
+    "CachedWheel",
+    "EntryDraft",
+    "StaleEntry",
+    "UnpackedCache",
+]

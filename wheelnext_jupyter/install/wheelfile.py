@@ -12,10 +12,10 @@ import hashlib
 import io
 import posixpath
 import re
-from collections.abc import Iterable, Set
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -80,6 +80,20 @@ class VariantMismatch(WheelError):
     """A variant wheel whose `variant.json` is missing, unreadable or does not name its label."""
 
 
+class _Named(Protocol):
+    @property
+    def filename(self) -> str: ...
+
+
+class ArchiveReader(Protocol):
+    """What the checks read of a wheel: a `WheelArchive`, or a cache entry standing in for
+    one (`unpacked_cache.CachedArchive`)."""
+
+    def infolist(self) -> Sequence[_Named]: ...
+
+    def read(self, name: str) -> bytes: ...
+
+
 class RecordEntry(NamedTuple):
     """One RECORD row of a wheel member (a named tuple, not a dataclass: a wheel has thousands,
     and a frozen dataclass takes twice as long to make)."""
@@ -115,6 +129,8 @@ class VerifiedWheel:
     contents_checked: bool = True
     #: The text of `.dist-info/entry_points.txt` (read with the other metadata), or None.
     entry_points: str | None = None
+    #: The bytes of `.dist-info/variant.json` of a variant wheel (for lock files), or None.
+    variant_json: bytes | None = None
 
     @property
     def sha256(self) -> str:
@@ -172,7 +188,7 @@ def verify_wheel(
     target: TargetEnvironment | None = None,
     *,
     check_contents: bool = True,
-    archive: WheelArchive | None = None,
+    archive: ArchiveReader | None = None,
 ) -> VerifiedWheel:
     """Check a wheel file; raise a `WheelError` subclass naming the first problem found.
 
@@ -220,7 +236,7 @@ def content_mismatch(
 
 
 def _verify_archive(
-    path: Path, filename: WheelFilename, archive: WheelArchive, check_contents: bool
+    path: Path, filename: WheelFilename, archive: ArchiveReader, check_contents: bool
 ) -> VerifiedWheel:
     wheel = path.name
     members = [info for info in archive.infolist() if not info.filename.endswith("/")]
@@ -276,11 +292,24 @@ def _verify_archive(
     if purelib_text not in ("true", "false"):
         raise InvalidWheel(wheel, "WHEEL must say Root-Is-Purelib: true or false")
 
-    entries = _verify_record(archive, wheel, dist_info, data_dir, names, check_contents)
+    entries = _verify_record(archive, wheel, dist_info, data_dir, names)
+    if check_contents:
+        # Imported here: the archive module raises this module's errors.
+        from wheelnext_jupyter.install.archive import WheelArchive
+
+        if not isinstance(archive, WheelArchive):
+            raise TypeError("only a wheel's own archive has contents to check")
+        _check_contents(archive, wheel, entries)
     label = filename.label
-    variant_metadata = None
+    variant_metadata = variant_json = None
     if label is not None:
-        variant_metadata = _verify_variant(archive, wheel, dist_info, label, names)
+        member = f"{dist_info}/variant.json"
+        if member not in names:
+            raise VariantMismatch(
+                wheel, f"the filename carries variant label {label!r} but {member} is missing"
+            )
+        variant_json = _read(archive, wheel, member)
+        variant_metadata = _verify_variant(variant_json, wheel, member, label)
     return VerifiedWheel(
         path=path,
         filename=filename,
@@ -295,10 +324,13 @@ def _verify_archive(
         variant_metadata=variant_metadata,
         contents_checked=check_contents,
         entry_points=_entry_points(archive, wheel, dist_info, names),
+        variant_json=variant_json,
     )
 
 
-def _entry_points(archive: WheelArchive, wheel: str, dist_info: str, names: set[str]) -> str | None:
+def _entry_points(
+    archive: ArchiveReader, wheel: str, dist_info: str, names: set[str]
+) -> str | None:
     member = f"{dist_info}/entry_points.txt"
     if member not in names:
         return None
@@ -308,7 +340,7 @@ def _entry_points(archive: WheelArchive, wheel: str, dist_info: str, names: set[
         raise InvalidWheel(wheel, f"{member} is not UTF-8 text") from None
 
 
-def _read(archive: WheelArchive, wheel: str, member: str) -> bytes:
+def _read(archive: ArchiveReader, wheel: str, member: str) -> bytes:
     try:
         return archive.read(member)
     except KeyError:
@@ -316,12 +348,7 @@ def _read(archive: WheelArchive, wheel: str, member: str) -> bytes:
 
 
 def _verify_record(
-    archive: WheelArchive,
-    wheel: str,
-    dist_info: str,
-    data_dir: str,
-    names: set[str],
-    check_contents: bool,
+    archive: ArchiveReader, wheel: str, dist_info: str, data_dir: str, names: set[str]
 ) -> tuple[RecordEntry, ...]:
     record_name = f"{dist_info}/RECORD"
     text = _read(archive, wheel, record_name).decode("utf-8", errors="replace")
@@ -369,9 +396,10 @@ def _verify_record(
     if absent:
         first = next(entry.path for entry in recorded.values() if entry.path in absent)
         raise RecordMismatch(wheel, f"RECORD lists {first}, which is not in the archive")
-    entries = tuple(recorded.values())
-    if not check_contents:
-        return entries
+    return tuple(recorded.values())
+
+
+def _check_contents(archive: WheelArchive, wheel: str, entries: tuple[RecordEntry, ...]) -> None:
     for entry in entries:
         hasher = hashlib.new(entry.hash_algorithm)
         size = 0
@@ -382,19 +410,11 @@ def _verify_record(
         mismatch = content_mismatch(wheel, entry, actual, size, checked_before=False)
         if mismatch is not None:
             raise mismatch
-    return entries
 
 
-def _verify_variant(
-    archive: WheelArchive, wheel: str, dist_info: str, label: str, names: set[str]
-) -> VariantMetadata:
-    member = f"{dist_info}/variant.json"
-    if member not in names:
-        raise VariantMismatch(
-            wheel, f"the filename carries variant label {label!r} but {member} is missing"
-        )
+def _verify_variant(document: bytes, wheel: str, member: str, label: str) -> VariantMetadata:
     try:
-        metadata = read_variant_metadata(archive.read(member), source=f"{wheel}:{member}")
+        metadata = read_variant_metadata(document, source=f"{wheel}:{member}")
     except VariantMetadataError as exc:
         raise VariantMismatch(wheel, f"{member} is unreadable: {exc}") from None
     known = set(metadata.labels()) | set(metadata.label_aliases)

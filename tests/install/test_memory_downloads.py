@@ -1,0 +1,321 @@
+"""Wheels unpacked into the unpacked cache are downloaded into memory: no wheel file is written,
+and the cache entry stands in for the file from then on.
+
+A real loopback index serves real wheels; installs go into real throw-away virtual environments.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from tests.support.index_server import IndexServer, IndexTree
+from tests.support.venvs import Venv
+from wheelnext_jupyter.engine import InstallRequest, install, plan
+from wheelnext_jupyter.index.config import IndexOptions
+from wheelnext_jupyter.index.errors import HashMismatch
+from wheelnext_jupyter.index.http import HttpClient
+from wheelnext_jupyter.index.models import FileKind, IndexFile
+from wheelnext_jupyter.install import download
+from wheelnext_jupyter.install.download import Downloader, WheelCache
+from wheelnext_jupyter.install.staging import StagingArea
+from wheelnext_jupyter.install.target import probe_target
+from wheelnext_jupyter.install.unpacked_cache import MANIFEST, EntryDraft, UnpackedCache
+from wheelnext_jupyter.install.uv_backend import UvNotFound, find_uv
+from wheelnext_jupyter.paths import cache_dir
+
+# A cache of each test's own: what one test leaves there must not serve another.
+pytestmark = pytest.mark.usefixtures("private_cache_dir")
+
+MODULE_TEXT = b"VALUE = 'from the wheel'\n" * 2000
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory: pytest.TempPathFactory) -> IndexTree:
+    tree = IndexTree(tmp_path_factory.mktemp("index"))
+    # Names of their own: the caches are shared by the whole test session.
+    for prefix in ("mem", "warm", "stale", "uv", "keep", "old", "lock"):
+        tree.add_wheel(f"wjm-{prefix}", "1.0", files={f"wjm_{prefix}/data.py": MODULE_TEXT})
+    return tree
+
+
+def _request(venv: Venv, server: IndexServer, profile: str, *names: str) -> InstallRequest:
+    return InstallRequest(
+        requirements=list(names),
+        index=IndexOptions(index_url=server.index_url),
+        python=str(venv.python),
+        profile=profile,
+    )
+
+
+def _second(venv_template: Path, tmp_path: Path, name: str) -> Venv:
+    other = Venv(tmp_path / name)
+    shutil.copytree(venv_template, other.root, symlinks=True)
+    return other
+
+
+def _wheel(tree: IndexTree, name: str) -> Path:
+    return next((tree.root / name).glob("*.whl"))
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _wheel_requests(server: IndexServer) -> list[str]:
+    return [r.path for r in server.requests if r.path.endswith(".whl")]
+
+
+def _unpacked() -> UnpackedCache:
+    return UnpackedCache(cache_dir() / "unpacked")
+
+
+def _wheel_file_cached(path: Path) -> bool:
+    return WheelCache(cache_dir() / "wheels").lookup(_sha256(path), path.name) is not None
+
+
+@pytest.mark.usefixtures("unpacker")
+def test_a_wheel_unpacked_into_the_cache_is_not_also_kept_as_a_file(
+    server: IndexServer, tree: IndexTree, venv: Venv, profile: str
+) -> None:
+    done = install(plan(_request(venv, server, profile, "wjm-mem"), prefetch=True))
+    assert done.installed == ("wjm-mem 1.0",)
+    wheel = _wheel(tree, "wjm-mem")
+    assert _unpacked().lookup(_sha256(wheel)) is not None
+    assert not _wheel_file_cached(wheel)
+    assert venv.run("-c", "import wjm_mem.data as d; print(d.VALUE)").stdout.strip() == (
+        "from the wheel"
+    )
+    assert done.wheels[0].path is None
+    assert done.wheels[0].sha256 == _sha256(wheel)
+    assert done.wheels[0].size == wheel.stat().st_size
+
+
+@pytest.mark.usefixtures("unpacker")
+def test_the_next_install_links_from_the_entry_without_a_request(
+    server: IndexServer,
+    tree: IndexTree,
+    venv: Venv,
+    venv_template: Path,
+    tmp_path: Path,
+    profile: str,
+) -> None:
+    install(plan(_request(venv, server, profile, "wjm-warm"), prefetch=True))
+    other = _second(venv_template, tmp_path, "second")
+    server.requests.clear()
+    install(plan(_request(other, server, profile, "wjm-warm"), prefetch=True))
+    assert _wheel_requests(server) == []
+    module = "wjm_warm/data.py"
+    assert (venv.site_packages / module).samefile(other.site_packages / module)
+    assert other.pip("check").returncode == 0
+    record = "wjm_warm-1.0.dist-info/RECORD"
+    assert (venv.site_packages / record).read_text() == (other.site_packages / record).read_text()
+
+
+def test_an_entry_changed_in_place_is_downloaded_again(
+    server: IndexServer,
+    tree: IndexTree,
+    venv: Venv,
+    venv_template: Path,
+    tmp_path: Path,
+    profile: str,
+) -> None:
+    install(plan(_request(venv, server, profile, "wjm-stale"), prefetch=True))
+    installed = venv.site_packages / "wjm_stale" / "data.py"
+    with installed.open("ab") as file:  # an edit in place changes the cache's inode too
+        file.write(b"EDITED = True\n")
+    other = _second(venv_template, tmp_path, "second")
+    server.requests.clear()
+    install(plan(_request(other, server, profile, "wjm-stale"), prefetch=True))
+    assert len(_wheel_requests(server)) == 1
+    assert (other.site_packages / "wjm_stale" / "data.py").read_bytes() == MODULE_TEXT
+    # The entry was made again and serves the next install.
+    assert _unpacked().lookup(_sha256(_wheel(tree, "wjm-stale"))) is not None
+
+
+def test_uv_gets_a_file_for_a_wheel_kept_only_unpacked(
+    server: IndexServer,
+    tree: IndexTree,
+    venv: Venv,
+    venv_template: Path,
+    tmp_path: Path,
+    profile: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    try:
+        find_uv()
+    except UvNotFound:
+        pytest.skip("uv is not installed")
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
+    install(plan(_request(venv, server, profile, "wjm-uv"), prefetch=True))
+    wheel = _wheel(tree, "wjm-uv")
+    assert not _wheel_file_cached(wheel)
+    other = _second(venv_template, tmp_path, "second")
+    result = plan(
+        _request(other, server, profile, "wjm-uv"),
+        prefetch=True,
+        stage_ahead=False,
+        installer="uv",
+    )
+    done = install(result, installer="uv")
+    assert done.installed == ("wjm-uv 1.0",)
+    assert done.wheels[0].path is not None and done.wheels[0].path.is_file()
+    assert other.run("-c", "import wjm_uv.data").returncode == 0
+
+
+def test_a_wheel_whose_entry_cannot_be_made_is_kept_as_a_file(
+    server: IndexServer,
+    tree: IndexTree,
+    venv: Venv,
+    venv_template: Path,
+    tmp_path: Path,
+    profile: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(EntryDraft, "publish", lambda self: self.discard() or False)
+    install(plan(_request(venv, server, profile, "wjm-keep"), prefetch=True))
+    wheel = _wheel(tree, "wjm-keep")
+    assert _unpacked().lookup(_sha256(wheel)) is None
+    assert _wheel_file_cached(wheel)
+    other = _second(venv_template, tmp_path, "second")
+    server.requests.clear()
+    install(plan(_request(other, server, profile, "wjm-keep"), prefetch=True))
+    assert _wheel_requests(server) == []
+
+
+def test_an_entry_in_an_older_format_is_replaced(
+    server: IndexServer,
+    tree: IndexTree,
+    venv: Venv,
+    venv_template: Path,
+    tmp_path: Path,
+    profile: str,
+) -> None:
+    install(plan(_request(venv, server, profile, "wjm-old"), prefetch=True))
+    sha256 = _sha256(_wheel(tree, "wjm-old"))
+    manifest = _unpacked().root / sha256 / MANIFEST
+    document = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({"format": 2, "members": document["members"]}))
+    other = _second(venv_template, tmp_path, "second")
+    server.requests.clear()
+    install(plan(_request(other, server, profile, "wjm-old"), prefetch=True))
+    assert len(_wheel_requests(server)) == 1
+    assert json.loads(manifest.read_text())["format"] == document["format"]
+    assert other.run("-c", "import wjm_old.data").returncode == 0
+
+
+def _index_file(server: IndexServer, path: Path, *, size: int | None, sha256: str) -> IndexFile:
+    name = path.name.split("-")[0].replace("_", "-")
+    return IndexFile(
+        filename=path.name,
+        url=f"{server.url}/files/{name}/{path.name}",
+        hashes={"sha256": sha256},
+        kind=FileKind.WHEEL,
+        name=canonicalize_name(name),
+        version=Version("1.0"),
+        size=size,
+    )
+
+
+def _downloader(client: HttpClient, tmp_path: Path) -> Downloader:
+    return Downloader(
+        client, WheelCache(tmp_path / "wheels"), unpacked=UnpackedCache(tmp_path / "unpacked")
+    )
+
+
+def test_a_download_into_memory_holds_exactly_the_published_file(
+    server: IndexServer, tree: IndexTree, tmp_path: Path
+) -> None:
+    path = _wheel(tree, "wjm-mem")
+    data = path.read_bytes()
+    file = _index_file(server, path, size=len(data), sha256=_sha256(path))
+    seen: list[int] = []
+    with HttpClient() as client:
+        got = _downloader(client, tmp_path).fetch(file, source="test", on_bytes=seen.append)
+    assert got.path is None and got.content is not None
+    assert bytes(got.content) == data
+    assert sum(seen) == len(data)
+    assert not (tmp_path / "wheels").exists() or not any((tmp_path / "wheels").rglob("*.whl"))
+    got.release()
+    assert got.content.closed
+
+
+def test_a_download_into_memory_with_the_wrong_hash_is_refused(
+    server: IndexServer, tree: IndexTree, tmp_path: Path
+) -> None:
+    path = _wheel(tree, "wjm-mem")
+    file = _index_file(server, path, size=path.stat().st_size, sha256="0" * 64)
+    with HttpClient() as client, pytest.raises(HashMismatch) as caught:
+        _downloader(client, tmp_path).fetch(file, source="test")
+    assert path.name in str(caught.value)
+
+
+@pytest.mark.parametrize("difference", [-10, 10], ids=["published-smaller", "published-larger"])
+def test_a_file_not_of_its_published_size_is_downloaded_to_disk(
+    server: IndexServer, tree: IndexTree, tmp_path: Path, difference: int
+) -> None:
+    path = _wheel(tree, "wjm-mem")
+    size = path.stat().st_size + difference
+    file = _index_file(server, path, size=size, sha256=_sha256(path))
+    with HttpClient() as client:
+        got = _downloader(client, tmp_path).fetch(file, source="test")
+    assert got.content is None and got.path is not None
+    assert got.path.read_bytes() == path.read_bytes()
+
+
+def test_files_over_the_limit_or_the_budget_go_to_disk(
+    server: IndexServer, tree: IndexTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = [_wheel(tree, f"wjm-{name}") for name in ("mem", "warm", "stale")]
+    files = [_index_file(server, p, size=p.stat().st_size, sha256=_sha256(p)) for p in paths]
+    # Room for the first file only; the third is over the limit for one file.
+    monkeypatch.setattr(download, "MEMORY_BUDGET", paths[0].stat().st_size + 1)
+    monkeypatch.setattr(download, "MEMORY_FILE_LIMIT", paths[2].stat().st_size - 1)
+    with HttpClient() as client:
+        downloader = _downloader(client, tmp_path)
+        got = [downloader.fetch(file, source="test") for file in files]
+    assert [g.content is not None for g in got] == [True, False, False]
+    assert [g.path is not None for g in got] == [False, True, True]
+
+
+def test_a_file_without_a_published_size_goes_to_disk(
+    server: IndexServer, tree: IndexTree, tmp_path: Path
+) -> None:
+    path = _wheel(tree, "wjm-mem")
+    with HttpClient() as client:
+        got = _downloader(client, tmp_path).fetch(
+            _index_file(server, path, size=None, sha256=_sha256(path)), source="test"
+        )
+    assert got.path is not None and got.content is None
+
+
+def test_a_staged_entry_stands_in_for_the_wheel_file(
+    server: IndexServer, tree: IndexTree, venv: Venv, tmp_path: Path
+) -> None:
+    path = _wheel(tree, "wjm-mem")
+    file = _index_file(server, path, size=path.stat().st_size, sha256=_sha256(path))
+    target = probe_target(venv.python)
+    with HttpClient() as client:
+        downloader = _downloader(client, tmp_path)
+        assert downloader.unpacked is not None
+        first = downloader.fetch(file, source="test")
+        with StagingArea(target, downloader.unpacked) as area:
+            staged = area.stage_fetched(first)
+        assert staged.unpacked_entry
+        server.requests.clear()
+        again = downloader.fetch(file, source="test")
+        assert again.entry is not None and again.from_cache and again.size == path.stat().st_size
+        assert _wheel_requests(server) == []
+        with StagingArea(target, downloader.unpacked) as area:
+            linked = area.stage_fetched(again)
+            assert linked.unpacked_entry
+            assert linked.wheel.entries == staged.wheel.entries
+            assert linked.wheel.dist_info == staged.wheel.dist_info
+        refetched = downloader.fetch(file, source="test", entries=False)
+    assert refetched.entry is None and refetched.content is not None
