@@ -15,7 +15,7 @@ import pytest
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from tests.support.index_server import IndexServer, IndexTree
+from tests.support.index_server import Fault, IndexServer, IndexTree
 from tests.support.venvs import Venv
 from wheelnext_jupyter.engine import InstallRequest, install, plan
 from wheelnext_jupyter.index.config import IndexOptions
@@ -169,6 +169,33 @@ def test_uv_gets_a_file_for_a_wheel_kept_only_unpacked(
     assert other.run("-c", "import wjm_uv.data").returncode == 0
 
 
+@pytest.mark.parametrize("first", ["in-memory", "from-entry"])
+def test_uv_takes_over_a_plan_whose_wheels_were_fetched_for_the_built_in_installer(
+    server: IndexServer,
+    tree: IndexTree,
+    venv: Venv,
+    venv_template: Path,
+    tmp_path: Path,
+    profile: str,
+    monkeypatch: pytest.MonkeyPatch,
+    first: str,
+) -> None:
+    try:
+        find_uv()
+    except UvNotFound:
+        pytest.skip("uv is not installed")
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
+    if first == "from-entry":
+        install(plan(_request(venv, server, profile, "wjm-lock"), prefetch=True))
+    other = _second(venv_template, tmp_path, "second")
+    # Planned (and fetched ahead) for the built-in installer, then installed with uv.
+    result = plan(_request(other, server, profile, "wjm-lock"), prefetch=True)
+    done = install(result, installer="uv")
+    assert done.wheels[0].path is not None and done.wheels[0].path.is_file()
+    assert done.wheels[0].path.read_bytes() == _wheel(tree, "wjm-lock").read_bytes()
+    assert other.run("-c", "import wjm_lock.data").returncode == 0
+
+
 def test_a_wheel_whose_entry_cannot_be_made_is_kept_as_a_file(
     server: IndexServer,
     tree: IndexTree,
@@ -282,6 +309,20 @@ def test_files_over_the_limit_or_the_budget_go_to_disk(
         got = [downloader.fetch(file, source="test") for file in files]
     assert [g.content is not None for g in got] == [True, False, False]
     assert [g.path is not None for g in got] == [False, True, True]
+
+
+def test_a_download_into_memory_cut_short_starts_over(
+    server: IndexServer, tree: IndexTree, tmp_path: Path
+) -> None:
+    path = _wheel(tree, "wjm-mem")
+    file = _index_file(server, path, size=path.stat().st_size, sha256=_sha256(path))
+    server.faults[f"/files/wjm-mem/{path.name}"] = Fault("truncate", times=1)
+    with HttpClient() as client:
+        got = _downloader(client, tmp_path).fetch(file, source="test")
+    assert got.content is not None and bytes(got.content) == path.read_bytes()
+    attempts = [r for r in server.requests if r.path.endswith(path.name)]
+    assert len(attempts) == 2
+    assert all("range" not in r.headers for r in attempts)
 
 
 def test_a_file_without_a_published_size_goes_to_disk(
