@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from packaging.version import Version
 
 from tests.support.index_server import Fault, IndexServer, IndexTree
 from tests.support.venvs import Venv
-from wheelnext_jupyter.engine import InstallRequest, install, plan
+from wheelnext_jupyter.engine import InstallRequest, InstallResult, install, plan
 from wheelnext_jupyter.index.config import IndexOptions
 from wheelnext_jupyter.index.errors import HashMismatch
 from wheelnext_jupyter.index.http import HttpClient
@@ -45,19 +46,53 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> IndexTree:
     return tree
 
 
-def _request(venv: Venv, server: IndexServer, profile: str, *names: str) -> InstallRequest:
-    return InstallRequest(
-        requirements=list(names),
-        index=IndexOptions(index_url=server.index_url),
-        python=str(venv.python),
-        profile=profile,
-    )
+@pytest.fixture
+def uv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """uv with a cache of the test's own; the test is skipped where uv is not installed."""
+    try:
+        find_uv()
+    except UvNotFound:
+        pytest.skip("uv is not installed")
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
 
 
-def _second(venv_template: Path, tmp_path: Path, name: str) -> Venv:
-    other = Venv(tmp_path / name)
-    shutil.copytree(venv_template, other.root, symlinks=True)
-    return other
+@dataclass
+class Installs:
+    """Installs from the loopback index, each into a fresh copy of the template environment."""
+
+    server: IndexServer
+    profile: str
+    venv_template: Path
+    tmp_path: Path
+    made: int = 0
+
+    def fresh_venv(self) -> Venv:
+        self.made += 1
+        venv = Venv(self.tmp_path / f"venv-{self.made}")
+        shutil.copytree(self.venv_template, venv.root, symlinks=True)
+        return venv
+
+    def run(self, name: str, *, installer: str = "wheelnext") -> tuple[Venv, InstallResult]:
+        """Plan (fetching ahead, as the magic does) and install `name` into a fresh environment;
+        the server's requests are counted from here."""
+        venv = self.fresh_venv()
+        self.server.requests.clear()
+        request = InstallRequest(
+            requirements=[name],
+            index=IndexOptions(index_url=self.server.index_url),
+            python=str(venv.python),
+            profile=self.profile,
+        )
+        result = plan(request, prefetch=True, stage_ahead=installer != "uv", installer=installer)
+        return venv, install(result, installer=installer)
+
+    def wheel_requests(self) -> list[str]:
+        return [r.path for r in self.server.requests if r.path.endswith(".whl")]
+
+
+@pytest.fixture
+def installs(server: IndexServer, profile: str, venv_template: Path, tmp_path: Path) -> Installs:
+    return Installs(server, profile, venv_template, tmp_path)
 
 
 def _wheel(tree: IndexTree, name: str) -> Path:
@@ -66,10 +101,6 @@ def _wheel(tree: IndexTree, name: str) -> Path:
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _wheel_requests(server: IndexServer) -> list[str]:
-    return [r.path for r in server.requests if r.path.endswith(".whl")]
 
 
 def _unpacked() -> UnpackedCache:
@@ -82,9 +113,9 @@ def _wheel_file_cached(path: Path) -> bool:
 
 @pytest.mark.usefixtures("unpacker")
 def test_a_wheel_unpacked_into_the_cache_is_not_also_kept_as_a_file(
-    server: IndexServer, tree: IndexTree, venv: Venv, profile: str
+    installs: Installs, tree: IndexTree
 ) -> None:
-    done = install(plan(_request(venv, server, profile, "wjm-mem"), prefetch=True))
+    venv, done = installs.run("wjm-mem")
     assert done.installed == ("wjm-mem 1.0",)
     wheel = _wheel(tree, "wjm-mem")
     assert _unpacked().lookup(_sha256(wheel)) is not None
@@ -98,143 +129,80 @@ def test_a_wheel_unpacked_into_the_cache_is_not_also_kept_as_a_file(
 
 
 @pytest.mark.usefixtures("unpacker")
-def test_the_next_install_links_from_the_entry_without_a_request(
-    server: IndexServer,
-    tree: IndexTree,
-    venv: Venv,
-    venv_template: Path,
-    tmp_path: Path,
-    profile: str,
-) -> None:
-    install(plan(_request(venv, server, profile, "wjm-warm"), prefetch=True))
-    other = _second(venv_template, tmp_path, "second")
-    server.requests.clear()
-    install(plan(_request(other, server, profile, "wjm-warm"), prefetch=True))
-    assert _wheel_requests(server) == []
+def test_the_next_install_links_from_the_entry_without_a_request(installs: Installs) -> None:
+    first, _ = installs.run("wjm-warm")
+    second, _ = installs.run("wjm-warm")
+    assert installs.wheel_requests() == []
     module = "wjm_warm/data.py"
-    assert (venv.site_packages / module).samefile(other.site_packages / module)
-    assert other.pip("check").returncode == 0
+    assert (first.site_packages / module).samefile(second.site_packages / module)
+    assert second.pip("check").returncode == 0
     record = "wjm_warm-1.0.dist-info/RECORD"
-    assert (venv.site_packages / record).read_text() == (other.site_packages / record).read_text()
+    assert (first.site_packages / record).read_text() == (second.site_packages / record).read_text()
 
 
-def test_an_entry_changed_in_place_is_downloaded_again(
-    server: IndexServer,
-    tree: IndexTree,
-    venv: Venv,
-    venv_template: Path,
-    tmp_path: Path,
-    profile: str,
-) -> None:
-    install(plan(_request(venv, server, profile, "wjm-stale"), prefetch=True))
-    installed = venv.site_packages / "wjm_stale" / "data.py"
-    with installed.open("ab") as file:  # an edit in place changes the cache's inode too
-        file.write(b"EDITED = True\n")
-    other = _second(venv_template, tmp_path, "second")
-    server.requests.clear()
-    install(plan(_request(other, server, profile, "wjm-stale"), prefetch=True))
-    assert len(_wheel_requests(server)) == 1
-    assert (other.site_packages / "wjm_stale" / "data.py").read_bytes() == MODULE_TEXT
+def test_an_entry_changed_in_place_is_downloaded_again(installs: Installs, tree: IndexTree) -> None:
+    first, _ = installs.run("wjm-stale")
+    with (first.site_packages / "wjm_stale" / "data.py").open("ab") as file:
+        file.write(b"EDITED = True\n")  # an edit in place changes the cache's inode too
+    second, _ = installs.run("wjm-stale")
+    assert len(installs.wheel_requests()) == 1
+    assert (second.site_packages / "wjm_stale" / "data.py").read_bytes() == MODULE_TEXT
     # The entry was made again and serves the next install.
     assert _unpacked().lookup(_sha256(_wheel(tree, "wjm-stale"))) is not None
 
 
-def test_uv_gets_a_file_for_a_wheel_kept_only_unpacked(
-    server: IndexServer,
-    tree: IndexTree,
-    venv: Venv,
-    venv_template: Path,
-    tmp_path: Path,
-    profile: str,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    try:
-        find_uv()
-    except UvNotFound:
-        pytest.skip("uv is not installed")
-    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
-    install(plan(_request(venv, server, profile, "wjm-uv"), prefetch=True))
-    wheel = _wheel(tree, "wjm-uv")
-    assert not _wheel_file_cached(wheel)
-    other = _second(venv_template, tmp_path, "second")
-    result = plan(
-        _request(other, server, profile, "wjm-uv"),
-        prefetch=True,
-        stage_ahead=False,
-        installer="uv",
-    )
-    done = install(result, installer="uv")
+@pytest.mark.usefixtures("uv")
+def test_uv_gets_a_file_for_a_wheel_kept_only_unpacked(installs: Installs, tree: IndexTree) -> None:
+    installs.run("wjm-uv")
+    assert not _wheel_file_cached(_wheel(tree, "wjm-uv"))
+    venv, done = installs.run("wjm-uv", installer="uv")
     assert done.installed == ("wjm-uv 1.0",)
     assert done.wheels[0].path is not None and done.wheels[0].path.is_file()
-    assert other.run("-c", "import wjm_uv.data").returncode == 0
+    assert venv.run("-c", "import wjm_uv.data").returncode == 0
 
 
+@pytest.mark.usefixtures("uv")
 @pytest.mark.parametrize("first", ["in-memory", "from-entry"])
 def test_uv_takes_over_a_plan_whose_wheels_were_fetched_for_the_built_in_installer(
-    server: IndexServer,
-    tree: IndexTree,
-    venv: Venv,
-    venv_template: Path,
-    tmp_path: Path,
-    profile: str,
-    monkeypatch: pytest.MonkeyPatch,
-    first: str,
+    installs: Installs, tree: IndexTree, first: str
 ) -> None:
-    try:
-        find_uv()
-    except UvNotFound:
-        pytest.skip("uv is not installed")
-    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
     if first == "from-entry":
-        install(plan(_request(venv, server, profile, "wjm-lock"), prefetch=True))
-    other = _second(venv_template, tmp_path, "second")
+        installs.run("wjm-lock")
+    venv = installs.fresh_venv()
     # Planned (and fetched ahead) for the built-in installer, then installed with uv.
-    result = plan(_request(other, server, profile, "wjm-lock"), prefetch=True)
-    done = install(result, installer="uv")
-    assert done.wheels[0].path is not None and done.wheels[0].path.is_file()
+    request = InstallRequest(
+        requirements=["wjm-lock"],
+        index=IndexOptions(index_url=installs.server.index_url),
+        python=str(venv.python),
+        profile=installs.profile,
+    )
+    done = install(plan(request, prefetch=True), installer="uv")
+    assert done.wheels[0].path is not None
     assert done.wheels[0].path.read_bytes() == _wheel(tree, "wjm-lock").read_bytes()
-    assert other.run("-c", "import wjm_lock.data").returncode == 0
+    assert venv.run("-c", "import wjm_lock.data").returncode == 0
 
 
 def test_a_wheel_whose_entry_cannot_be_made_is_kept_as_a_file(
-    server: IndexServer,
-    tree: IndexTree,
-    venv: Venv,
-    venv_template: Path,
-    tmp_path: Path,
-    profile: str,
-    monkeypatch: pytest.MonkeyPatch,
+    installs: Installs, tree: IndexTree, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(EntryDraft, "publish", lambda self: self.discard() or False)
-    install(plan(_request(venv, server, profile, "wjm-keep"), prefetch=True))
+    installs.run("wjm-keep")
     wheel = _wheel(tree, "wjm-keep")
     assert _unpacked().lookup(_sha256(wheel)) is None
     assert _wheel_file_cached(wheel)
-    other = _second(venv_template, tmp_path, "second")
-    server.requests.clear()
-    install(plan(_request(other, server, profile, "wjm-keep"), prefetch=True))
-    assert _wheel_requests(server) == []
+    installs.run("wjm-keep")
+    assert installs.wheel_requests() == []
 
 
-def test_an_entry_in_an_older_format_is_replaced(
-    server: IndexServer,
-    tree: IndexTree,
-    venv: Venv,
-    venv_template: Path,
-    tmp_path: Path,
-    profile: str,
-) -> None:
-    install(plan(_request(venv, server, profile, "wjm-old"), prefetch=True))
-    sha256 = _sha256(_wheel(tree, "wjm-old"))
-    manifest = _unpacked().root / sha256 / MANIFEST
+def test_an_entry_in_an_older_format_is_replaced(installs: Installs, tree: IndexTree) -> None:
+    installs.run("wjm-old")
+    manifest = _unpacked().root / _sha256(_wheel(tree, "wjm-old")) / MANIFEST
     document = json.loads(manifest.read_text())
     manifest.write_text(json.dumps({"format": 2, "members": document["members"]}))
-    other = _second(venv_template, tmp_path, "second")
-    server.requests.clear()
-    install(plan(_request(other, server, profile, "wjm-old"), prefetch=True))
-    assert len(_wheel_requests(server)) == 1
+    venv, _ = installs.run("wjm-old")
+    assert len(installs.wheel_requests()) == 1
     assert json.loads(manifest.read_text())["format"] == document["format"]
-    assert other.run("-c", "import wjm_old.data").returncode == 0
+    assert venv.run("-c", "import wjm_old.data").returncode == 0
 
 
 def _index_file(server: IndexServer, path: Path, *, size: int | None, sha256: str) -> IndexFile:
@@ -352,7 +320,7 @@ def test_a_staged_entry_stands_in_for_the_wheel_file(
         server.requests.clear()
         again = downloader.fetch(file, source="test")
         assert again.entry is not None and again.from_cache and again.size == path.stat().st_size
-        assert _wheel_requests(server) == []
+        assert not [r for r in server.requests if r.path.endswith(".whl")]
         with StagingArea(target, downloader.unpacked) as area:
             linked = area.stage_fetched(again)
             assert linked.unpacked_entry
