@@ -17,9 +17,8 @@ to pin for a project starts downloading before the pin. A guess the resolver the
 same download; a guess still waiting when the resolver pins another file of that project is
 dropped. A pin that the resolver later replaces, like a wrong guess already under way, leaves
 its file in the wheel cache (or its members in the unpacked cache) and its staged tree in the
-staging area (removed with it). Whatever
-is still running when the install is over, or when no install follows, is cancelled; a download
-keeps its part for a later resume.
+staging area (removed with it). Whatever is still running when the install is over, or when no
+install follows, is cancelled; a download to disk keeps its part for a later resume.
 
 Byte progress is not lost: bytes received before the installer asks for a file are reported to
 it at once, and the rest as they arrive.

@@ -2,11 +2,12 @@
 
 An entry is the members of one wheel file (keyed by the wheel's sha256) as plain files, named by
 number (256 to a subdirectory), with a manifest of each member's number, sha256, size and executable
-bit, and of what else the wheel's checks read: the names of all its members and its RECORD. An
-entry therefore stands in for the wheel file (`CachedArchive`): a wheel that was downloaded into
-memory and unpacked needs no copy of its own in the wheel cache. Entries are made from a staging
-directory after a wheel has been unpacked and checked there (a hard link per file, no copying)
-and used only when the cache and the target environment are on one file system.
+bit, and of what else the wheel's checks read: the names of all its members and its RECORD
+(and the file's size). An entry therefore stands in for the wheel file (`CachedArchive`): a
+wheel that was downloaded into memory and unpacked needs no copy of its own in the wheel cache.
+Entries are made from a staging directory after a wheel has been unpacked and checked there (a
+hard link per file, no copying) and used only when the cache and the target environment are on
+one file system.
 
 The installed files and the cache share inodes. A file changed in place in an environment would
 change the cache too, so every file is checked against the manifest (size, and a modification
