@@ -294,9 +294,12 @@ class Downloader:
         on_bytes: BytesCallback | None,
     ) -> FetchedFile:
         assert file.size is not None
-        # Private, so that the kernel may back it with huge pages (a fault per 2 MiB instead of
-        # per 4 KiB); shared anonymous memory never gets them.
-        content = mmap.mmap(-1, file.size, flags=mmap.MAP_PRIVATE)
+        if hasattr(mmap, "MAP_PRIVATE"):
+            # Private, so that the kernel may back it with huge pages (a fault per 2 MiB instead
+            # of per 4 KiB); shared anonymous memory never gets them.
+            content = mmap.mmap(-1, file.size, flags=mmap.MAP_PRIVATE)
+        else:  # Windows: anonymous memory takes no flags
+            content = mmap.mmap(-1, file.size)
         if hasattr(mmap, "MADV_HUGEPAGE"):
             with contextlib.suppress(OSError):
                 content.madvise(mmap.MADV_HUGEPAGE)
