@@ -11,6 +11,7 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from packaging.utils import canonicalize_name
@@ -24,7 +25,7 @@ from wheelnext_jupyter.index.errors import HashMismatch
 from wheelnext_jupyter.index.http import HttpClient
 from wheelnext_jupyter.index.models import FileKind, IndexFile
 from wheelnext_jupyter.install import download
-from wheelnext_jupyter.install.download import Downloader, WheelCache
+from wheelnext_jupyter.install.download import Downloader, FetchedFile, WheelCache
 from wheelnext_jupyter.install.staging import StagingArea
 from wheelnext_jupyter.install.target import probe_target
 from wheelnext_jupyter.install.unpacked_cache import MANIFEST, EntryDraft, UnpackedCache
@@ -41,7 +42,7 @@ MODULE_TEXT = b"VALUE = 'from the wheel'\n" * 2000
 def tree(tmp_path_factory: pytest.TempPathFactory) -> IndexTree:
     tree = IndexTree(tmp_path_factory.mktemp("index"))
     # Names of their own: the caches are shared by the whole test session.
-    for prefix in ("mem", "warm", "stale", "uv", "keep", "old", "lock"):
+    for prefix in ("mem", "free", "warm", "stale", "uv", "keep", "old", "lock"):
         tree.add_wheel(f"wjm-{prefix}", "1.0", files={f"wjm_{prefix}/data.py": MODULE_TEXT})
     return tree
 
@@ -126,6 +127,23 @@ def test_a_wheel_unpacked_into_the_cache_is_not_also_kept_as_a_file(
     assert done.wheels[0].path is None
     assert done.wheels[0].sha256 == _sha256(wheel)
     assert done.wheels[0].size == wheel.stat().st_size
+
+
+def test_the_memory_of_every_download_is_freed_by_the_end_of_the_install(
+    installs: Installs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kept: list[FetchedFile] = []
+    fetch_into_memory = Downloader._fetch_into_memory
+
+    def keeping(self: Downloader, *args: Any, **kwargs: Any) -> FetchedFile:
+        got = fetch_into_memory(self, *args, **kwargs)
+        kept.append(got)
+        return got
+
+    monkeypatch.setattr(Downloader, "_fetch_into_memory", keeping)
+    installs.run("wjm-free")
+    assert kept
+    assert all(got.content is not None and got.content.closed for got in kept)
 
 
 @pytest.mark.usefixtures("unpacker")
