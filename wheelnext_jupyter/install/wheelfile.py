@@ -109,6 +109,8 @@ class RecordEntry(NamedTuple):
 class VerifiedWheel:
     """A wheel that passed every check, with what the writer needs to install it."""
 
+    #: The wheel file; only its name (a relative path that is not there) for a wheel checked
+    #: in memory or from its unpacked-cache entry: read it through `sha256` only for a file.
     path: Path
     filename: WheelFilename
     name: NormalizedName
@@ -134,7 +136,7 @@ class VerifiedWheel:
 
     @property
     def sha256(self) -> str:
-        """Hex sha256 of the wheel file (for `direct_url.json`)."""
+        """Hex sha256 of the wheel file (for `direct_url.json` of a local file)."""
         digest = hashlib.sha256()
         with self.path.open("rb") as stream:
             for block in iter(lambda: stream.read(1 << 20), b""):
