@@ -11,7 +11,7 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from packaging.utils import canonicalize_name
@@ -24,6 +24,7 @@ from wheelnext_jupyter.index.config import IndexOptions
 from wheelnext_jupyter.index.errors import HashMismatch
 from wheelnext_jupyter.index.http import HttpClient
 from wheelnext_jupyter.index.models import FileKind, IndexFile
+from wheelnext_jupyter.index.transfer import Transfer
 from wheelnext_jupyter.install import download
 from wheelnext_jupyter.install.download import Downloader, FetchedFile, WheelCache
 from wheelnext_jupyter.install.staging import StagingArea
@@ -44,6 +45,9 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> IndexTree:
     # Names of their own: the caches are shared by the whole test session.
     for prefix in ("mem", "free", "warm", "stale", "uv", "keep", "old", "lock"):
         tree.add_wheel(f"wjm-{prefix}", "1.0", files={f"wjm_{prefix}/data.py": MODULE_TEXT})
+    # Data that does not compress: a wheel of several mebibytes, read in several blocks.
+    noise = b"".join(hashlib.sha256(str(n).encode()).digest() for n in range(100_000))
+    tree.add_wheel("wjm-big", "1.0", files={"wjm_big/noise.bin": noise})
     return tree
 
 
@@ -257,6 +261,44 @@ def test_a_download_into_memory_holds_exactly_the_published_file(
     assert not (tmp_path / "wheels").exists() or not any((tmp_path / "wheels").rglob("*.whl"))
     got.release()
     assert got.content.closed
+
+
+def test_a_download_into_memory_is_read_straight_into_its_mapping(
+    server: IndexServer, tree: IndexTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _wheel(tree, "wjm-big")
+    data = path.read_bytes()
+    assert len(data) > 3 * (1 << 20)
+
+    def refuse(self: Transfer) -> None:
+        raise AssertionError("the body went through a block of its own")
+
+    monkeypatch.setattr(Transfer, "iter_bytes", refuse)
+    seen: list[int] = []
+    with HttpClient() as client:
+        got = _downloader(client, tmp_path).fetch(
+            _index_file(server, path, size=len(data), sha256=_sha256(path)),
+            source="test",
+            on_bytes=seen.append,
+        )
+    assert got.content is not None and bytes(got.content) == data
+    assert sum(seen) == len(data) and len(seen) > 1
+    got.release()
+
+
+@pytest.mark.parametrize("fault", ["chunked", "gzip"])
+def test_a_download_into_memory_without_a_length_or_decoded_by_httpx_is_whole(
+    server: IndexServer, tree: IndexTree, tmp_path: Path, fault: Literal["chunked", "gzip"]
+) -> None:
+    path = _wheel(tree, "wjm-big")
+    server.faults[f"/files/wjm-big/{path.name}"] = Fault(fault)
+    with HttpClient() as client:
+        got = _downloader(client, tmp_path).fetch(
+            _index_file(server, path, size=path.stat().st_size, sha256=_sha256(path)),
+            source="test",
+        )
+    assert got.content is not None and bytes(got.content) == path.read_bytes()
+    got.release()
 
 
 def test_a_download_into_memory_with_the_wrong_hash_is_refused(

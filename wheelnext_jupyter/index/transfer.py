@@ -88,6 +88,18 @@ class Transfer:
                 return
             yield memoryview(block)[:count]
 
+    def readinto(self, buffer: memoryview) -> int:
+        """Read the body's next bytes into `buffer` (up to its size; the GIL is released while
+        they arrive); 0 at the end of the body."""
+        response = self._response
+        try:
+            count = response.readinto(buffer)
+        except (OSError, http.client.HTTPException) as exc:
+            raise _transport_error(exc) from None
+        if not count and response.length:
+            raise TransferError(f"the connection closed {response.length} bytes before the end")
+        return count
+
     def read(self) -> bytes:
         """The whole body, decoded if it came gzip-compressed."""
         try:

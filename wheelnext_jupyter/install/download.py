@@ -35,7 +35,7 @@ from filelock import FileLock
 from wheelnext_jupyter.index.errors import HashMismatch, IndexHTTPError, IndexNetworkError
 from wheelnext_jupyter.index.http import network_error
 from wheelnext_jupyter.index.redact import redact_text, redact_url
-from wheelnext_jupyter.index.transfer import NotDirect
+from wheelnext_jupyter.index.transfer import NotDirect, Transfer
 
 if TYPE_CHECKING:
     from wheelnext_jupyter.index.http import HttpClient
@@ -365,6 +365,9 @@ class Downloader:
                             status=status,
                         )
                     resumed = status == 206 and offset > 0
+                    if isinstance(sink, _MemorySink) and isinstance(response, Transfer):
+                        sink.receive(response, digests, on_bytes, self.cancelled)
+                        return digests
                     with sink.writer(resumed, digests) as write:
                         if resumed and on_bytes is not None:
                             on_bytes(offset)
@@ -455,6 +458,41 @@ class _MemorySink:
             return size
 
         yield write
+
+    def receive(
+        self,
+        transfer: Transfer,
+        digests: _Digests,
+        on_bytes: BytesCallback | None,
+        cancelled: threading.Event,
+    ) -> None:
+        """The body read straight into the mapping and hashed there, a mebibyte at a time: no
+        block in between to fill and copy out of (`writer` is for bodies httpx hands over)."""
+        view = memoryview(self.content)
+        end = len(view)
+        position = unreported = 0
+        try:
+            while position < end:
+                if cancelled.is_set():
+                    raise DownloadCancelled("download cancelled")
+                with view[position : min(end, position + _CHUNK)] as part:
+                    count = transfer.readinto(part)
+                    if not count:
+                        return  # shorter than published: the caller compares the sizes
+                    digests.update(part[:count])
+                position += count
+                unreported += count
+                if on_bytes is not None and unreported >= _CHUNK:
+                    on_bytes(unreported)
+                    unreported = 0
+            # Full: one more byte would make the body longer than published.
+            with memoryview(bytearray(1)) as extra:
+                if transfer.readinto(extra):
+                    raise _NotAsPublished
+        finally:
+            view.release()
+            if on_bytes is not None and unreported:
+                on_bytes(unreported)
 
 
 class _NotAsPublished(Exception):
