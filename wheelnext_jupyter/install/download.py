@@ -478,21 +478,22 @@ class _MemorySink:
                 with view[position : min(end, position + _CHUNK)] as part:
                     count = transfer.readinto(part)
                     if not count:
-                        return  # shorter than published: the caller compares the sizes
+                        break  # shorter than published: the caller compares the sizes
                     digests.update(part[:count])
                 position += count
                 unreported += count
                 if on_bytes is not None and unreported >= _CHUNK:
                     on_bytes(unreported)
                     unreported = 0
-            # Full: one more byte would make the body longer than published.
-            with memoryview(bytearray(1)) as extra:
-                if transfer.readinto(extra):
-                    raise _NotAsPublished
+            else:
+                # Full: one more byte would make the body longer than published.
+                with memoryview(bytearray(1)) as extra:
+                    if transfer.readinto(extra):
+                        raise _NotAsPublished
         finally:
             view.release()
-            if on_bytes is not None and unreported:
-                on_bytes(unreported)
+        if on_bytes is not None and unreported:
+            on_bytes(unreported)
 
 
 class _NotAsPublished(Exception):
