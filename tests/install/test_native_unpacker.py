@@ -8,9 +8,13 @@ both unpackers.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import mmap
 import os
+import resource
+import signal
 import stat
 import time
 import zipfile
@@ -407,6 +411,39 @@ def test_a_member_that_fails_while_another_is_hashed_is_named_and_closes_every_f
         native.unpack(data, jobs, None)
     assert caught.value.args == (4, "its local header is missing")
     assert len(list(open_files.iterdir())) == descriptors
+
+
+@contextlib.contextmanager
+def _limited_file_size(limit: int = 1 << 20) -> Iterator[None]:
+    """Files this process writes stop growing at `limit` bytes: `write` fails with EFBIG."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, previous)
+
+
+def test_a_member_that_cannot_be_written_whole_is_named_and_closes_every_file(
+    tmp_path: Path, hashing: str
+) -> None:
+    assert native is not None
+    # Written in pieces while it is hashed next to the other one: the fifth piece fails.
+    members = {"big/data.bin": os.urandom(3 << 20), "other/data.bin": os.urandom(700_000)}
+    archive = tmp_path / "big.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        for name, data in members.items():
+            zipped.writestr(name, data)
+    data = archive.read_bytes()
+    jobs = _jobs(archive, tmp_path / "out")
+    descriptors = len(list(Path("/proc/self/fd").iterdir()))
+    with _limited_file_size(), pytest.raises(OSError) as caught:
+        native.unpack(data, jobs, None)
+    assert caught.value.errno == errno.EFBIG
+    assert caught.value.filename == str(tmp_path / "out" / "big" / "data.bin")
+    assert len(list(Path("/proc/self/fd").iterdir())) == descriptors
 
 
 #: Sizes around the 2 MiB from which a lane's buffer is mapped in huge pages, so buffers grow
