@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from wheelnext_jupyter.host.marker_environment import marker_environment, uname
-from wheelnext_jupyter.host.record import Record
 from wheelnext_jupyter.providers import builtin
 from wheelnext_jupyter.providers.overrides import (
     DISABLE_VARIABLE,
@@ -27,6 +26,7 @@ from wheelnext_jupyter.providers.overrides import (
     Overrides,
     read_overrides,
 )
+from wheelnext_jupyter.record import Record
 from wheelnext_jupyter.variants.properties import VariantFeatureConfig
 
 # Only what every call needs is imported here: the first detection in a fresh kernel is meant to

@@ -27,6 +27,7 @@ from wheelnext_jupyter.install.target import TargetEnvironment, current_target, 
 from wheelnext_jupyter.paths import cache_dir
 from wheelnext_jupyter.providers import builtin
 from wheelnext_jupyter.providers.trust import load_trust_list
+from wheelnext_jupyter.record import Record
 from wheelnext_jupyter.resolve.build import SourceBuilder
 from wheelnext_jupyter.resolve.candidates import CandidateFinder, FileVerdict, VariantPolicy
 from wheelnext_jupyter.resolve.installed import InstalledDistribution, installed_distributions
@@ -439,8 +440,7 @@ if TYPE_CHECKING:
     from wheelnext_jupyter.install.wheelfile import VerifiedWheel
 
 
-@dataclass(frozen=True)
-class Progress:
+class Progress(Record):
     """One progress event: the phase, and for downloads the file and bytes."""
 
     phase: str  # "download", "build", "verify", "install", "done"
@@ -455,8 +455,7 @@ class Progress:
     file_finished: bool = False
 
 
-@dataclass(frozen=True)
-class FetchedWheel:
+class FetchedWheel(Record):
     """A planned package's wheel as installed: the exact file and where it came from."""
 
     package: PlannedPackage
@@ -793,8 +792,7 @@ def _wheel_of(item: VerifiedWheel | StagedWheel) -> Path:
 # -- explain -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PackageExplanation:
+class PackageExplanation(Record):
     """The per-variant verdicts of one package version from its source, without installing."""
 
     name: str

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from wheelnext_jupyter.install.target import (
 )
 from wheelnext_jupyter.install.transaction import PlannedWheel, install_wheels
 from wheelnext_jupyter.install.wheelfile import verify_wheel
+from wheelnext_jupyter.record import replace
 
 MARKER = "[externally-managed]\nError = Use apt install python3-xyz.\n"
 
@@ -31,9 +31,7 @@ def _system_target(
         (stdlib / "EXTERNALLY-MANAGED").write_text(MARKER)
     site = root / "site-packages"
     scheme = InstallScheme(site, site, root / "bin", root, root / "include")
-    return dataclasses.replace(
-        current_target(), kind=kind, stdlib=stdlib, scheme=scheme, is_current=False
-    )
+    return replace(current_target(), kind=kind, stdlib=stdlib, scheme=scheme, is_current=False)
 
 
 def _plan(tmp_path: Path) -> list[PlannedWheel]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import threading
 import time
@@ -33,6 +32,7 @@ from wheelnext_jupyter.install.prefetch import Prefetcher
 from wheelnext_jupyter.install.staging import StagingArea, staging_root
 from wheelnext_jupyter.install.target import EnvironmentKind, TargetEnvironment, probe_target
 from wheelnext_jupyter.paths import cache_dir
+from wheelnext_jupyter.record import replace
 
 
 @pytest.fixture(scope="module")
@@ -366,9 +366,7 @@ def test_nothing_is_staged_ahead_in_an_externally_managed_environment(
     stdlib = venv.root / "fake-stdlib"
     stdlib.mkdir()
     (stdlib / "EXTERNALLY-MANAGED").write_text("[externally-managed]\nError = Use apt.\n")
-    marked: TargetEnvironment = dataclasses.replace(
-        real, kind=EnvironmentKind.SYSTEM, stdlib=stdlib
-    )
+    marked: TargetEnvironment = replace(real, kind=EnvironmentKind.SYSTEM, stdlib=stdlib)
     monkeypatch.setattr(engine, "target_environment", lambda request: marked)
     before = venv.listing()
     result = plan(_request(venv, server, profile, "wjp-pep668-app"), prefetch=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import csv
-import dataclasses
 import hashlib
 import importlib.util
 import io
@@ -21,6 +20,7 @@ from wheelnext_jupyter.install import writer
 from wheelnext_jupyter.install.target import current_target
 from wheelnext_jupyter.install.wheelfile import PathEscape, RecordEntry, verify_wheel
 from wheelnext_jupyter.install.writer import WriteOptions, compile_bytecode
+from wheelnext_jupyter.record import replace
 
 
 @pytest.fixture
@@ -199,9 +199,7 @@ def test_a_member_that_would_land_outside_its_directory_is_refused(
     verified = verify_wheel(wheels[2], current_target())
     escaping = (*verified.entries, RecordEntry(member, "sha256", "x", 0))
     with pytest.raises(PathEscape, match="would be written outside"):
-        writer.layout_of(
-            dataclasses.replace(verified, entries=escaping), current_target(), WriteOptions()
-        )
+        writer.layout_of(replace(verified, entries=escaping), current_target(), WriteOptions())
 
 
 def test_every_member_of_a_wheel_lands_inside_its_scheme_directory(wheels: list[Path]) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from wheelnext_jupyter.host.pci import VENDOR_AMD, read_text, under
-from wheelnext_jupyter.host.record import Record
+from wheelnext_jupyter.record import Record
 
 KFD_NODES = "/sys/class/kfd/kfd/topology/nodes"
 DEFAULT_ROCM_PATH = "/opt/rocm"

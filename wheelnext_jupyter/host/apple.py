@@ -6,8 +6,8 @@ from __future__ import annotations
 import platform as _platform
 from collections.abc import Callable
 
-from wheelnext_jupyter.host.record import Record
 from wheelnext_jupyter.host.sysctl import sysctl_int, sysctl_string
+from wheelnext_jupyter.record import Record
 
 #: sysctls whose value is a C integer rather than a string.
 INTEGER_SYSCTL_PREFIXES = ("hw.optional.", "sysctl.proc_translated")

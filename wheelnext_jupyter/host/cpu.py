@@ -15,7 +15,7 @@ from pathlib import Path
 
 from wheelnext_jupyter.host import target_cache
 from wheelnext_jupyter.host.marker_environment import uname
-from wheelnext_jupyter.host.record import Record
+from wheelnext_jupyter.record import Record
 
 TYPE_CHECKING = False  # `typing` stays off detection's import path; mypy treats this as true
 if TYPE_CHECKING:

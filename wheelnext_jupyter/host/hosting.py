@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from wheelnext_jupyter.host.pci import read_text, under
-from wheelnext_jupyter.host.record import Record, field
+from wheelnext_jupyter.record import Record, field
 
 #: Variables whose values may appear in facts and reports (none of them holds a secret).
 ENV_ALLOWLIST = (

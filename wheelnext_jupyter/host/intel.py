@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from wheelnext_jupyter.host.pci import VENDOR_INTEL, PciFunction, scan_pci
-from wheelnext_jupyter.host.record import Record
+from wheelnext_jupyter.record import Record
 
 # Level Zero (ctypes) is imported only on a host with an Intel display controller.
 TYPE_CHECKING = False

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from wheelnext_jupyter.host.pci import read_text, under
-from wheelnext_jupyter.host.record import Record, replace
+from wheelnext_jupyter.record import Record, replace
 
 # The NVML layer is imported only once a driver file is found: most hosts have no NVIDIA GPU.
 TYPE_CHECKING = False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wheelnext_jupyter.host.record import Record
+from wheelnext_jupyter.record import Record
 
 #: PCI vendor ids of the accelerator makers we look for.
 VENDOR_NVIDIA = 0x10DE

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from wheelnext_jupyter.host.pci import VENDOR_GOOGLE, read_hex, scan_pci, under
-from wheelnext_jupyter.host.record import Record, field
+from wheelnext_jupyter.record import Record, field
 
 #: PCI device id → generation; 0x0027 is shared by v2 and v3.
 TPU_DEVICE_IDS: dict[int, str | None] = {

@@ -16,12 +16,12 @@ import hashlib
 import json
 import os
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
+from wheelnext_jupyter.record import Record
 
-@dataclass(frozen=True)
-class CacheControl:
+
+class CacheControl(Record):
     max_age: int | None = None
     no_cache: bool = False
     no_store: bool = False
@@ -49,8 +49,7 @@ class CacheControl:
         )
 
 
-@dataclass(frozen=True)
-class CacheEntry:
+class CacheEntry(Record):
     url: str
     accept: str
     content_type: str | None

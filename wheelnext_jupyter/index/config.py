@@ -29,6 +29,8 @@ from wheelnext_jupyter.index.priority import SourceSet, Strategy
 from wheelnext_jupyter.index.redact import redact_url
 from wheelnext_jupyter.index.sources import FindLinksDirectory, FlatPageSource, IndexSource
 from wheelnext_jupyter.paths import user_config_path
+from wheelnext_jupyter.record import Record
+from wheelnext_jupyter.record import field as record_field
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -67,8 +69,7 @@ class IndexOptions:
         )
 
 
-@dataclass(frozen=True)
-class SourceSpec:
+class SourceSpec(Record):
     """A source before it is opened."""
 
     kind: str  # "index" | "find-links"
@@ -85,11 +86,10 @@ class SourceSpec:
         )
 
 
-@dataclass(frozen=True)
-class IndexConfig:
+class IndexConfig(Record):
     sources: tuple[SourceSpec, ...]
     strategy: Strategy = Strategy.FIRST_INDEX
-    pins: Mapping[str, str] = field(default_factory=dict)
+    pins: Mapping[str, str] = record_field(default_factory=dict)
     allow_fallthrough: bool = False
 
     def open(self, client: HttpClient) -> SourceSet:
@@ -116,8 +116,7 @@ def open_source(spec: SourceSpec, client: HttpClient) -> Source:
 # --- pip's configuration -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PipIndexSettings:
+class PipIndexSettings(Record):
     index_url: str | None = None
     extra_index_urls: tuple[str, ...] = ()
     find_links: tuple[str, ...] = ()
@@ -231,12 +230,11 @@ def pip_default_index() -> str:
 # --- the user's config file --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class UserConfig:
+class UserConfig(Record):
     indexes: tuple[SourceSpec, ...] = ()
     default_index: str | None = None
     find_links: tuple[str, ...] = ()
-    pins: Mapping[str, str] = field(default_factory=dict)
+    pins: Mapping[str, str] = record_field(default_factory=dict)
     strategy: Strategy | None = None
     allow_fallthrough: bool | None = None
 

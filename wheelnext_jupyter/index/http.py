@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from wheelnext_jupyter.index.auth import CredentialStore
@@ -23,6 +23,7 @@ from wheelnext_jupyter.index.cache import CacheControl, CacheEntry, DiskCache
 from wheelnext_jupyter.index.errors import IndexHTTPError, IndexNetworkError
 from wheelnext_jupyter.index.redact import redact_text, redact_url
 from wheelnext_jupyter.index.transfer import NotDirect, TransferError, Transfers
+from wheelnext_jupyter.record import Record, replace
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -40,8 +41,7 @@ DEFAULT_RETRIES = 3
 USER_AGENT = "wheelnext-jupyter"
 
 
-@dataclass(frozen=True)
-class Response:
+class Response(Record):
     """A response body with what callers need to interpret it."""
 
     #: The requested URL without credentials.
@@ -422,8 +422,7 @@ class HttpClient:
         return response
 
 
-@dataclass(frozen=True)
-class _Fetched:
+class _Fetched(Record):
     status_code: int
     headers: Any
     content: bytes

@@ -11,6 +11,8 @@ from urllib.parse import urldefrag
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
+from wheelnext_jupyter.record import Record
+from wheelnext_jupyter.record import field as record_field
 from wheelnext_jupyter.variants.filename import WheelFilename
 
 #: The simple-API version this client implements (PEP 629 / PEP 792 era).
@@ -45,12 +47,11 @@ class ProjectStatus(enum.Enum):
     DEPRECATED = "deprecated"
 
 
-@dataclass(frozen=True)
-class CoreMetadata:
+class CoreMetadata(Record):
     """PEP 658/714: whether `{file url}.metadata` exists, and its hashes when published."""
 
     available: bool = False
-    hashes: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    hashes: Mapping[str, str] = record_field(default_factory=lambda: _EMPTY)
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,7 @@ class IndexFile:
         return self.wheel is not None and self.wheel.is_variant
 
 
-@dataclass(frozen=True)
-class ProjectPage:
+class ProjectPage(Record):
     """One project's page on one index, parsed."""
 
     name: NormalizedName

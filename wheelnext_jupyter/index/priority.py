@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from wheelnext_jupyter.index.errors import ConfigError, IndexClientError, MetadataUnavailable
 from wheelnext_jupyter.index.models import normalize_project_name
 from wheelnext_jupyter.index.redact import redact_url
+from wheelnext_jupyter.record import Record
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -70,8 +71,7 @@ class Outcome(enum.Enum):
     NOT_ASKED = "not-asked"  # an earlier source supplied the name
 
 
-@dataclass(frozen=True)
-class Attempt:
+class Attempt(Record):
     source: SourceRef
     outcome: Outcome
     detail: str | None = None

@@ -11,7 +11,6 @@ import hashlib
 import io
 import logging
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Protocol
@@ -32,6 +31,7 @@ from wheelnext_jupyter.index.models import (
 )
 from wheelnext_jupyter.index.redact import redact_url
 from wheelnext_jupyter.index.simple_api import ACCEPT, parse_html_page, parse_project_page
+from wheelnext_jupyter.record import Record
 from wheelnext_jupyter.variants.filename import (
     InvalidWheelFilename,
     parse_variants_json_filename,
@@ -55,8 +55,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class SourceRef:
+class SourceRef(Record):
     """How a source is named in candidates, reports and messages (URL always redacted)."""
 
     name: str
@@ -67,8 +66,7 @@ class SourceRef:
         return self.name if self.name == self.url else f"{self.name} ({self.url})"
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(Record):
     """One distribution file offered by one source."""
 
     file: IndexFile

@@ -24,7 +24,6 @@ import mmap
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 from urllib.parse import unquote, urlsplit
@@ -36,6 +35,7 @@ from wheelnext_jupyter.index.errors import HashMismatch, IndexHTTPError, IndexNe
 from wheelnext_jupyter.index.http import network_error
 from wheelnext_jupyter.index.redact import redact_text, redact_url
 from wheelnext_jupyter.index.transfer import NotDirect, Transfer
+from wheelnext_jupyter.record import Record
 
 if TYPE_CHECKING:
     from wheelnext_jupyter.index.http import HttpClient
@@ -54,8 +54,7 @@ MEMORY_BUDGET = 1 << 30
 BytesCallback = Callable[[int], None]
 
 
-@dataclass(frozen=True)
-class FetchedFile:
+class FetchedFile(Record):
     """A distribution file whose content matches what the index published: a file on local
     disk (`path`), a download kept in memory (`content`), or a wheel the unpacked cache holds
     (`entry`), exactly one of them."""

@@ -10,15 +10,14 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from types import ModuleType
 
 from wheelnext_jupyter.install.transaction import InstallOutcome
 from wheelnext_jupyter.install.uninstall import InstalledRecord, top_level_modules
+from wheelnext_jupyter.record import Record
 
 
-@dataclass(frozen=True)
-class RestartNeed:
+class RestartNeed(Record):
     """A changed distribution whose code this interpreter has already imported."""
 
     name: str

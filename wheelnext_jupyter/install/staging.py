@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import dataclasses
 import errno
 import hashlib
 import io
@@ -37,7 +36,6 @@ import uuid
 from base64 import urlsafe_b64encode
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -71,6 +69,7 @@ from wheelnext_jupyter.install.writer import (
     record_name,
     shebang,
 )
+from wheelnext_jupyter.record import Record, replace
 
 if TYPE_CHECKING:
     from wheelnext_jupyter.install.download import FetchedFile
@@ -93,8 +92,7 @@ _native_job = tuple[int, int, int, int, bytes, bool, int]
 _native_whole_limit = 64 << 20
 
 
-@dataclass(frozen=True)
-class StagedWheel:
+class StagedWheel(Record):
     """A wheel unpacked and checked in a staging directory, ready to be moved into place."""
 
     wheel: VerifiedWheel
@@ -218,7 +216,7 @@ class StagingArea:
             # wheel itself is needed, and only a download has it.
             shutil.rmtree(directory, ignore_errors=True)
             raise StaleEntry(f"cached files of {filename} cannot be linked ({exc})") from None
-        return dataclasses.replace(staged, unpacked_entry=True)
+        return replace(staged, unpacked_entry=True)
 
     def _stage(
         self,
@@ -235,7 +233,7 @@ class StagingArea:
             if cached is not None:
                 try:
                     staged = _unpack(wheel, self.target, options, directory, None, cached=cached)
-                    return dataclasses.replace(staged, unpacked_entry=True)
+                    return replace(staged, unpacked_entry=True)
                 except (StaleEntry, OSError):
                     # A changed entry, or links refused (too many, another owner's files):
                     # unpack from the archive; a real problem with the target shows there.
@@ -248,7 +246,7 @@ class StagingArea:
                     draft.discard()
                 raise
             if draft is not None and draft.publish():
-                return dataclasses.replace(staged, unpacked_entry=True)
+                return replace(staged, unpacked_entry=True)
             return staged
         return _unpack(wheel, self.target, options, directory, archive)
 
@@ -305,8 +303,7 @@ def sweep_staging(target: TargetEnvironment) -> int:
     return removed
 
 
-@dataclass(frozen=True)
-class Placement:
+class Placement(Record):
     """Where a staged wheel's files go, found under the install lock before anything moves.
 
     A destination that does not exist yet receives its staged file or directory whole (one

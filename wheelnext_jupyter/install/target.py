@@ -14,12 +14,12 @@ import os
 import subprocess
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.tags import Tag, parse_tag, sys_tags
 
 from wheelnext_jupyter.install import _probe, probe_ahead
+from wheelnext_jupyter.record import Record
 
 
 class TargetError(RuntimeError):
@@ -33,8 +33,7 @@ class EnvironmentKind(enum.Enum):
     SYSTEM = "system"
 
 
-@dataclass(frozen=True)
-class InstallScheme:
+class InstallScheme(Record):
     """Where each kind of wheel content goes (the wheel spec's `.data/<key>/` directories)."""
 
     purelib: Path
@@ -56,8 +55,7 @@ class InstallScheme:
         return paths[key]
 
 
-@dataclass(frozen=True)
-class TargetEnvironment:
+class TargetEnvironment(Record):
     python: Path
     prefix: Path
     base_prefix: Path

@@ -20,14 +20,12 @@ importable): `install.lock`, `journal.jsonl` while a transaction runs, `backup-<
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import os
 import shutil
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -50,6 +48,7 @@ from wheelnext_jupyter.install.uninstall import (
 )
 from wheelnext_jupyter.install.wheelfile import VerifiedWheel
 from wheelnext_jupyter.install.writer import InstalledDistribution, WriteOptions
+from wheelnext_jupyter.record import Record, replace
 
 STATE_DIR_NAME = ".wheelnext-jupyter"
 _JOURNAL = "journal.jsonl"
@@ -68,8 +67,7 @@ class FileConflict(TransactionError):
     """A wheel would write a file where a directory exists."""
 
 
-@dataclass(frozen=True)
-class PlannedWheel:
+class PlannedWheel(Record):
     """One wheel of a plan and what it replaces."""
 
     wheel: VerifiedWheel
@@ -83,20 +81,18 @@ class PlannedWheel:
     staged: StagedWheel | None = None
 
 
-@dataclass(frozen=True)
-class RemovedDistribution:
+class RemovedDistribution(Record):
     name: str
     version: str
     #: Its import names, for deciding whether a running interpreter must restart.
     top_level: frozenset[str]
 
 
-@dataclass(frozen=True)
-class InstallOutcome:
+class InstallOutcome(Record):
     installed: tuple[InstalledDistribution, ...]
     removed: tuple[RemovedDistribution, ...]
     #: What an interrupted earlier install left behind and this run undid (or finished).
-    recovered: tuple[str, ...] = field(default=())
+    recovered: tuple[str, ...] = ()
 
 
 #: Called after each wheel is written with its position (1-based) and result.
@@ -139,7 +135,7 @@ def install_wheels(
                 direct_url=item.direct_url,
                 compile_bytecode=compile_bytecode,
             )
-            return dataclasses.replace(item, staged=area.stage(item.wheel, options))
+            return replace(item, staged=area.stage(item.wheel, options))
 
         with ThreadPoolExecutor(_STAGING_THREADS, thread_name_prefix="wheelnext-stage") as pool:
             futures = [pool.submit(stage, item) for item in plan]

@@ -10,21 +10,20 @@ import csv
 import io
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from email.parser import HeaderParser
 from pathlib import Path
 
 from packaging.utils import NormalizedName, canonicalize_name
 
 from wheelnext_jupyter.install.target import TargetEnvironment
+from wheelnext_jupyter.record import Record
 
 
 class UninstallError(RuntimeError):
     """A distribution that cannot be removed safely (e.g. no RECORD); names it and the way out."""
 
 
-@dataclass(frozen=True)
-class InstalledRecord:
+class InstalledRecord(Record):
     """One installed distribution as found on disk."""
 
     name: NormalizedName

@@ -29,6 +29,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from wheelnext_jupyter.record import Record
+
 MANIFEST = "manifest.json"
 _FORMAT = 3
 #: Members per subdirectory of an entry: creating a file in a directory of thousands costs about
@@ -54,8 +56,7 @@ class CachedMember:
     executable: bool
 
 
-@dataclass(frozen=True)
-class CachedWheel:
+class CachedWheel(Record):
     """One usable entry: the members of a wheel, ready to be linked."""
 
     directory: Path

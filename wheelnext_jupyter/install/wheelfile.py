@@ -13,7 +13,6 @@ import io
 import posixpath
 import re
 from collections.abc import Iterable, Sequence, Set
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
@@ -21,6 +20,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from wheelnext_jupyter.install.target import TargetEnvironment
+from wheelnext_jupyter.record import Record
 from wheelnext_jupyter.resolve.metadata_fields import read_fields
 from wheelnext_jupyter.variants.filename import (
     InvalidWheelFilename,
@@ -105,8 +105,7 @@ class RecordEntry(NamedTuple):
     size: int
 
 
-@dataclass(frozen=True)
-class VerifiedWheel:
+class VerifiedWheel(Record):
     """A wheel that passed every check, with what the writer needs to install it."""
 
     #: The wheel file; only its name (a relative path that is not there) for a wheel checked

@@ -15,7 +15,6 @@ import py_compile
 import re
 import subprocess
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.utils import NormalizedName
@@ -27,6 +26,7 @@ from wheelnext_jupyter.install.wheelfile import (
     PathEscape,
     VerifiedWheel,
 )
+from wheelnext_jupyter.record import Record, field
 
 #: What `INSTALLER` says; `pip list` shows distributions with another installer unchanged.
 INSTALLER_NAME = "wheelnext-jupyter"
@@ -40,8 +40,7 @@ class WriteError(RuntimeError):
     """A wheel that could not be written (e.g. an unusable entry point); names the wheel."""
 
 
-@dataclass(frozen=True)
-class WriteOptions:
+class WriteOptions(Record):
     #: The user asked for this distribution (not pulled in as a dependency): writes `REQUESTED`.
     requested: bool = True
     #: The PEP 610 `direct_url.json` document, or None for files from an index.
@@ -50,14 +49,13 @@ class WriteOptions:
     compile_bytecode: bool = False
 
 
-@dataclass(frozen=True)
-class InstalledDistribution:
+class InstalledDistribution(Record):
     name: NormalizedName
     version: Version
     label: str | None
     dist_info: Path
     #: Every file written, in writing order.
-    files: tuple[str, ...] = field(default=())
+    files: tuple[str, ...] = ()
 
 
 def direct_url_for_file(wheel: VerifiedWheel) -> dict[str, object]:
@@ -69,8 +67,7 @@ def direct_url_for_file(wheel: VerifiedWheel) -> dict[str, object]:
     }
 
 
-@dataclass(frozen=True)
-class Script:
+class Script(Record):
     name: str
     module: str
     attr: str
@@ -80,8 +77,7 @@ class Script:
 ROOT_KEY = "root"
 
 
-@dataclass(frozen=True)
-class Layout:
+class Layout(Record):
     """Where each archive member and generated file goes."""
 
     root: Path

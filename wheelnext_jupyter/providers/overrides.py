@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from wheelnext_jupyter.host.record import Record
+from wheelnext_jupyter.record import Record
 from wheelnext_jupyter.variants.properties import (
     NAMESPACE_RE,
     InvalidVariantProperty,

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from wheelnext_jupyter.record import Record, field
 from wheelnext_jupyter.variants.properties import (
     NAMESPACE_RE,
     InvalidVariantProperty,
@@ -28,8 +28,7 @@ class ProfileError(ValueError):
     """A profile file that cannot be used; the message names the file and the problem."""
 
 
-@dataclass(frozen=True)
-class TargetProfile:
+class TargetProfile(Record):
     """Supported configurations per namespace, plus informational host facts."""
 
     providers: Mapping[str, tuple[VariantFeatureConfig, ...]]
@@ -118,8 +117,7 @@ def save_profile(profile: TargetProfile, path: str | Path) -> None:
 UV_LOCK_VERSION = "0.1"
 
 
-@dataclass(frozen=True)
-class UvPlugin:
+class UvPlugin(Record):
     """The plugin a namespace's entry names in uv's file."""
 
     resolved: tuple[str, ...] = ()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from wheelnext_jupyter.paths import user_config_path
+from wheelnext_jupyter.record import Record
 
 CONFIG_KEY = "trusted-providers"
 
@@ -25,8 +25,7 @@ class TrustError(ValueError):
     """A trust entry or configuration file that cannot be used; says what to write instead."""
 
 
-@dataclass(frozen=True)
-class TrustList:
+class TrustList(Record):
     """Trusted plugin packages by canonical name and exact version."""
 
     entries: frozenset[tuple[NormalizedName, Version]] = frozenset()

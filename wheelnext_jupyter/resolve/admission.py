@@ -18,11 +18,12 @@ metadata, which `pinned_by_user=True` reproduces when a caller wants it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
+
+from wheelnext_jupyter.record import Record
 
 
 class CandidateFile(Protocol):
@@ -41,8 +42,7 @@ class CandidateFile(Protocol):
     def yanked_reason(self) -> str | None: ...
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(Record):
     """Admit or reject one candidate file, and why (one sentence for the report)."""
 
     candidate: CandidateFile

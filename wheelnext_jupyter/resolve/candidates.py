@@ -18,6 +18,7 @@ from packaging.version import Version
 
 from wheelnext_jupyter.index.models import FileKind
 from wheelnext_jupyter.index.priority import Strategy
+from wheelnext_jupyter.record import Record
 from wheelnext_jupyter.variants.abi_dependency import abi_dependency_configs
 from wheelnext_jupyter.variants.markers import VariantMarkerEnvironment
 from wheelnext_jupyter.variants.ordering import (
@@ -49,8 +50,7 @@ if TYPE_CHECKING:
     ExternalAnswers = Callable[[VariantMetadata], tuple[SupportedConfigs, Mapping[str, str]]]
 
 
-@dataclass(frozen=True)
-class VersionFile:
+class VersionFile(Record):
     """One version as admission sees it (yanked only when every file of it is yanked)."""
 
     version: Version
@@ -79,8 +79,7 @@ class VersionFile:
         return next((f.yanked_reason for f in self._files if f.yanked_reason), None)
 
 
-@dataclass(frozen=True)
-class FileVerdict:
+class FileVerdict(Record):
     """One file's outcome for the report."""
 
     filename: str
@@ -98,8 +97,7 @@ class FileVerdict:
         }
 
 
-@dataclass(frozen=True)
-class Pick:
+class Pick(Record):
     """The file that would be installed for one version of a package (or the installed copy)."""
 
     name: NormalizedName
@@ -147,8 +145,7 @@ class Pick:
         return (self.name, str(self.version), filename)
 
 
-@dataclass(frozen=True)
-class VersionOutcome:
+class VersionOutcome(Record):
     """Every file of one version from one source, and the pick if any file fits."""
 
     version: Version

@@ -16,11 +16,11 @@ The rules, over all occurrences of one package in the dependency graph:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Protocol
 
 from packaging.utils import canonicalize_name
 
+from wheelnext_jupyter.record import Record
 from wheelnext_jupyter.resolve.metadata_fields import MetadataFields, read_fields
 
 
@@ -34,16 +34,14 @@ class ExtrasOccurrence(Protocol):
     def comes_from(self) -> str: ...
 
 
-@dataclass(frozen=True)
-class Occurrence:
+class Occurrence(Record):
     """A plain occurrence, for callers without a `Request` (e.g. a lock file entry)."""
 
     extras: frozenset[str] | None
     comes_from: str
 
 
-@dataclass(frozen=True)
-class ExtrasMetadata:
+class ExtrasMetadata(Record):
     """The extras a distribution declares (normalised, PEP 685)."""
 
     provides: frozenset[str] = frozenset()
@@ -51,8 +49,7 @@ class ExtrasMetadata:
     defaults: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class ExtrasChoice:
+class ExtrasChoice(Record):
     """The extras to install for one package, and why."""
 
     extras: frozenset[str]

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from importlib import metadata as importlib_metadata
 from typing import TYPE_CHECKING
 
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from wheelnext_jupyter.record import Record
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from pathlib import Path
 
 
-@dataclass(frozen=True)
-class InstalledDistribution:
+class InstalledDistribution(Record):
     name: NormalizedName
     version: Version
     #: The variant label from `*.dist-info/variant.json`, or None for a non-variant install.

@@ -16,6 +16,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from resolvelib import AbstractProvider
 
+from wheelnext_jupyter.record import Record
 from wheelnext_jupyter.resolve.admission import admit, is_exact_pin
 from wheelnext_jupyter.resolve.build import BuildError
 from wheelnext_jupyter.resolve.candidates import FileVerdict, Pick, VersionFile
@@ -81,12 +82,11 @@ def identifier_for(name: str, extras: frozenset[str] | None) -> str:
     return f"{name}[{','.join(sorted(extras))}]"
 
 
-@dataclass(frozen=True)
-class ResolverCandidate:
+class ResolverCandidate(Record):
     """A pick, seen under one identifier (the distribution, or it with extras)."""
 
     pick: Pick
-    extras: frozenset[str] | None = field(default=frozenset())
+    extras: frozenset[str] | None = frozenset()
 
     @property
     def name(self) -> NormalizedName:

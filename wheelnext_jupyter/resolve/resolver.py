@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
 
+from wheelnext_jupyter.record import Record, field
 from wheelnext_jupyter.resolve.lookahead import Lookahead
 from wheelnext_jupyter.resolve.provider import (
     PYTHON,
@@ -37,8 +37,7 @@ class ResolutionError(Exception):
     asked for them."""
 
 
-@dataclass(frozen=True)
-class PlannedPackage:
+class PlannedPackage(Record):
     pick: Pick
     #: Extras installed with it (explicit, and PEP 771 defaults).
     extras: frozenset[str]
@@ -68,8 +67,7 @@ class PlannedPackage:
         return self.action != "keep"
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(Record):
     packages: tuple[PlannedPackage, ...]
     warnings: tuple[str, ...] = ()
 

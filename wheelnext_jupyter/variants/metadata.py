@@ -12,9 +12,10 @@ import enum
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import TypeVar
 
+from wheelnext_jupyter.record import Record, field
 from wheelnext_jupyter.variants.filename import LABEL_RE, MAX_EMITTED_LABEL_LENGTH, NULL_LABEL
 from wheelnext_jupyter.variants.properties import (
     ABI_DEPENDENCY_NAMESPACE,
@@ -75,8 +76,7 @@ class ProviderInfo:
         return canonicalize_name(name).replace("-", "_")
 
 
-@dataclass(frozen=True)
-class VariantMetadata:
+class VariantMetadata(Record):
     """One package version's variant metadata, whatever schema it was published in."""
 
     #: Where it came from (a file name or URL), for messages.

@@ -14,11 +14,11 @@ win.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from packaging.tags import Tag
 
+from wheelnext_jupyter.record import Record, field
 from wheelnext_jupyter.variants.filename import NULL_LABEL, WheelFilename
 from wheelnext_jupyter.variants.metadata import VariantMetadata
 from wheelnext_jupyter.variants.properties import (
@@ -39,8 +39,7 @@ _SHOWN_VALUES = 6
 Key = tuple[int, int, int]
 
 
-@dataclass(frozen=True)
-class Preference:
+class Preference(Record):
     """`--prefer NS`, `NS::FEATURE` or `NS::FEATURE::VALUE`: move this first in its order."""
 
     namespace: str
@@ -64,8 +63,7 @@ class Preference:
         return " :: ".join(p for p in (self.namespace, self.feature, self.value) if p is not None)
 
 
-@dataclass(frozen=True)
-class SelectionOptions:
+class SelectionOptions(Record):
     """The user's controls over variant choice."""
 
     exclude: frozenset[str] = frozenset()
@@ -73,8 +71,7 @@ class SelectionOptions:
     prefer: tuple[Preference, ...] = ()
 
 
-@dataclass(frozen=True)
-class VariantVerdict:
+class VariantVerdict(Record):
     """One label's outcome: whether it may be installed here, its rank, and why."""
 
     label: str
@@ -100,8 +97,7 @@ class VariantVerdict:
         }
 
 
-@dataclass(frozen=True)
-class Selection:
+class Selection(Record):
     """Eligible labels best first (the null variant included when published) and every verdict."""
 
     order: tuple[str, ...]
@@ -150,8 +146,7 @@ def _moved_first(order: Sequence[str], first: Iterable[str]) -> list[str]:
     return front + [item for item in order if item not in front]
 
 
-@dataclass(frozen=True)
-class _Orders:
+class _Orders(Record):
     namespaces: list[str]
     features: dict[str, list[str]]
     values: dict[tuple[str, str], list[str]]

@@ -8,10 +8,10 @@ user's switches. Every disabled namespace carries the reason and the way to enab
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
 
+from wheelnext_jupyter.record import Record
 from wheelnext_jupyter.variants.metadata import ProviderInfo, VariantMetadata
 from wheelnext_jupyter.variants.properties import (
     ABI_DEPENDENCY_NAMESPACE,
@@ -20,8 +20,7 @@ from wheelnext_jupyter.variants.properties import (
 )
 
 
-@dataclass(frozen=True)
-class NamespaceSupport:
+class NamespaceSupport(Record):
     """The supported features of one namespace on the target, or why there are none."""
 
     namespace: str

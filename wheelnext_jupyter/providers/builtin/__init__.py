@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 
-from wheelnext_jupyter.host.record import Record
+from wheelnext_jupyter.record import Record
 from wheelnext_jupyter.variants.properties import VariantFeatureConfig
 
 # `typing` is left out of the import path of detection on purpose (it costs milliseconds in a

@@ -7,8 +7,8 @@ import warnings
 from collections.abc import Mapping
 
 from wheelnext_jupyter.host.amd import AmdInfo
-from wheelnext_jupyter.host.record import Record
 from wheelnext_jupyter.providers.builtin.overrides import ProviderOverrideError
+from wheelnext_jupyter.record import Record
 from wheelnext_jupyter.variants.properties import VariantFeatureConfig
 
 FORCE_GFX_ARCH = "AMD_VARIANT_PROVIDER_FORCE_GFX_ARCH"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from wheelnext_jupyter.host.intel import IntelInfo
-from wheelnext_jupyter.host.record import Record
+from wheelnext_jupyter.record import Record
 from wheelnext_jupyter.variants.properties import VariantFeatureConfig
 
 FORCE_DEVICE_IP = "INTEL_VARIANT_PROVIDER_FORCE_DEVICE_IP"

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from wheelnext_jupyter.host.nvidia import NvidiaInfo
-from wheelnext_jupyter.host.record import Record
 from wheelnext_jupyter.providers.builtin.overrides import ProviderOverrideError
+from wheelnext_jupyter.record import Record
 from wheelnext_jupyter.variants.properties import VariantFeatureConfig
 
 FORCE_CUDA_DRIVER_VERSION = "NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION"

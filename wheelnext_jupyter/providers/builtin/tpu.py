@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from wheelnext_jupyter.host.record import Record
 from wheelnext_jupyter.host.tpu import GENERATIONS, TpuInfo
 from wheelnext_jupyter.providers.builtin.overrides import ProviderOverrideError
+from wheelnext_jupyter.record import Record
 from wheelnext_jupyter.variants.properties import VariantFeatureConfig
 
 FORCE_GENERATION = "TPU_VARIANT_PROVIDER_FORCE_GENERATION"

@@ -2,10 +2,14 @@
 
 `@dataclass` compiles five or six methods from source text for every class it decorates, about a
 millisecond each class in a fresh interpreter, and importing `dataclasses` pulls in `inspect`.
-Detection defines some twenty record types on its import path, so these use one set of generic
-methods instead, built from the class's annotations. Behaviour matches a frozen dataclass:
-positional or keyword construction with defaults, field-wise `==` and `hash` between instances of
-the same class, the same `repr`, `FrozenInstanceError` on assignment, `__match_args__`.
+Detection defines some twenty record types on its import path and the engine some fifty, which
+the command line pays for before its first request; these use one set of generic methods
+instead, built from the class's annotations. Behaviour matches a frozen dataclass: positional or
+keyword construction with defaults, field-wise `==` and `hash` between instances of the same
+class, the same `repr`, `FrozenInstanceError` on assignment, `__match_args__`.
+
+Constructing one takes about 2.7 µs against a dataclass's 0.9 µs, so records made by the
+thousand in one install (members of cached wheels, files of an index page) stay dataclasses.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 import pytest
 
-from wheelnext_jupyter.host.record import Record, field, replace
+from wheelnext_jupyter.record import Record, field, replace
 
 
 class Gpu(Record):
