@@ -31,9 +31,9 @@ from wheelnext_jupyter.engine import (
 )
 from wheelnext_jupyter.index.config import IndexOptions
 from wheelnext_jupyter.index.errors import IndexClientError
+from wheelnext_jupyter.install.errors import TransactionError
 from wheelnext_jupyter.install.externally_managed import ExternallyManagedEnvironment
 from wheelnext_jupyter.install.target import TargetError, current_target, probe_target
-from wheelnext_jupyter.install.transaction import TransactionError
 from wheelnext_jupyter.install.wheelfile import WheelError
 from wheelnext_jupyter.providers.overrides import OverrideError
 from wheelnext_jupyter.providers.profile import (

@@ -272,13 +272,17 @@ def plan(
 
 
 def _prefetcher(target: TargetEnvironment, *, stage_ahead: bool, files: bool) -> Prefetcher:
+    from wheelnext_jupyter.install.cores import available_cores
     from wheelnext_jupyter.install.download import Downloader, WheelCache
     from wheelnext_jupyter.install.externally_managed import marker_path
     from wheelnext_jupyter.install.prefetch import Prefetcher
-    from wheelnext_jupyter.install.staging import StagingArea, available_cores
     from wheelnext_jupyter.install.unpacked_cache import UnpackedCache
 
     def make_area() -> StagingArea:
+        # Imported at the first pin, while the resolver waits for the index, rather than
+        # before the first request (the command line imports the engine for each run).
+        from wheelnext_jupyter.install.staging import StagingArea
+
         return StagingArea(target, UnpackedCache(cache_dir() / "unpacked"))
 
     # Nothing is written into an externally managed environment before the installer's own
@@ -640,10 +644,11 @@ def install(
     hash, wheel check) stops the install before anything is written. `installer` "uv" hands the
     verified files to uv instead of writing them here.
     """
+    from wheelnext_jupyter.install.cores import available_cores
     from wheelnext_jupyter.install.download import Downloader, WheelCache
     from wheelnext_jupyter.install.externally_managed import check_externally_managed
     from wheelnext_jupyter.install.restart import restart_required
-    from wheelnext_jupyter.install.staging import StagedWheel, StagingArea, available_cores
+    from wheelnext_jupyter.install.staging import StagedWheel, StagingArea
     from wheelnext_jupyter.install.transaction import PlannedWheel, install_wheels
     from wheelnext_jupyter.install.unpacked_cache import UnpackedCache
     from wheelnext_jupyter.install.wheelfile import VerifiedWheel

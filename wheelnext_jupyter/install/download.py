@@ -29,8 +29,6 @@ from typing import TYPE_CHECKING, BinaryIO, Protocol
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
-from filelock import FileLock
-
 from wheelnext_jupyter.index.errors import HashMismatch, IndexHTTPError, IndexNetworkError
 from wheelnext_jupyter.index.http import network_error
 from wheelnext_jupyter.index.redact import redact_text, redact_url
@@ -253,6 +251,9 @@ class Downloader:
         partial = self.cache.partial(key)
         partial.parent.mkdir(parents=True, exist_ok=True)
         # Two installs fetching the same file take turns; the second then finds it cached.
+        # (Imported here: downloads into memory, the usual case, need no lock.)
+        from filelock import FileLock
+
         with FileLock(str(partial) + ".lock"):
             found = self._cached(file, sha256, on_bytes)
             if found is not None:

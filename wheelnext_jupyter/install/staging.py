@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING
 from filelock import FileLock, Timeout
 
 from wheelnext_jupyter.install.archive import ENCRYPTED, MAPPED_METHODS, WheelArchive
+from wheelnext_jupyter.install.cores import available_cores
 from wheelnext_jupyter.install.target import TargetEnvironment
 from wheelnext_jupyter.install.unpacked_cache import (
     CachedMember,
@@ -580,13 +581,6 @@ def _record_text(rows: list[tuple[str, str, str]]) -> str:
         csv.writer(buffer, lineterminator="\n").writerows(rows)
         return buffer.getvalue()
     return "".join(f"{path},{digest},{size}\n" for path, digest, size in rows)
-
-
-def available_cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # macOS, Windows
-        return max(1, os.cpu_count() or 1)
 
 
 #: A wheel unpacks in several threads when it inflates to more than this (a large wheel

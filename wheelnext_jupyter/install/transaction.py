@@ -31,6 +31,7 @@ from typing import IO
 
 from filelock import FileLock, Timeout
 
+from wheelnext_jupyter.install.errors import TransactionError
 from wheelnext_jupyter.install.externally_managed import check_externally_managed
 from wheelnext_jupyter.install.staging import (
     StagedWheel,
@@ -53,10 +54,6 @@ from wheelnext_jupyter.record import Record, replace
 STATE_DIR_NAME = ".wheelnext-jupyter"
 _JOURNAL = "journal.jsonl"
 _LOCK = "install.lock"
-
-
-class TransactionError(RuntimeError):
-    """An install that was rolled back or could not start; the message says why."""
 
 
 class EnvironmentLocked(TransactionError):

@@ -20,12 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wheelnext_jupyter.index.redact import redact_text
+from wheelnext_jupyter.install.errors import TransactionError
 from wheelnext_jupyter.install.target import TargetEnvironment
-from wheelnext_jupyter.install.transaction import (
-    InstallOutcome,
-    RemovedDistribution,
-    TransactionError,
-)
+from wheelnext_jupyter.install.transaction import InstallOutcome, RemovedDistribution
 from wheelnext_jupyter.install.uninstall import find_installed, top_level_modules
 from wheelnext_jupyter.install.wheelfile import VerifiedWheel
 from wheelnext_jupyter.install.writer import InstalledDistribution
