@@ -12,7 +12,9 @@ unpacked-wheel caches for us, `--no-cache-dir` for pip, a fresh `UV_CACHE_DIR` f
 reuses the cache of a previous run. Each is measured with bytecode compilation off and on. The
 tools take turns within every run (interleaved), so a noisy machine slows all of them alike.
 Prints the median wall-clock seconds and processor seconds (user and system time, a tool's
-child processes included) and their ratios to uv. On a machine with few cores a cold install is
+child processes included) and their ratios to uv, then each tool paired with uv's turn of the
+same run: the median of those ratios and in how many runs the tool was faster. The pairs hold
+when the machine's speed drifts between runs, which the medians alone do not show. On a machine with few cores a cold install is
 bound by processor time: what one tool spends more, it waits for.
 
 "kernel" is the notebook's case: `%wninstall ...` through the magic's own code path
@@ -280,6 +282,24 @@ def main() -> None:
                     ratio = f" ({value / base:4.2f}x)" if base else ""
                     row.append(f"{tool} {value:6.2f} s{ratio}")
                 print(f"  {phase} {tag:6}: " + "   ".join(row))
+
+    print("\npaired with uv's turn in the same run (wall clock): median ratio, runs faster than uv")
+    for phase in ("cold", "warm"):
+        for tag in ("pyc" if m else "no pyc" for m in modes):
+            uv_runs = results.get(f"uv {phase} {tag}")
+            if not uv_runs:
+                continue
+            row = []
+            for tool in tools:
+                if tool == "uv":
+                    continue
+                ratios = [
+                    ours[0] / theirs[0]
+                    for ours, theirs in zip(results[f"{tool} {phase} {tag}"], uv_runs, strict=True)
+                ]
+                faster = sum(ratio < 1 for ratio in ratios)
+                row.append(f"{tool} {statistics.median(ratios):4.2f}x, {faster}/{len(ratios)}")
+            print(f"  {phase} {tag:6}: " + "   ".join(row))
 
 
 if __name__ == "__main__":
