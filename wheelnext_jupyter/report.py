@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from wheelnext_jupyter import __version__
 from wheelnext_jupyter.index.redact import redact_url
-from wheelnext_jupyter.resolve.metadata_fields import MetadataFields, read_fields
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from wheelnext_jupyter.engine import PlanResult
+    from wheelnext_jupyter.resolve.metadata_fields import MetadataFields
     from wheelnext_jupyter.resolve.resolver import PlannedPackage
     from wheelnext_jupyter.variants.ordering import Selection
 
@@ -42,15 +42,10 @@ _MULTIPLE_USE = {
 }
 
 
-def metadata_json(text: str) -> dict[str, Any]:
+def metadata_json(fields: MetadataFields) -> dict[str, Any]:
     """Core metadata in its JSON form (PEP 566): lower-case keys with `_`, lists for
-    multiple-use fields, `keywords` split, the body as `description`."""
-    return fields_json(read_fields(text))
-
-
-def fields_json(fields: MetadataFields) -> dict[str, Any]:
-    """`metadata_json` of metadata already read (the resolver has read every planned
-    package's)."""
+    multiple-use fields, `keywords` split, the body as `description`. Takes the fields the
+    resolver already read for every planned package."""
     out: dict[str, Any] = {}
     for name, values in fields.items():
         field = name.replace("-", "_")
@@ -72,7 +67,7 @@ def _install_item(result: PlanResult, package: PlannedPackage) -> dict[str, Any]
     assert candidate is not None
     file = candidate.file
     item: dict[str, Any] = {
-        "metadata": fields_json(result.metadata.headers(pick)),
+        "metadata": metadata_json(result.metadata.headers(pick)),
         "download_info": {
             "url": redact_url(file.url),
             "archive_info": {"hashes": dict(file.hashes)} if file.hashes else {},
