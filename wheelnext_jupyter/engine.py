@@ -838,7 +838,7 @@ def explain_package(
     outcome = finder.outcome(wanted.name, lookup, version, source)
     # The verdicts of every published variant, whatever the tags of this target (the file
     # verdicts say which wheels the target can take at all).
-    candidate = next(c for c in lookup.candidates if c.version == version and c.source == source)
+    candidate = lookup.of_version(version, source)[0]
     metadata = finder.sources.variant_metadata(lookup, candidate)
     selection = policy.select(wanted.name, metadata) if metadata is not None else None
     note = None if selection is not None else f"{wanted.name} {version} publishes no variants"

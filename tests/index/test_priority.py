@@ -189,6 +189,23 @@ def test_best_match_collates_every_index(
     assert _versions(lookup.candidates) == [("private", "1.0"), ("public", "2.0")]
 
 
+def test_a_lookup_gives_the_files_of_one_version_of_one_source_in_page_order(
+    private: IndexServer, public: IndexServer, client: HttpClient, tmp_path: Path
+) -> None:
+    sources = _sources(private, public, client, strategy=Strategy.BEST_MATCH)
+    lookup = sources.find("shared")
+    public_ref = next(c.source for c in lookup.candidates if c.source.name == "public")
+    private_ref = next(c.source for c in lookup.candidates if c.source.name == "private")
+    assert [c.file.filename for c in lookup.of_version(Version("2.0"), public_ref)] == [
+        c.file.filename
+        for c in lookup.candidates
+        if c.version == Version("2.0") and c.source == public_ref
+    ]
+    assert lookup.of_version(Version("2.0"), public_ref)
+    assert lookup.of_version(Version("2.0"), private_ref) == ()
+    assert lookup.of_version(Version("3.0"), public_ref) == ()
+
+
 def test_every_candidate_records_its_source_with_a_redacted_url(
     private: IndexServer, public: IndexServer, client: HttpClient
 ) -> None:

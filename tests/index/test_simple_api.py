@@ -106,6 +106,30 @@ def test_relative_urls_resolve_against_the_page_and_fragment_is_dropped() -> Non
     ]
 
 
+def test_absolute_file_urls_are_kept_as_written_and_fragments_dropped() -> None:
+    doc = {
+        "meta": {"api-version": "1.1"},
+        "name": "demo-pkg",
+        "files": [
+            {
+                "filename": "demo_pkg-1.0-py3-none-any.whl",
+                "url": "https://files.example/a/b/demo_pkg-1.0-py3-none-any.whl",
+                "hashes": {},
+            },
+            {
+                "filename": "demo_pkg-2.0-py3-none-any.whl",
+                "url": "http://files.example/demo_pkg-2.0-py3-none-any.whl#sha256=00",
+                "hashes": {},
+            },
+        ],
+    }
+    page = parse_json_page(json.dumps(doc).encode(), url=PAGE, name="demo-pkg")
+    assert [f.url for f in page.files] == [
+        "https://files.example/a/b/demo_pkg-1.0-py3-none-any.whl",
+        "http://files.example/demo_pkg-2.0-py3-none-any.whl",
+    ]
+
+
 def test_html_base_href_changes_where_relative_urls_point() -> None:
     doc = '<html><head><base href="https://mirror.example/pkgs/"></head><body>'
     doc += '<a href="demo_pkg-1.0-py3-none-any.whl">demo_pkg-1.0-py3-none-any.whl</a></body></html>'

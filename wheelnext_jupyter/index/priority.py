@@ -19,6 +19,7 @@ import enum
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from wheelnext_jupyter.index.errors import ConfigError, IndexClientError, MetadataUnavailable
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
 
     from packaging.utils import NormalizedName
+    from packaging.version import Version
 
     from wheelnext_jupyter.index.models import ProjectPage
     from wheelnext_jupyter.index.sources import Candidate, Source, SourceRef
@@ -94,6 +96,20 @@ class Lookup:
 
     def page_for(self, source: SourceRef) -> ProjectPage | None:
         return next((page for ref, page in self.pages if ref == source), None)
+
+    def of_version(self, version: Version, source: SourceRef) -> tuple[Candidate, ...]:
+        """The candidates of one version from one source, in their order."""
+        return self._by_version.get((version, source), ())
+
+    @cached_property
+    def _by_version(self) -> dict[tuple[Version, SourceRef], tuple[Candidate, ...]]:
+        # Indexed once: a page of a popular project lists thousands of files across hundreds
+        # of versions, and the resolver asks about each version (scanning the files for every
+        # one took seconds for a handful of such projects).
+        grouped: dict[tuple[Version, SourceRef], list[Candidate]] = {}
+        for candidate in self.candidates:
+            grouped.setdefault((candidate.version, candidate.source), []).append(candidate)
+        return {key: tuple(found) for key, found in grouped.items()}
 
 
 class SourceSet:

@@ -133,21 +133,26 @@ def _status(status: str | None, reason: str | None, url: str, warnings: list[str
 # --- entries -> model --------------------------------------------------------------------------
 
 
+#: Shared by the thousands of entries of a page that announce no hashes (records are immutable).
+_NO_METADATA_FILE = CoreMetadata()
+_METADATA_FILE = CoreMetadata(available=True)
+
+
 def _core_metadata(raw: bool | str | Mapping[str, str] | None) -> CoreMetadata:
     if raw is None or raw is False:
-        return CoreMetadata()
+        return _NO_METADATA_FILE
     if raw is True:
-        return CoreMetadata(available=True)
+        return _METADATA_FILE
     if isinstance(raw, Mapping):
         hashes = {str(k).lower(): str(v).lower() for k, v in raw.items()}
         return CoreMetadata(available=True, hashes=MappingProxyType(hashes))
     text = str(raw).strip()
     if text.lower() == "true":
-        return CoreMetadata(available=True)
+        return _METADATA_FILE
     algorithm, sep, digest = text.partition("=")
     if sep and algorithm and digest:
         return CoreMetadata(available=True, hashes=MappingProxyType({algorithm.lower(): digest}))
-    return CoreMetadata()
+    return _NO_METADATA_FILE
 
 
 def _build_page(
@@ -225,7 +230,7 @@ def _make_file(
     is_variants = kind is FileKind.VARIANTS_JSON
     return IndexFile(
         filename=filename,
-        url=urldefrag(urljoin(page_url, entry.url))[0],
+        url=_file_url(page_url, entry.url),
         hashes=MappingProxyType(entry.hashes),
         kind=kind,
         name=dist_name,
@@ -235,10 +240,19 @@ def _make_file(
         requires_python=None if is_variants else entry.requires_python,
         yanked=False if is_variants else yanked,
         yanked_reason=None if is_variants else reason,
-        core_metadata=CoreMetadata() if is_variants else _core_metadata(entry.core_metadata),
+        core_metadata=(_NO_METADATA_FILE if is_variants else _core_metadata(entry.core_metadata)),
         size=entry.size,
         upload_time=entry.upload_time,
     )
+
+
+def _file_url(page_url: str, url: str) -> str:
+    """A file's absolute URL without its fragment. Pages of large indexes give absolute URLs
+    (thousands per page), which are taken as written: resolving each against the page took a
+    third of parsing such a page."""
+    if url.startswith(("https://", "http://")) and "#" not in url:
+        return url
+    return urldefrag(urljoin(page_url, url))[0]
 
 
 # --- JSON --------------------------------------------------------------------------------------

@@ -63,11 +63,7 @@ class VersionFile(Record):
 
     @property
     def _files(self) -> list[IndexFile]:
-        return [
-            c.file
-            for c in self.lookup.candidates
-            if c.version == self.version and c.source == self.source
-        ]
+        return [c.file for c in self.lookup.of_version(self.version, self.source)]
 
     @property
     def yanked(self) -> bool:
@@ -344,9 +340,7 @@ class CandidateFinder:
         with self._lock:
             found = self._outcomes.get(key)
             if found is None:
-                files = [
-                    c for c in lookup.candidates if c.version == version and c.source == source
-                ]
+                files = list(lookup.of_version(version, source))
                 found = self._decide(name, lookup, version, source, files)
                 self._outcomes[key] = found
             return found

@@ -6,6 +6,7 @@ versions and tags.
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ MAX_EMITTED_LABEL_LENGTH = 16
 NULL_LABEL = "null"
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._]*[A-Za-z0-9])?$")
+_TAG_RE = re.compile(r"[A-Za-z0-9_.]+")
 _BUILD_RE = re.compile(r"^(\d+)(.*)$")
 
 
@@ -107,6 +109,18 @@ def _parse_build(text: str, filename: str) -> BuildTag:
     return (int(match.group(1)), match.group(2))
 
 
+# An index page lists the wheels of a release (dozens of them) under one name and version:
+# each is parsed once. Both results are immutable.
+@functools.lru_cache(maxsize=4096)
+def _version(text: str) -> Version:
+    return Version(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _canonical_name(raw_name: str) -> NormalizedName:
+    return canonicalize_name(raw_name)
+
+
 def parse_wheel_filename(filename: str) -> WheelFilename:
     """Parse a wheel filename, variant or not.
 
@@ -138,14 +152,14 @@ def parse_wheel_filename(filename: str) -> WheelFilename:
             f"invalid wheel filename {filename!r}: {raw_name!r} is not a valid distribution name"
         )
     try:
-        version = Version(version_text)
+        version = _version(version_text)
     except InvalidVersion:
         raise InvalidWheelFilename(
             f"invalid wheel filename {filename!r}: {version_text!r} is not a valid version"
         ) from None
     build: BuildTag | tuple[()] = () if build_text is None else _parse_build(build_text, filename)
     for kind, tag in (("python", py), ("abi", abi), ("platform", plat)):
-        if not tag or not re.match(r"^[A-Za-z0-9_.]+$", tag):
+        if not _TAG_RE.fullmatch(tag):
             raise InvalidWheelFilename(
                 f"invalid wheel filename {filename!r}: {kind} tag {tag!r} is malformed"
             )
@@ -159,7 +173,7 @@ def parse_wheel_filename(filename: str) -> WheelFilename:
         except InvalidVariantLabel as exc:
             raise InvalidWheelFilename(f"invalid wheel filename {filename!r}: {exc}") from None
     return WheelFilename(
-        name=canonicalize_name(raw_name),
+        name=_canonical_name(raw_name),
         version=version,
         build=build,
         python_tag=py,
