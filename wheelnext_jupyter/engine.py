@@ -342,7 +342,15 @@ def _plan(
             only_binary=request.only_binary,
             python_version=Version(request.python_version) if request.python_version else None,
         )
-        metadata = MetadataSource(finder, builder)
+        metadata = MetadataSource(
+            finder,
+            builder,
+            from_downloads=(
+                _metadata_reader(prefetcher, {r.name for r in requests})
+                if prefetcher is not None
+                else None
+            ),
+        )
         result = resolve(
             requests,
             finder=finder,
@@ -386,6 +394,23 @@ def _pin_handler(
             )
 
     return pinned
+
+
+def _metadata_reader(prefetcher: Prefetcher, requested: set[str]) -> Callable[[Pick], bytes | None]:
+    def read(pick: Pick) -> bytes | None:
+        candidate = pick.candidate
+        assert candidate is not None
+        fetched = prefetcher.fetched(
+            candidate.file, candidate.source.name, requested=pick.name in requested
+        )
+        from wheelnext_jupyter.install.unpacked_cache import StaleEntry
+
+        try:
+            return fetched.core_metadata()
+        except StaleEntry:
+            return None  # a changed cache entry: the index's copy of the wheel is read instead
+
+    return read
 
 
 #: At most this many resolutions to settle `abi_dependency` variants against the plan's versions.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -388,3 +389,37 @@ def test_a_staged_entry_stands_in_for_the_wheel_file(
             assert linked.wheel.dist_info == staged.wheel.dist_info
         refetched = downloader.fetch(file, source="test", entries=False)
     assert refetched.entry is None and refetched.content is not None
+
+
+def _metadata_of(path: Path) -> bytes:
+    with zipfile.ZipFile(path) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        return archive.read(name)
+
+
+def test_the_core_metadata_of_a_fetched_wheel_is_read_where_it_is(
+    server: IndexServer,
+    tree: IndexTree,
+    venv: Venv,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    paths = [_wheel(tree, f"wjm-{name}") for name in ("mem", "warm")]
+    files = [_index_file(server, p, size=p.stat().st_size, sha256=_sha256(p)) for p in paths]
+    # Room in memory for the first file only: the second goes to disk.
+    monkeypatch.setattr(download, "MEMORY_BUDGET", paths[0].stat().st_size + 1)
+    with HttpClient() as client:
+        downloader = _downloader(client, tmp_path)
+        in_memory, on_disk = (downloader.fetch(file, source="test") for file in files)
+        assert in_memory.content is not None and on_disk.path is not None
+        assert in_memory.core_metadata() == _metadata_of(paths[0])
+        assert on_disk.core_metadata() == _metadata_of(paths[1])
+        staging = StagingArea(probe_target(venv.python), downloader.unpacked)
+        with staging:
+            staging.stage_fetched(in_memory, None)
+        in_memory.release()
+        # Unpacked into the cache: the next fetch is the entry, read without a request.
+        server.requests.clear()
+        entry = downloader.fetch(files[0], source="test")
+    assert entry.entry is not None and not server.requests
+    assert entry.core_metadata() == _metadata_of(paths[0])

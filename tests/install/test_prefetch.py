@@ -7,6 +7,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,10 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> IndexTree:
     tree.add_wheel("wjp-guess-app", "1.0", requires_dist=["wjp-guess-lib"])
     tree.add_wheel("wjp-guess-lib", "1.0")
     tree.add_wheel("wjp-guess-lib", "2.0")
+    # An index that publishes no metadata files: the resolver reads the wheels themselves.
+    tree.add_wheel("wjp-nometa-app", "1.0", requires_dist=["wjp-nometa-lib"], metadata_file=False)
+    tree.add_wheel("wjp-nometa-lib", "1.0", requires_dist=["wjp-nometa-leaf"], metadata_file=False)
+    tree.add_wheel("wjp-nometa-leaf", "1.0", metadata_file=False)
     for prefix in ("ahead", "pyc", "pep668", "nowrite", "noahead"):
         tree.add_wheel(f"wjp-{prefix}-app", "1.0", requires_dist=[f"wjp-{prefix}-lib"])
         tree.add_wheel(f"wjp-{prefix}-lib", "1.0", requires_dist=[f"wjp-{prefix}-leaf"])
@@ -349,6 +354,80 @@ def test_a_guess_still_waiting_when_the_resolver_pins_another_file_is_never_down
         assert not prefetcher.started(new)
         prefetcher.close()
     assert downloader.order == [first.filename, old.filename]
+
+
+def test_a_file_waited_for_goes_ahead_of_the_wheels_waiting_to_download(
+    server: IndexServer, tree: IndexTree, tmp_path: Path
+) -> None:
+    names = ["wjp-order-first", "wjp-order-big", "wjp-order-small0"]
+    files = [_index_file(server, name, _wheel(tree, name)) for name in names]
+    with _one_thread_held(tmp_path, files[0]) as (downloader, prefetcher):
+        prefetcher.pinned(files[1], "test", requested=False)
+        threading.Timer(0.2, downloader.gate.set).start()
+        # The resolver waits for this one (the metadata of a wheel without a metadata file).
+        got = prefetcher.fetched(files[2], "test", requested=False)
+        assert prefetcher.result(files[1]).path.name == files[1].filename
+        prefetcher.close()
+    assert got.path is not None and got.path.name == files[2].filename
+    assert downloader.order == [files[i].filename for i in (0, 2, 1)]
+
+
+def test_a_guess_waited_for_is_downloaded_when_the_resolver_pins_another_file(
+    server: IndexServer, tree: IndexTree, tmp_path: Path
+) -> None:
+    first = _index_file(server, "wjp-order-first", _wheel(tree, "wjp-order-first"))
+    old, new = (
+        _index_file(server, "wjp-guess-lib", path)
+        for path in sorted((tree.root / "wjp-guess-lib").glob("*.whl"))
+    )
+    with _one_thread_held(tmp_path, first) as (downloader, prefetcher):
+        prefetcher.guessed(new, "test", requested=False)
+        with ThreadPoolExecutor(1) as pool:
+            waiting = pool.submit(prefetcher.fetched, new, "test", requested=False)
+            prefetcher.pinned(old, "test", requested=False)
+            downloader.gate.set()
+            # Never left waiting for a download that was dropped.
+            assert waiting.result(timeout=30).path.name == new.filename
+        assert prefetcher.result(old).path.name == old.filename
+        prefetcher.close()
+    assert sorted(downloader.order) == sorted([first.filename, old.filename, new.filename])
+
+
+def test_a_file_queued_again_for_a_waiter_is_settled_once_when_closed(
+    server: IndexServer, tree: IndexTree, tmp_path: Path
+) -> None:
+    first, queued = (
+        _index_file(server, name, _wheel(tree, name))
+        for name in ("wjp-order-first", "wjp-order-small0")
+    )
+    with _one_thread_held(tmp_path, first) as (downloader, prefetcher):
+        prefetcher.guessed(queued, "test", requested=False)
+        with ThreadPoolExecutor(1) as pool:
+            waiting = pool.submit(prefetcher.fetched, queued, "test", requested=False)
+            threading.Timer(0.2, downloader.gate.set).start()
+            prefetcher.close()
+            with pytest.raises(DownloadCancelled):
+                waiting.result(timeout=30)
+    assert downloader.order == [first.filename]
+
+
+def test_wheels_without_metadata_files_are_downloaded_once_for_the_plan_and_the_install(
+    venv: Venv, server: IndexServer, tree: IndexTree, profile: str
+) -> None:
+    result = plan(_request(venv, server, profile, "wjp-nometa-app"), prefetch=True)
+    done = install(result)
+    assert sorted(done.installed) == [
+        "wjp-nometa-app 1.0",
+        "wjp-nometa-leaf 1.0",
+        "wjp-nometa-lib 1.0",
+    ]
+    wheels = [path for path in _answered(server) if path.endswith(".whl")]
+    assert sorted(wheels) == sorted(
+        f"/files/{name}/{_wheel(tree, name).name}"
+        for name in ("wjp-nometa-app", "wjp-nometa-lib", "wjp-nometa-leaf")
+    )
+    assert not [path for path in _answered(server) if path.endswith(".metadata")]
+    assert venv.run("-c", "import wjp_nometa_app, wjp_nometa_leaf").returncode == 0
 
 
 def test_an_install_with_bytecode_unpacks_again_with_it(

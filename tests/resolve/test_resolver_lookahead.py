@@ -19,6 +19,11 @@ from tests.resolve.conftest import (
 from tests.support.index_server import Fault, IndexServer, IndexTree
 from wheelnext_jupyter.index.errors import IndexClientError
 from wheelnext_jupyter.index.http import HttpClient
+from wheelnext_jupyter.index.sources import read_wheel_metadata
+from wheelnext_jupyter.resolve.candidates import Pick
+from wheelnext_jupyter.resolve.provider import MetadataSource
+from wheelnext_jupyter.resolve.requirements import parse_request
+from wheelnext_jupyter.resolve.resolver import resolve
 
 SIBLINGS = [f"wnr-la-sib{i}" for i in range(6)]
 
@@ -95,3 +100,37 @@ def test_an_index_error_met_while_looking_ahead_is_reported_by_the_resolver(
     server.faults["/simple/wnr-la-broken/"] = Fault("status", status=403)
     with pytest.raises(IndexClientError, match="wnr-la-broken"):
         run(["wnr-la-needs-broken"], make_finder(index_source(server, client)))
+
+
+def test_without_metadata_files_the_lookahead_follows_wheels_read_from_their_downloads(
+    tmp_path: Path, client: HttpClient
+) -> None:
+    tree = IndexTree(tmp_path / "index")
+    tree.add_wheel("wnr-nm-app", "1.0", requires_dist=["wnr-nm-lib"], metadata_file=False)
+    tree.add_wheel("wnr-nm-lib", "1.0", requires_dist=["wnr-nm-leaf"], metadata_file=False)
+    tree.add_wheel("wnr-nm-leaf", "1.0", metadata_file=False)
+    guessed: list[str] = []
+    read: list[str] = []
+
+    def from_download(pick: Pick) -> bytes:
+        # Stands in for the install's download of the wheel (see the engine's prefetcher).
+        assert pick.candidate is not None
+        read.append(pick.name)
+        wheel = client.get(pick.candidate.file.url).body
+        return read_wheel_metadata(wheel, filename=pick.candidate.file.filename)
+
+    with serving(tree.root) as server:
+        finder = make_finder(index_source(server, client))
+        plan = resolve(
+            [parse_request("wnr-nm-app")],
+            finder=finder,
+            installed={},
+            metadata=MetadataSource(finder, from_downloads=from_download),
+            on_guess=lambda pick: guessed.append(pick.name),
+        )
+    assert versions(plan) == {"wnr-nm-app": "1.0", "wnr-nm-lib": "1.0", "wnr-nm-leaf": "1.0"}
+    # Each wheel's metadata was read once, for the lookahead and the resolver together, and the
+    # lookahead went all the way down (without `from_downloads` it stops at the first wheel).
+    assert sorted(read) == ["wnr-nm-app", "wnr-nm-leaf", "wnr-nm-lib"]
+    assert sorted(guessed) == ["wnr-nm-app", "wnr-nm-leaf", "wnr-nm-lib"]
+    assert not [r for r in server.requests if r.path.endswith(".metadata")]

@@ -140,10 +140,14 @@ def read_wheel_variant_json(wheel: Path, *, filename: str) -> bytes | None:
 
 
 def _dist_info_member(archive: zipfile.ZipFile, filename: str, leaf: str) -> str:
+    return dist_info_member(archive.namelist(), filename, leaf)
+
+
+def dist_info_member(names: Iterable[str], filename: str, leaf: str) -> str:
+    """The member `leaf` (e.g. `METADATA`) of the `.dist-info` directory of the wheel
+    `filename`, among its member `names`; KeyError when there is none."""
     wheel = parse_wheel_filename(filename)
-    candidates = [
-        n for n in archive.namelist() if n.count("/") == 1 and n.endswith(f".dist-info/{leaf}")
-    ]
+    candidates = [n for n in names if n.count("/") == 1 and n.endswith(f".dist-info/{leaf}")]
     for name in candidates:
         dist = name.split("/", 1)[0][: -len(".dist-info")].rpartition("-")[0]
         if canonicalize_name(dist) == wheel.name:
@@ -484,6 +488,7 @@ __all__ = [
     "IndexSource",
     "Source",
     "SourceRef",
+    "dist_info_member",
     "read_wheel_metadata",
     "verify_hashes",
 ]

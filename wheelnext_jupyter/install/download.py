@@ -38,7 +38,11 @@ from wheelnext_jupyter.record import Record
 if TYPE_CHECKING:
     from wheelnext_jupyter.index.http import HttpClient
     from wheelnext_jupyter.index.models import IndexFile
-    from wheelnext_jupyter.install.unpacked_cache import CachedWheel, UnpackedCache
+    from wheelnext_jupyter.install.unpacked_cache import (
+        CachedArchive,
+        CachedWheel,
+        UnpackedCache,
+    )
 
 _CHUNK = 1 << 20
 _PARTIAL_DIR = ".partial"
@@ -66,6 +70,28 @@ class FetchedFile(Record):
     from_cache: bool
     content: mmap.mmap | None = None
     entry: CachedWheel | None = None
+
+    def core_metadata(self) -> bytes:
+        """The wheel's `*.dist-info/METADATA`, read where the file is (memory, disk or the
+        unpacked cache) without unpacking anything else. Raises `MetadataUnavailable` for a
+        wheel without one, `InvalidWheel` for an unreadable archive and, from the unpacked
+        cache, `StaleEntry` for a changed entry."""
+        from wheelnext_jupyter.index.errors import MetadataUnavailable
+        from wheelnext_jupyter.index.sources import dist_info_member
+        from wheelnext_jupyter.install.archive import WheelArchive
+
+        with contextlib.ExitStack() as stack:
+            archive: CachedArchive | WheelArchive
+            if self.entry is not None:
+                archive = self.entry.archive()
+            else:
+                where = self.path if self.path is not None else Path(self.filename)
+                archive = stack.enter_context(WheelArchive(where, content=self.content))
+            names = [member.filename for member in archive.infolist()]
+            try:
+                return archive.read(dist_info_member(names, self.filename, "METADATA"))
+            except KeyError:
+                raise MetadataUnavailable(f"{self.filename} has no METADATA") from None
 
     def release(self) -> None:
         """Free the memory of a download kept in memory, once nothing reads it any more."""

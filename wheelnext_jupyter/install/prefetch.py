@@ -42,6 +42,10 @@ if TYPE_CHECKING:
     from wheelnext_jupyter.install.staging import StagedWheel, StagingArea
 
 
+#: The size a waited-for file is queued with: before any real one.
+_URGENT = 1 << 62
+
+
 @dataclass
 class _Tracked:
     fetched: Future[FetchedFile] = field(default_factory=Future)
@@ -128,7 +132,30 @@ class Prefetcher:
                 if tracked is not None:
                     self._guesses[file.name] = (file.url, tracked)
 
-    def _start(self, file: IndexFile, source: str, requested: bool) -> _Tracked | None:
+    def fetched(self, file: IndexFile, source: str, *, requested: bool) -> FetchedFile:
+        """`file`, downloaded (and then staged) here as a pinned file is, waited for: the
+        resolver reads the core metadata of a wheel the index publishes no metadata file for
+        from the download the install then uses. Started now unless it is already; one
+        waiting for a download thread goes ahead of the rest. A failed download raises its
+        error; once closed, `DownloadCancelled`."""
+        with self._lock:
+            if self._guesses.get(file.name, ("",))[0] == file.url:
+                # Waited for now: no longer a guess that another pin of the project drops.
+                del self._guesses[file.name]
+            tracked = self._files.get(file.url)
+            if tracked is None:
+                tracked = self._start(file, source, requested, urgent=True)
+            elif not tracked.started and not tracked.dropped:
+                self._queue(tracked, file, source, requested, urgent=True)
+        if tracked is None:
+            from wheelnext_jupyter.install.download import DownloadCancelled
+
+            raise DownloadCancelled("downloads have stopped")
+        return tracked.fetched.result()
+
+    def _start(
+        self, file: IndexFile, source: str, requested: bool, *, urgent: bool = False
+    ) -> _Tracked | None:
         if self._closed or file.url in self._files:
             return None
         if self._make_area is not None:
@@ -137,18 +164,25 @@ class Prefetcher:
                 self.area = make()
         tracked = _Tracked()
         self._files[file.url] = tracked
-        pending = (-(file.size or 0), next(self._order), tracked, file, source, requested)
-        heapq.heappush(self._pending, pending)
-        # One task per started wheel; each takes the largest one waiting when it runs.
-        self._pool.submit(self._download_next)
+        self._queue(tracked, file, source, requested, urgent=urgent)
         return tracked
+
+    def _queue(
+        self, tracked: _Tracked, file: IndexFile, source: str, requested: bool, *, urgent: bool
+    ) -> None:
+        # A file someone waits for goes first; a file queued again for that reason is taken
+        # by whichever of its two entries comes up first, and the other is skipped.
+        size = _URGENT if urgent else file.size or 0
+        heapq.heappush(self._pending, (-size, next(self._order), tracked, file, source, requested))
+        # One task per entry; each takes the largest one waiting when it runs.
+        self._pool.submit(self._download_next)
 
     def _download_next(self) -> None:
         with self._lock:
             if not self._pending:
                 return
             _, _, tracked, file, source, requested = heapq.heappop(self._pending)
-            if tracked.dropped:
+            if tracked.dropped or tracked.started:
                 return
             tracked.started = True
         try:
@@ -226,8 +260,10 @@ class Prefetcher:
             pending, self._pending = self._pending, []
             waiting, self._waiting = self._waiting, []
         for _, _, tracked, _, _, _ in pending:
-            tracked.fetched.set_exception(DownloadCancelled("download cancelled"))
-            tracked.staged.set_result(None)
+            # A file queued twice (see `_queue`) is settled once; a started one by its thread.
+            if not tracked.started and not tracked.fetched.done():
+                tracked.fetched.set_exception(DownloadCancelled("download cancelled"))
+                tracked.staged.set_result(None)
         for _, _, tracked, _, _ in waiting:
             tracked.staged.set_result(None)
         with self._lock:

@@ -4,9 +4,11 @@ The resolver works one project at a time: the page, then the core metadata of th
 tries, then the pages of that version's dependencies, each a round trip to an index. Here, as
 soon as a project is named, a background thread fetches its page, takes the version the resolver
 will try first (the newest one admission lets through with a file that fits the target, ranked
-exactly as the resolver ranks them), fetches that file's core metadata and goes on with the
-dependencies it declares for the target. Everything lands in the finder's and the HTTP client's
-caches, where the resolver finds it. A wrong guess costs a request, never a different answer:
+exactly as the resolver ranks them), reads that file's core metadata and goes on with the
+dependencies it declares for the target. The metadata comes from the index's metadata file or,
+where the index publishes none and an install follows, from the wheel's download for the install
+(see `MetadataSource`). Everything lands in the finder's, the HTTP client's and the metadata
+source's caches, where the resolver finds it. A wrong guess costs a request, never a different answer:
 the resolver still decides everything itself, and any error here is left for it to meet and
 report. Each guess also goes to `on_guess`, where the engine starts downloading the file before
 the resolver gets to pin it.
@@ -29,14 +31,18 @@ from wheelnext_jupyter.resolve.requirements import dependencies, requires_dist_o
 if TYPE_CHECKING:
     from wheelnext_jupyter.resolve.candidates import CandidateFinder, Pick
     from wheelnext_jupyter.resolve.installed import InstalledDistribution
+    from wheelnext_jupyter.resolve.metadata_fields import MetadataFields
+    from wheelnext_jupyter.resolve.provider import MetadataSource
 
 
 class Lookahead:
-    """Background fetching for one resolution; `close()` stops it."""
+    """Background fetching for one resolution; `close()` stops it. Core metadata is read
+    through the resolver's `metadata`, which keeps what it reads for the resolver."""
 
     def __init__(
         self,
         finder: CandidateFinder,
+        metadata: MetadataSource,
         *,
         installed: Mapping[str, InstalledDistribution],
         keep_installed: bool,
@@ -44,6 +50,7 @@ class Lookahead:
         on_guess: Callable[[Pick], None] | None = None,
     ) -> None:
         self._finder = finder
+        self._metadata = metadata
         self._on_guess = on_guess
         self._installed = installed
         self._keep_installed = keep_installed
@@ -76,12 +83,11 @@ class Lookahead:
 
     def _visit(self, name: str, specifier: SpecifierSet) -> None:
         try:
-            text = self._metadata(name, specifier)
+            headers = self._headers(name, specifier)
         except Exception:  # speculative: the resolver meets the same error and reports it
             return
-        if text is None:
+        if headers is None:
             return
-        headers = read_fields(text)
         try:
             requests = dependencies(
                 headers.get_all("Requires-Dist", []) or [],
@@ -92,20 +98,21 @@ class Lookahead:
             return
         self.start((request.name, request.specifier) for request in requests)
 
-    def _metadata(self, name: str, specifier: SpecifierSet) -> str | None:
+    def _headers(self, name: str, specifier: SpecifierSet) -> MetadataFields | None:
         """The core metadata of the version the resolver will most likely take, or None."""
         dist = self._installed.get(name)
         if self._keep_installed and dist is not None and specifier.contains(dist.version, True):
-            return dist.metadata_text
+            return read_fields(dist.metadata_text)
         pick = self._likely_pick(name, specifier)
         if pick is None or pick.candidate is None or pick.is_sdist:
             return None
         if self._on_guess is not None:
             self._on_guess(pick)
-        if not pick.candidate.file.core_metadata.available:
-            return None  # only the whole wheel would tell: not worth a guess
-        raw = self._finder.sources.core_metadata(pick.candidate)
-        return raw.decode("utf-8", errors="replace")
+        if not pick.candidate.file.core_metadata.available and not self._metadata.reads_download(
+            pick
+        ):
+            return None  # only a whole download of the wheel would tell: not worth a guess
+        return self._metadata.headers(pick)
 
     def _likely_pick(self, name: str, specifier: SpecifierSet) -> Pick | None:
         finder = self._finder

@@ -9,6 +9,8 @@ to the same identifier, "defaults apply when any occurrence is bare" falls out o
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +18,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from resolvelib import AbstractProvider
 
+from wheelnext_jupyter.index.models import FileKind
 from wheelnext_jupyter.record import Record
 from wheelnext_jupyter.resolve.admission import admit, is_exact_pin
 from wheelnext_jupyter.resolve.build import BuildError
@@ -113,34 +116,83 @@ class ResolveOptions:
     no_default_extras: bool = False
 
 
+#: Reads the core metadata of a remote wheel from the download the install will use; None
+#: when it cannot (the metadata then comes from the index as without it).
+WheelMetadataReader = Callable[[Pick], "bytes | None"]
+
+
 class MetadataSource:
     """Core metadata of a pick, read once (from the index's metadata file, the wheel, or the
-    installed `*.dist-info`)."""
+    installed `*.dist-info`).
 
-    def __init__(self, finder: CandidateFinder, build: SourceBuilder | None = None) -> None:
+    An index that publishes no metadata file for a wheel leaves only the wheel to read. With
+    `from_downloads` (an install follows, its downloads already running), such a wheel is
+    read from its download for the install, started now if it has not been: one download,
+    not one for the resolver and another for the installer, and the lookahead can follow
+    the wheel's dependencies ahead of the resolver as it does with metadata files. The
+    lookahead and the resolver share what is read here, from any thread: a pick is read
+    once, whoever asks first.
+    """
+
+    def __init__(
+        self,
+        finder: CandidateFinder,
+        build: SourceBuilder | None = None,
+        *,
+        from_downloads: WheelMetadataReader | None = None,
+    ) -> None:
         self.finder = finder
         self._cache: dict[tuple[str, str, str], str] = {}
         self._headers: dict[tuple[str, str, str], MetadataFields] = {}
         self._extras: dict[tuple[str, str, str], ExtrasMetadata] = {}
         self.build = build
+        self._from_downloads = from_downloads
+        self._lock = threading.Lock()
+        self._reading: dict[tuple[str, str, str], threading.Lock] = {}
+
+    def reads_download(self, pick: Pick) -> bool:
+        """Whether `pick`'s metadata is read from its download for the install: a remote
+        wheel with no metadata file, with `from_downloads` given."""
+        candidate = pick.candidate
+        if self._from_downloads is None or candidate is None:
+            return False
+        file = candidate.file
+        return (
+            file.kind is FileKind.WHEEL
+            and not file.core_metadata.available
+            and file.url.startswith(("https:", "http:"))
+        )
 
     def text(self, pick: Pick) -> str:
         key = pick.key
-        if key not in self._cache:
-            if pick.candidate is None:
-                assert pick.installed is not None
-                self._cache[key] = pick.installed.metadata_text
-            elif pick.is_sdist:
-                if self.build is None:
-                    raise BuildError(
-                        f"{pick.name} {pick.version} has only a source distribution, and source "
-                        "builds are not available here"
-                    )
-                self._cache[key] = self.build.metadata(pick)
-            else:
-                raw = self.finder.sources.core_metadata(pick.candidate)
-                self._cache[key] = raw.decode("utf-8", errors="replace")
+        found = self._cache.get(key)
+        if found is not None:
+            return found
+        # One read per pick: the lookahead and the resolver often ask at the same time.
+        with self._lock:
+            reading = self._reading.setdefault(key, threading.Lock())
+        with reading:
+            if key not in self._cache:
+                self._cache[key] = self._read(pick)
         return self._cache[key]
+
+    def _read(self, pick: Pick) -> str:
+        if pick.candidate is None:
+            assert pick.installed is not None
+            return pick.installed.metadata_text
+        if pick.is_sdist:
+            if self.build is None:
+                raise BuildError(
+                    f"{pick.name} {pick.version} has only a source distribution, and source "
+                    "builds are not available here"
+                )
+            return self.build.metadata(pick)
+        raw = None
+        if self._from_downloads is not None and self.reads_download(pick):
+            raw = self._from_downloads(pick)
+        if raw is None:
+            raw = self.finder.sources.core_metadata(pick.candidate)
+        return raw.decode("utf-8", errors="replace")
 
     def headers(self, pick: Pick) -> MetadataFields:
         """The metadata's header fields, parsed once per pick."""

@@ -175,8 +175,10 @@ def resolve(
     constraint_map: dict[str, list[Request]] = {}
     for constraint in constraints:
         constraint_map.setdefault(constraint.name, []).append(constraint)
+    metadata = metadata or MetadataSource(finder)
     lookahead = Lookahead(
         finder,
+        metadata,
         installed=installed,
         keep_installed=not (options.upgrade_all or options.force_reinstall),
         workers=finder.sources.max_workers,
@@ -185,7 +187,7 @@ def resolve(
     lookahead.start((r.name, r.specifier) for r in requests)
     provider = Provider(
         finder,
-        metadata or MetadataSource(finder),
+        metadata,
         options=options,
         installed=installed,
         constraints=constraint_map,
