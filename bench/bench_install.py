@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_install.py [--runs N] [--packages "pandas matplotlib ..."]
         [--tools wheelnext,kernel,uv,pip] [--bytecode off|on|both] [--churn]
+        [--no-metadata-files]
 
 The mirror is built once with `pip download` into `~/.cache/wheelnext-bench/` (outside the
 repository; wheels are never committed), with a PEP 658 `.metadata` file next to every wheel, and
@@ -31,6 +32,9 @@ That is its own benchmark: on a file system that checks recently freed inodes on
 (ext4 without a journal, as on the machines this benchmark was first run on), creating files
 within minutes of deleting thousands is several times slower, for every tool; it rewards tools
 that create files from fewer threads at once.
+
+`--no-metadata-files` serves the same mirror without announcing its metadata files, as many
+private indexes and mirrors do: each tool then reads every wheel's metadata from the wheel.
 """
 
 from __future__ import annotations
@@ -160,6 +164,11 @@ def main() -> None:
     parser.add_argument(
         "--churn", action="store_true", help="delete the previous environment before each run"
     )
+    parser.add_argument(
+        "--no-metadata-files",
+        action="store_true",
+        help="serve the mirror without announcing its metadata files, as many indexes do",
+    )
     args = parser.parse_args()
     tools = args.tools.split(",")
     unknown = sorted(set(tools) - set(TOOLS))
@@ -176,6 +185,8 @@ def main() -> None:
     size = sum(w.stat().st_size for w in wheels)
     print(f"stack: {' '.join(packages)} — {len(wheels)} wheels, {size / 1e6:.0f} MB")
     print("environments deleted before each run" if args.churn else "nothing deleted between runs")
+    if args.no_metadata_files:
+        print("no metadata files announced: the wheels themselves give their metadata")
     work = Path(tempfile.mkdtemp(prefix="wheelnext-bench-"))
     profile = work / "cpu.json"
     profile.write_text(CPU_PROFILE)
@@ -183,7 +194,9 @@ def main() -> None:
     #: (wall seconds, processor seconds) of each run, by tool, phase and bytecode mode.
     results: dict[str, list[tuple[float, float]]] = {}
 
-    with IndexServer(tree, immutable_files=True) as server:
+    with IndexServer(
+        tree, immutable_files=True, announce_metadata=not args.no_metadata_files
+    ) as server:
         index = server.index_url
 
         def ours(cache: Path, compile_: bool) -> Callable[[Path], tuple[list[str], dict[str, str]]]:

@@ -120,6 +120,8 @@ class IndexServer:
     api_version: str = "1.4"
     #: Which key (JSON) or attribute (HTML, with `data-` prefix) announces metadata files.
     metadata_key: str = "core-metadata"
+    #: False: metadata files are never announced, as by an index that has none (benchmarks).
+    announce_metadata: bool = True
     faults: dict[str, Fault] = field(default_factory=dict)
     #: filename → yank reason ("" = yanked without a reason).
     yanked: dict[str, str] = field(default_factory=dict)
@@ -291,7 +293,7 @@ class IndexServer:
                     "hashes": {"sha256": entry["sha256"]},
                     "size": entry["size"],
                 }
-                if "metadata-sha256" in entry:
+                if "metadata-sha256" in entry and self.announce_metadata:
                     item[self.metadata_key] = {"sha256": entry["metadata-sha256"]}
                 if entry["filename"] in self.requires_python:
                     item["requires-python"] = self.requires_python[entry["filename"]]
@@ -324,7 +326,7 @@ class IndexServer:
             for entry in self._file_entries(name, self.project_files(name)):
                 href = entry["path"] if flat else f"../..{entry['path']}"
                 attrs = [f'href="{html.escape(href)}#sha256={entry["sha256"]}"']
-                if "metadata-sha256" in entry:
+                if "metadata-sha256" in entry and self.announce_metadata:
                     attrs.append(f'data-{self.metadata_key}="sha256={entry["metadata-sha256"]}"')
                 if entry["filename"] in self.requires_python:
                     spec = html.escape(self.requires_python[entry["filename"]])
@@ -415,6 +417,27 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_chunked(status, body, content_type, extra)
             return
         self._send(status, body, content_type, extra)
+
+    def do_HEAD(self) -> None:
+        # What a GET would answer, without the body (uv asks this before reading parts of a
+        # wheel); faults apply to GET only.
+        started = time.monotonic()
+        index = self.index
+        path = unquote(self.path.split("?", 1)[0])
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        if index.credentials is not None and not self._authorised():
+            index._record("HEAD", path, headers, 401, started)
+            self._send(401, b"", "text/plain", {"WWW-Authenticate": 'Basic realm="t"'})
+            return
+        status, body, content_type, extra = self._route(path, headers, None)
+        index._record("HEAD", path, headers, status, started)
+        self.send_response(status)
+        if content_type:
+            self.send_header("Content-Type", content_type)
+        for key, value in extra.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
 
     def _authorised(self) -> bool:
         import base64
