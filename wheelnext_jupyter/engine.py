@@ -396,13 +396,19 @@ def _pin_handler(
     return pinned
 
 
-def _metadata_reader(prefetcher: Prefetcher, requested: set[str]) -> Callable[[Pick], bytes | None]:
-    def read(pick: Pick) -> bytes | None:
+def _metadata_reader(
+    prefetcher: Prefetcher, requested: set[str]
+) -> Callable[[Pick, bool], bytes | None]:
+    def read(pick: Pick, wait: bool) -> bytes | None:
         candidate = pick.candidate
         assert candidate is not None
-        fetched = prefetcher.fetched(
-            candidate.file, candidate.source.name, requested=pick.name in requested
-        )
+        fetched = prefetcher.local(candidate.file)
+        if fetched is None:
+            if not wait:
+                return None
+            fetched = prefetcher.fetched(
+                candidate.file, candidate.source.name, requested=pick.name in requested
+            )
         from wheelnext_jupyter.install.unpacked_cache import StaleEntry
 
         try:

@@ -368,3 +368,29 @@ def test_password_never_appears_in_log_lines(
         client.get(server.url_with_credentials(PAGE))
     assert caplog.records
     assert "s3cret" not in caplog.text
+
+
+def test_a_server_that_answers_a_range_request_whole_is_not_asked_for_parts_again(
+    tmp_path: Path,
+) -> None:
+    tree = IndexTree(tmp_path / "index")
+    built = tree.add_wheel("wnh-ranges", "1.0")
+    with IndexServer(tree.root) as server, HttpClient(cache_dir=None) as client:
+        url = f"{server.url}/files/wnh-ranges/{built.path.name}"
+        assert client.get_range(url, -100, None) is None
+        assert client.get_range(url, 0, 99) is None
+        asked = [r for r in server.requests if "range" in r.headers]
+    assert len(asked) == 1
+
+
+def test_a_range_request_gives_the_part_and_where_it_lies_in_the_file(tmp_path: Path) -> None:
+    tree = IndexTree(tmp_path / "index")
+    built = tree.add_wheel("wnh-ranges", "1.0")
+    data = built.path.read_bytes()
+    with IndexServer(tree.root, ranges=True) as server, HttpClient(cache_dir=None) as client:
+        url = f"{server.url}/files/wnh-ranges/{built.path.name}"
+        tail = client.get_range(url, -100, None)
+        middle = client.get_range(url, 10, 19)
+    assert tail is not None and middle is not None
+    assert (tail.start, tail.total, tail.data) == (len(data) - 100, len(data), data[-100:])
+    assert (middle.start, middle.total, middle.data) == (10, len(data), data[10:20])

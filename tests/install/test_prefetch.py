@@ -34,6 +34,7 @@ from wheelnext_jupyter.install.staging import StagingArea, staging_root
 from wheelnext_jupyter.install.target import EnvironmentKind, TargetEnvironment, probe_target
 from wheelnext_jupyter.paths import cache_dir
 from wheelnext_jupyter.record import replace
+from wheelnext_jupyter.resolve import provider
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +65,9 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> IndexTree:
     tree.add_wheel("wjp-nometa-app", "1.0", requires_dist=["wjp-nometa-lib"], metadata_file=False)
     tree.add_wheel("wjp-nometa-lib", "1.0", requires_dist=["wjp-nometa-leaf"], metadata_file=False)
     tree.add_wheel("wjp-nometa-leaf", "1.0", metadata_file=False)
+    tree.add_wheel("wjp-ranged-app", "1.0", requires_dist=["wjp-ranged-lib"], metadata_file=False)
+    tree.add_wheel("wjp-ranged-lib", "1.0", requires_dist=["wjp-ranged-leaf"], metadata_file=False)
+    tree.add_wheel("wjp-ranged-leaf", "1.0", metadata_file=False)
     for prefix in ("ahead", "pyc", "pep668", "nowrite", "noahead"):
         tree.add_wheel(f"wjp-{prefix}-app", "1.0", requires_dist=[f"wjp-{prefix}-lib"])
         tree.add_wheel(f"wjp-{prefix}-lib", "1.0", requires_dist=[f"wjp-{prefix}-leaf"])
@@ -372,6 +376,22 @@ def test_a_file_waited_for_goes_ahead_of_the_wheels_waiting_to_download(
     assert downloader.order == [files[i].filename for i in (0, 2, 1)]
 
 
+def test_a_file_in_the_caches_is_here_without_a_request(
+    server: IndexServer, tree: IndexTree, tmp_path: Path
+) -> None:
+    file = _index_file(server, "wjp-order-small1", _wheel(tree, "wjp-order-small1"))
+    with HttpClient() as client:
+        downloader = Downloader(client, WheelCache(tmp_path / "wheels"))
+        prefetcher = Prefetcher(downloader, unpacking=threading.Semaphore(1), workers=1)
+        assert prefetcher.local(file) is None
+        downloader.fetch(file, source="test")
+        server.requests.clear()
+        here = prefetcher.local(file)
+        prefetcher.close()
+    assert here is not None and here.from_cache
+    assert not server.requests
+
+
 def test_a_guess_waited_for_is_downloaded_when_the_resolver_pins_another_file(
     server: IndexServer, tree: IndexTree, tmp_path: Path
 ) -> None:
@@ -421,13 +441,39 @@ def test_wheels_without_metadata_files_are_downloaded_once_for_the_plan_and_the_
         "wjp-nometa-leaf 1.0",
         "wjp-nometa-lib 1.0",
     ]
-    wheels = [path for path in _answered(server) if path.endswith(".whl")]
-    assert sorted(wheels) == sorted(
+    downloads = [r for r in server.requests if r.path.endswith(".whl")]
+    whole = [r.path for r in downloads if "range" not in r.headers]
+    assert sorted(whole) == sorted(
         f"/files/{name}/{_wheel(tree, name).name}"
         for name in ("wjp-nometa-app", "wjp-nometa-lib", "wjp-nometa-leaf")
     )
+    # Small wheels are read from their downloads, never from their ends.
+    assert not [r for r in downloads if "range" in r.headers]
     assert not [path for path in _answered(server) if path.endswith(".metadata")]
     assert venv.run("-c", "import wjp_nometa_app, wjp_nometa_leaf").returncode == 0
+
+
+def test_without_metadata_files_the_lookahead_reads_the_ends_of_large_wheels_first(
+    venv: Venv, tree: IndexTree, profile: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every wheel counts as large here.
+    monkeypatch.setattr(provider, "PEEK_BY_RANGES_FROM", 0)
+    names = ("wjp-ranged-app", "wjp-ranged-lib", "wjp-ranged-leaf")
+    wheels = sorted(f"/files/{name}/{_wheel(tree, name).name}" for name in names)
+    with IndexServer(tree.root, ranges=True) as server:
+        result = plan(_request(venv, server, profile, "wjp-ranged-app"), prefetch=True)
+        done = install(result)
+    assert sorted(done.installed) == [
+        "wjp-ranged-app 1.0",
+        "wjp-ranged-leaf 1.0",
+        "wjp-ranged-lib 1.0",
+    ]
+    # Guesses come from the ends of the wheels (range requests: not hash-checked); what the
+    # resolver decides from, and installs, is each whole wheel, downloaded once.
+    ranged = {r.path for r in server.requests if r.status == 206}
+    whole = [r.path for r in server.requests if r.status == 200 and r.path.endswith(".whl")]
+    assert ranged and ranged <= set(wheels)
+    assert sorted(whole) == wheels
 
 
 def test_an_install_with_bytecode_unpacks_again_with_it(

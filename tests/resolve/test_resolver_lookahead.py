@@ -112,9 +112,12 @@ def test_without_metadata_files_the_lookahead_follows_wheels_read_from_their_dow
     guessed: list[str] = []
     read: list[str] = []
 
-    def from_download(pick: Pick) -> bytes:
-        # Stands in for the install's download of the wheel (see the engine's prefetcher).
+    def from_download(pick: Pick, wait: bool) -> bytes | None:
+        # Stands in for the install's download of the wheel (see the engine's prefetcher),
+        # which is never here before it is waited for.
         assert pick.candidate is not None
+        if not wait:
+            return None
         read.append(pick.name)
         wheel = client.get(pick.candidate.file.url).body
         return read_wheel_metadata(wheel, filename=pick.candidate.file.filename)

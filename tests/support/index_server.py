@@ -122,6 +122,8 @@ class IndexServer:
     metadata_key: str = "core-metadata"
     #: False: metadata files are never announced, as by an index that has none (benchmarks).
     announce_metadata: bool = True
+    #: Answer range requests for files (206 with Content-Range), as most servers do.
+    ranges: bool = False
     faults: dict[str, Fault] = field(default_factory=dict)
     #: filename → yank reason ("" = yanked without a reason).
     yanked: dict[str, str] = field(default_factory=dict)
@@ -409,6 +411,13 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "deflate":
             body = zlib.compress(body)
             extra = {**extra, "Content-Encoding": "deflate"}
+        part = _byte_range(headers.get("range"), len(body)) if index.ranges else None
+        if part is not None and status == 200 and fault is None:
+            first, stop = part
+            index._record("GET", path, headers, 206, started, self.client_address[1])
+            extra = {**extra, "Content-Range": f"bytes {first}-{stop - 1}/{len(body)}"}
+            self._send(206, body[first:stop], content_type, extra)
+            return
         index._record("GET", path, headers, status, started, self.client_address[1])
         if fault is not None and fault.kind == "chunked":
             if "gzip" in headers.get("accept-encoding", ""):
@@ -533,6 +542,19 @@ class _Handler(BaseHTTPRequestHandler):
             piece = body[start : start + size]
             self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
         self.wfile.write(b"0\r\n\r\n")
+
+
+def _byte_range(value: str | None, size: int) -> tuple[int, int] | None:
+    """[first, stop) of `Range: bytes=FIRST-[LAST]` or `bytes=-SUFFIX` (one range only)."""
+    if not value or not value.startswith("bytes=") or "," in value:
+        return None
+    first, _, last = value[len("bytes=") :].partition("-")
+    if not first:
+        return (max(0, size - int(last)), size) if last.isdigit() and int(last) else None
+    if not first.isdigit() or int(first) >= size:
+        return None
+    stop = min(size, int(last) + 1) if last.isdigit() else size
+    return int(first), stop
 
 
 def _prefers_json(accept: str) -> bool:

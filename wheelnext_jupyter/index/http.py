@@ -17,12 +17,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from urllib.parse import urlsplit
 
 from wheelnext_jupyter.index.auth import CredentialStore
 from wheelnext_jupyter.index.cache import CacheControl, CacheEntry, DiskCache
 from wheelnext_jupyter.index.errors import IndexHTTPError, IndexNetworkError
 from wheelnext_jupyter.index.redact import redact_text, redact_url
 from wheelnext_jupyter.index.transfer import NotDirect, TransferError, Transfers
+from wheelnext_jupyter.index.wheel_tail import Chunk
 from wheelnext_jupyter.record import Record, replace
 
 if TYPE_CHECKING:
@@ -165,6 +167,8 @@ class HttpClient:
         #: or metadata file at the same moment).
         self._flights: dict[tuple[str, str], _Flight] = {}
         self._memory_lock = threading.Lock()
+        #: Hosts that answered a range request with the whole file.
+        self._no_ranges: set[str] = set()
         chosen = default_ssl_verify() if verify is None else verify
         self._verify = chosen
         self._context = chosen if isinstance(chosen, ssl.SSLContext) else None
@@ -275,6 +279,34 @@ class HttpClient:
             with self._memory_lock:
                 del self._flights[key]
             mine.done.set()
+
+    def get_range(self, url: str, first: int, last: int | None) -> Chunk | None:
+        """Bytes `first` to `last` of a file (its last `-first` bytes when `first` is negative
+        and `last` None), by one range request, neither cached nor retried; None unless the
+        server answers with that part (206 and its Content-Range). Only over a direct
+        connection (no proxy); any failure is None: callers read the whole file instead."""
+        transfers = self.transfers
+        if transfers is None:
+            return None
+        url = self.credentials.remember(url)
+        origin = urlsplit(url).netloc
+        if origin in self._no_ranges:
+            return None
+        spec = f"bytes={first}" if first < 0 else f"bytes={first}-{'' if last is None else last}"
+        try:
+            with transfers.get(url, {"Range": spec, "Accept-Encoding": "identity"}) as got:
+                if got.status_code == 200:
+                    # The whole file is coming: left unread (the connection is closed, not
+                    # kept), and this server is not asked for parts again.
+                    self._no_ranges.add(origin)
+                if got.status_code != 206:
+                    return None
+                part = _content_range(got.headers.get("Content-Range"))
+                if part is None:
+                    return None
+                return Chunk(part[0], part[1], got.read())
+        except (NotDirect, TransferError, OSError, ValueError):
+            return None
 
     def _get(
         self,
@@ -420,6 +452,17 @@ class HttpClient:
         response = self.httpx_client.get(url, headers=headers, auth=auth)
         response.read()
         return response
+
+
+def _content_range(value: str | None) -> tuple[int, int] | None:
+    """(first byte, file size) of `Content-Range: bytes FIRST-LAST/SIZE`."""
+    if not value or not value.startswith("bytes "):
+        return None
+    span, _, size = value[len("bytes ") :].partition("/")
+    first, _, _ = span.partition("-")
+    if not (first.isdigit() and size.isdigit()):
+        return None
+    return int(first), int(size)
 
 
 class _Fetched(Record):

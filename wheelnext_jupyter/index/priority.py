@@ -275,6 +275,11 @@ class SourceSet:
     def core_metadata(self, candidate: Candidate) -> bytes:
         return self.source(candidate.source).core_metadata(candidate.file)
 
+    def metadata_from_ranges(self, candidate: Candidate) -> bytes | None:
+        """`core_metadata` of a wheel read with range requests, not hash-checked (see
+        `IndexSource.metadata_from_ranges`); None where that cannot be done."""
+        return self.source(candidate.source).metadata_from_ranges(candidate.file)
+
     def variant_metadata(self, lookup: Lookup, candidate: Candidate) -> VariantMetadata | None:
         """The variant metadata of the candidate's version, from the candidate's source only
         (PEP 825: metadata of different sources is never combined)."""

@@ -94,6 +94,8 @@ class Source(Protocol):
 
     def core_metadata(self, file: IndexFile) -> bytes: ...
 
+    def metadata_from_ranges(self, file: IndexFile) -> bytes | None: ...
+
     def variant_metadata(self, page: ProjectPage, version: Version) -> VariantMetadata | None: ...
 
     def fetch_file(self, file: IndexFile) -> bytes: ...
@@ -212,6 +214,24 @@ class _HttpSource:
                 "building source distributions is not supported — ask for a wheel"
             )
         return read_wheel_metadata(self.fetch_file(file), filename=file.filename)
+
+    def metadata_from_ranges(self, file: IndexFile) -> bytes | None:
+        """A wheel's METADATA read from the end of the file with range requests (see
+        `wheel_tail`), or None where the server answers none. Not checked against the wheel's
+        hash, which only the whole file can be: for guesses, never for decisions."""
+        if file.kind is not FileKind.WHEEL:
+            return None
+        from wheelnext_jupyter.index.wheel_tail import read_member
+
+        def metadata(names: Iterable[str]) -> str | None:
+            try:
+                return dist_info_member(names, file.filename, "METADATA")
+            except KeyError:
+                return None
+
+        return read_member(
+            lambda first, last: self.client.get_range(file.url, first, last), metadata
+        )
 
     def fetch_file(self, file: IndexFile) -> bytes:
         """The whole file, hash-checked (files addressed by hash are cached as immutable)."""
@@ -381,6 +401,9 @@ class FindLinksDirectory:
                 "is not supported — put a wheel in the directory"
             )
         return read_wheel_metadata(path, filename=file.filename)
+
+    def metadata_from_ranges(self, file: IndexFile) -> bytes | None:
+        return None  # a local wheel is read whole at no cost (`core_metadata`)
 
     def fetch_file(self, file: IndexFile) -> bytes:
         data = _local_path(file.url).read_bytes()

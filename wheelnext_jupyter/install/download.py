@@ -230,6 +230,12 @@ class Downloader:
             on_bytes(size)
         return FetchedFile(cached, file.filename, sha256.lower(), size, True)
 
+    def local(self, file: IndexFile) -> FetchedFile | None:
+        """The file from this machine's caches (the wheel cache, or its unpacked entry) without
+        a request, or None."""
+        sha256 = {k.lower(): v for k, v in file.hashes.items()}.get("sha256")
+        return self._cached(file, sha256, None) or self._unpacked_entry(file, sha256, None)
+
     def _unpacked_entry(
         self, file: IndexFile, sha256: str | None, on_bytes: BytesCallback | None
     ) -> FetchedFile | None:

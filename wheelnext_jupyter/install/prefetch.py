@@ -153,6 +153,14 @@ class Prefetcher:
             raise DownloadCancelled("downloads have stopped")
         return tracked.fetched.result()
 
+    def local(self, file: IndexFile) -> FetchedFile | None:
+        """`file` if it is here without waiting: downloaded already, or in the caches."""
+        with self._lock:
+            tracked = self._files.get(file.url)
+        if tracked is not None and tracked.fetched.done():
+            return None if tracked.fetched.exception() else tracked.fetched.result()
+        return self._downloader.local(file)
+
     def _start(
         self, file: IndexFile, source: str, requested: bool, *, urgent: bool = False
     ) -> _Tracked | None:

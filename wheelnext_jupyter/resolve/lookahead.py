@@ -6,8 +6,8 @@ soon as a project is named, a background thread fetches its page, takes the vers
 will try first (the newest one admission lets through with a file that fits the target, ranked
 exactly as the resolver ranks them), reads that file's core metadata and goes on with the
 dependencies it declares for the target. The metadata comes from the index's metadata file or,
-where the index publishes none and an install follows, from the wheel's download for the install
-(see `MetadataSource`). Everything lands in the finder's, the HTTP client's and the metadata
+where the index publishes none and an install follows, from the end of the wheel by range
+requests (the server permitting) or else its download for the install (see `MetadataSource`). Everything lands in the finder's, the HTTP client's and the metadata
 source's caches, where the resolver finds it. A wrong guess costs a request, never a different answer:
 the resolver still decides everything itself, and any error here is left for it to meet and
 report. Each guess also goes to `on_guess`, where the engine starts downloading the file before
@@ -112,7 +112,7 @@ class Lookahead:
             pick
         ):
             return None  # only a whole download of the wheel would tell: not worth a guess
-        return self._metadata.headers(pick)
+        return self._metadata.peek(pick)
 
     def _likely_pick(self, name: str, specifier: SpecifierSet) -> Pick | None:
         finder = self._finder
