@@ -106,9 +106,18 @@ class Lookup:
         # Indexed once: a page of a popular project lists thousands of files across hundreds
         # of versions, and the resolver asks about each version (scanning the files for every
         # one took seconds for a handful of such projects).
-        grouped: dict[tuple[Version, SourceRef], list[Candidate]] = {}
+        # Grouped by source object first: a page's candidates share one, and hashing a record
+        # for each of thousands of candidates took longer than the grouping itself.
+        by_source: dict[int, tuple[SourceRef, dict[Version, list[Candidate]]]] = {}
         for candidate in self.candidates:
-            grouped.setdefault((candidate.version, candidate.source), []).append(candidate)
+            source = by_source.get(id(candidate.source))
+            if source is None:
+                source = by_source[id(candidate.source)] = (candidate.source, {})
+            source[1].setdefault(candidate.version, []).append(candidate)
+        grouped: dict[tuple[Version, SourceRef], list[Candidate]] = {}
+        for ref, versions in by_source.values():
+            for version, found in versions.items():
+                grouped.setdefault((version, ref), []).extend(found)
         return {key: tuple(found) for key, found in grouped.items()}
 
 

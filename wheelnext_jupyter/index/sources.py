@@ -11,6 +11,7 @@ import hashlib
 import io
 import logging
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Protocol
@@ -66,7 +67,10 @@ class SourceRef(Record):
         return self.name if self.name == self.url else f"{self.name} ({self.url})"
 
 
-class Candidate(Record):
+# A dataclass, not a record: a page of a large project makes thousands (a record takes
+# several times as long to make).
+@dataclass(frozen=True)
+class Candidate:
     """One distribution file offered by one source."""
 
     file: IndexFile

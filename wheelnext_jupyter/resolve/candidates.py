@@ -309,8 +309,14 @@ class CandidateFinder:
     def versions(self, name: str, lookup: Lookup) -> list[tuple[Version, SourceRef]]:
         """(version, source) pairs on offer, newest first; for equal versions the earlier source."""
         order = {ref: index for index, ref in enumerate(s.ref for s in self.sources.sources)}
+        # Ranked by source object (a page's candidates share one): hashing a record for each
+        # of thousands of candidates cost more than the sorting.
+        rank: dict[int, int] = {}
+        for candidate in lookup.candidates:
+            if id(candidate.source) not in rank:
+                rank[id(candidate.source)] = order.get(candidate.source, len(order))
         seen: dict[Version, SourceRef] = {}
-        for candidate in sorted(lookup.candidates, key=lambda c: order.get(c.source, len(order))):
+        for candidate in sorted(lookup.candidates, key=lambda c: rank[id(c.source)]):
             seen.setdefault(candidate.version, candidate.source)
         return sorted(seen.items(), key=lambda item: item[0], reverse=True)
 
