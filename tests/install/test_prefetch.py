@@ -342,14 +342,22 @@ def test_a_guess_the_resolver_pins_is_one_download(
     assert downloader.order == [file.filename]
 
 
-def test_a_guess_still_waiting_when_the_resolver_pins_another_file_is_never_downloaded(
-    server: IndexServer, tree: IndexTree, tmp_path: Path
-) -> None:
+def _first_and_two_versions(
+    server: IndexServer, tree: IndexTree
+) -> tuple[IndexFile, IndexFile, IndexFile]:
+    """A wheel to hold the only download thread with, and the old and new wheel of a project."""
     first = _index_file(server, "wjp-order-first", _wheel(tree, "wjp-order-first"))
     old, new = (
         _index_file(server, "wjp-guess-lib", path)
         for path in sorted((tree.root / "wjp-guess-lib").glob("*.whl"))
     )
+    return first, old, new
+
+
+def test_a_guess_still_waiting_when_the_resolver_pins_another_file_is_never_downloaded(
+    server: IndexServer, tree: IndexTree, tmp_path: Path
+) -> None:
+    first, old, new = _first_and_two_versions(server, tree)
     with _one_thread_held(tmp_path, first) as (downloader, prefetcher):
         prefetcher.guessed(new, "test", requested=False)
         prefetcher.pinned(old, "test", requested=False)
@@ -395,11 +403,7 @@ def test_a_file_in_the_caches_is_here_without_a_request(
 def test_a_guess_waited_for_is_downloaded_when_the_resolver_pins_another_file(
     server: IndexServer, tree: IndexTree, tmp_path: Path
 ) -> None:
-    first = _index_file(server, "wjp-order-first", _wheel(tree, "wjp-order-first"))
-    old, new = (
-        _index_file(server, "wjp-guess-lib", path)
-        for path in sorted((tree.root / "wjp-guess-lib").glob("*.whl"))
-    )
+    first, old, new = _first_and_two_versions(server, tree)
     with _one_thread_held(tmp_path, first) as (downloader, prefetcher):
         prefetcher.guessed(new, "test", requested=False)
         with ThreadPoolExecutor(1) as pool:
