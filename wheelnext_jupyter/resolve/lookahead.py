@@ -6,12 +6,13 @@ soon as a project is named, a background thread fetches its page, takes the vers
 will try first (the newest one admission lets through with a file that fits the target, ranked
 exactly as the resolver ranks them), reads that file's core metadata and goes on with the
 dependencies it declares for the target. The metadata comes from the index's metadata file or,
-where the index publishes none and an install follows, from the end of the wheel by range
-requests (the server permitting) or else its download for the install (see `MetadataSource`). Everything lands in the finder's, the HTTP client's and the metadata
-source's caches, where the resolver finds it. A wrong guess costs a request, never a different answer:
-the resolver still decides everything itself, and any error here is left for it to meet and
-report. Each guess also goes to `on_guess`, where the engine starts downloading the file before
-the resolver gets to pin it.
+where the index publishes none and an install follows, from the wheel's download for the
+install, or for a large wheel from its end by range requests (see `MetadataSource.peek`).
+Everything lands in the finder's, the HTTP client's and the metadata source's caches, where the
+resolver finds it. A wrong guess costs a request, never a different answer: the resolver still
+decides everything itself, and any error here is left for it to meet and report. Each guess
+also goes to `on_guess`, where the engine starts downloading the file before the resolver gets
+to pin it.
 """
 
 from __future__ import annotations
