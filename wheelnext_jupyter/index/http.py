@@ -24,7 +24,6 @@ from wheelnext_jupyter.index.cache import CacheControl, CacheEntry, DiskCache
 from wheelnext_jupyter.index.errors import IndexHTTPError, IndexNetworkError
 from wheelnext_jupyter.index.redact import redact_text, redact_url
 from wheelnext_jupyter.index.transfer import NotDirect, TransferError, Transfers
-from wheelnext_jupyter.index.wheel_tail import Chunk
 from wheelnext_jupyter.record import Record, replace
 
 if TYPE_CHECKING:
@@ -32,6 +31,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     import httpx
+
+    from wheelnext_jupyter.index.wheel_tail import Chunk
 
 logger = logging.getLogger(__name__)
 
@@ -285,6 +286,9 @@ class HttpClient:
         and `last` None), by one range request, neither cached nor retried; None unless the
         server answers with that part (206 and its Content-Range). Only over a direct
         connection (no proxy); any failure is None: callers read the whole file instead."""
+        # Imported here: only indexes without metadata files are read this way.
+        from wheelnext_jupyter.index.wheel_tail import Chunk
+
         transfers = self.transfers
         if transfers is None:
             return None
