@@ -17,6 +17,7 @@ from tests.support.venvs import Venv
 from tests.support.wheels import sha256_hex
 from wheelnext_jupyter import engine
 from wheelnext_jupyter.engine import InstallRequest, Progress, install, plan
+from wheelnext_jupyter.index import sources
 from wheelnext_jupyter.index.config import IndexOptions
 from wheelnext_jupyter.index.errors import HashMismatch
 from wheelnext_jupyter.index.http import HttpClient
@@ -462,6 +463,14 @@ def test_without_metadata_files_the_lookahead_reads_the_ends_of_large_wheels_fir
 ) -> None:
     # Every wheel counts as large here.
     monkeypatch.setattr(provider, "PEEK_BY_RANGES_FROM", 0)
+    read_from_ends: list[bytes | None] = []
+    original = sources._HttpSource.metadata_from_ranges
+
+    def recorded(self: sources._HttpSource, file: IndexFile) -> bytes | None:
+        read_from_ends.append(original(self, file))
+        return read_from_ends[-1]
+
+    monkeypatch.setattr(sources._HttpSource, "metadata_from_ranges", recorded)
     names = ("wjp-ranged-app", "wjp-ranged-lib", "wjp-ranged-leaf")
     wheels = sorted(f"/files/{name}/{_wheel(tree, name).name}" for name in names)
     with IndexServer(tree.root, ranges=True) as server:
@@ -478,6 +487,8 @@ def test_without_metadata_files_the_lookahead_reads_the_ends_of_large_wheels_fir
     whole = [r.path for r in server.requests if r.status == 200 and r.path.endswith(".whl")]
     assert ranged and ranged <= set(wheels)
     assert sorted(whole) == wheels
+    # The ends gave the wheels' own METADATA, not just answers to range requests.
+    assert any(text and b"Name: wjp-ranged-" in text for text in read_from_ends)
 
 
 def test_an_install_with_bytecode_unpacks_again_with_it(
