@@ -206,6 +206,18 @@ def test_a_lookup_gives_the_files_of_one_version_of_one_source_in_page_order(
     assert lookup.of_version(Version("3.0"), public_ref) == ()
 
 
+def test_a_lookup_gives_one_versions_candidates_once_the_same_as_in_the_whole_list(
+    private: IndexServer, public: IndexServer, client: HttpClient
+) -> None:
+    sources = _sources(private, public, client, strategy=Strategy.BEST_MATCH)
+    lookup = sources.find("shared")
+    public_ref = next(offer.ref for offer in lookup.offers if offer.ref.name == "public")
+    first = lookup.of_version(Version("2.0"), public_ref)
+    assert lookup.of_version(Version("2.0"), public_ref) is first
+    assert all(any(c is listed for listed in lookup.candidates) for c in first)
+    assert not lookup.is_empty
+
+
 def test_every_candidate_records_its_source_with_a_redacted_url(
     private: IndexServer, public: IndexServer, client: HttpClient
 ) -> None:

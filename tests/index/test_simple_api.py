@@ -11,6 +11,9 @@ from packaging.version import Version
 from wheelnext_jupyter.index.errors import IndexResponseError, UnsupportedAPIVersion
 from wheelnext_jupyter.index.models import (
     FileKind,
+    IndexFile,
+    PageFiles,
+    PendingFile,
     ProjectPage,
     ProjectStatus,
     normalize_project_name,
@@ -350,3 +353,94 @@ def test_accept_header_prefers_json_then_html() -> None:
         "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.1, "
         "text/html;q=0.01"
     )
+
+
+# --- files made a version at a time ------------------------------------------------------------
+
+RELEASES_DOC = {
+    "meta": {"api-version": "1.1"},
+    "name": "demo-pkg",
+    "files": [
+        {"filename": f"demo_pkg-{version}-{tag}.whl", "url": f"f/{version}/{tag}", "hashes": {}}
+        | ({"yanked": yanked} if yanked is not None else {})
+        for version, tag, yanked in [
+            ("1.0", "py3-none-any", None),
+            ("2.0", "cp311-cp311-manylinux_2_17_x86_64", "bad build"),
+            ("1.0", "py2-none-any", None),
+            ("2.0", "py3-none-any", True),
+            ("3.0", "py3-none-any", "withdrawn"),
+            ("3.0", "py2-none-any", None),
+        ]
+    ],
+}
+
+
+def _pending(*files: tuple[str, str]) -> list[PendingFile]:
+    return [
+        PendingFile(Version(version), f"demo_pkg-{version}-{tag}.whl", False, False, None, tag)
+        for version, tag in files
+    ]
+
+
+def test_page_files_are_made_when_their_version_is_first_asked_for() -> None:
+    made: list[str] = []
+
+    def make(tag: str) -> IndexFile:
+        made.append(tag)
+        name = normalize_project_name("demo-pkg")
+        return IndexFile(tag, tag, {}, FileKind.SDIST, name, Version("1.0"))
+
+    files = PageFiles(_pending(("1.0", "a"), ("2.0", "b"), ("1.0", "c")), make)
+    assert list(files.versions()) == [Version("1.0"), Version("2.0")]
+    assert len(files) == 3 and files and made == []
+    first = files.of_version(Version("1.0"))
+    assert made == ["a", "c"] and len(first) == 2
+    assert files.of_version(Version("1.0")) is first and made == ["a", "c"]
+    assert files.of_version(Version("9.0")) == ()
+    list(files)
+    assert made == ["a", "c", "b"]
+
+
+def test_a_json_page_keeps_each_versions_files_in_page_order() -> None:
+    page = parse_json_page(_json(RELEASES_DOC), url=PAGE, name="demo-pkg")
+    assert list(page.files.versions()) == [Version("1.0"), Version("2.0"), Version("3.0")]
+    assert [f.filename for f in page.files.of_version(Version("2.0"))] == [
+        "demo_pkg-2.0-cp311-cp311-manylinux_2_17_x86_64.whl",
+        "demo_pkg-2.0-py3-none-any.whl",
+    ]
+
+
+def test_page_files_read_whole_are_in_page_order_and_equal_to_a_tuple() -> None:
+    page = parse_json_page(_json(RELEASES_DOC), url=PAGE, name="demo-pkg")
+    page.files.of_version(Version("3.0"))
+    names = [f.filename.removeprefix("demo_pkg-") for f in page.files]
+    assert names == [
+        "1.0-py3-none-any.whl",
+        "2.0-cp311-cp311-manylinux_2_17_x86_64.whl",
+        "1.0-py2-none-any.whl",
+        "2.0-py3-none-any.whl",
+        "3.0-py3-none-any.whl",
+        "3.0-py2-none-any.whl",
+    ]
+    assert page.files == tuple(page.files) and page.files[-1].version == Version("3.0")
+
+
+def test_a_version_is_yanked_when_every_file_is_with_the_first_reason_given() -> None:
+    page = parse_json_page(_json(RELEASES_DOC), url=PAGE, name="demo-pkg")
+    assert page.files.yanked(Version("2.0")) == (True, "bad build")
+    assert page.files.yanked(Version("3.0")) == (False, "withdrawn")
+    assert page.files.yanked(Version("1.0")) == (False, None)
+    assert page.files.yanked(Version("9.0")) == (False, None)
+
+
+def test_json_invalid_wheel_name_is_skipped_with_a_warning() -> None:
+    doc = {
+        "meta": {"api-version": "1.1"},
+        "files": [
+            {"filename": "demo_pkg-1.0-py3-none-any.whl", "url": "a", "hashes": {}},
+            {"filename": "demo_pkg-2.0-py3-any.whl", "url": "b", "hashes": {}},
+        ],
+    }
+    page = parse_json_page(_json(doc), url=PAGE, name="demo-pkg")
+    assert any("demo_pkg-2.0-py3-any.whl" in w for w in page.warnings)
+    assert list(page.files.versions()) == [Version("1.0")]

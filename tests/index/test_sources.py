@@ -68,7 +68,7 @@ def test_every_candidate_names_its_source(
     source = _index(server, client)
     page = source.project("demo")
     assert page is not None
-    candidates, _ = source.candidates(page)
+    candidates = source.offer(page).all()
     assert {(c.source.name, c.source.url) for c in candidates} == {("local", server.index_url)}
 
 
@@ -225,7 +225,8 @@ def test_variant_wheel_without_variants_file_is_unusable_and_warned_about(
     page = source.project("lone")
     assert page is not None
     with caplog.at_level(logging.WARNING):
-        candidates, warnings = source.candidates(page)
+        offer = source.offer(page)
+    candidates, warnings = offer.all(), offer.warnings
     verdicts = {c.file.filename: c.unusable for c in candidates}
     assert verdicts["lone-1.0-py3-none-any.whl"] is None
     reason = verdicts["lone-1.0-py3-none-any-cu12.whl"]
@@ -312,7 +313,8 @@ def test_find_links_merges_variant_metadata_from_the_wheels(tmp_path: Path) -> N
     source = FindLinksDirectory(tmp_path)
     page = source.project("demo")
     assert page is not None
-    candidates, warnings = source.candidates(page)
+    offer = source.offer(page)
+    candidates, warnings = offer.all(), offer.warnings
     assert warnings == () and all(c.unusable is None for c in candidates)
     metadata = source.variant_metadata(page, Version("2.0"))
     assert metadata is not None

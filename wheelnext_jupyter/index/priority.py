@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from packaging.version import Version
 
     from wheelnext_jupyter.index.models import ProjectPage
-    from wheelnext_jupyter.index.sources import Candidate, Source, SourceRef
+    from wheelnext_jupyter.index.sources import Candidate, Offer, Source, SourceRef
     from wheelnext_jupyter.variants.metadata import VariantMetadata
 
 logger = logging.getLogger(__name__)
@@ -81,11 +81,12 @@ class Attempt(Record):
 
 @dataclass(frozen=True)
 class Lookup:
-    """Which source(s) answered for one name, the candidates, and the path taken to them."""
+    """Which source(s) answered for one name, their offers, and the path taken to them."""
 
     name: NormalizedName
     strategy: Strategy
-    candidates: tuple[Candidate, ...]
+    #: The pages that supply the candidates, as candidates (made a version at a time).
+    offers: tuple[Offer, ...]
     attempts: tuple[Attempt, ...]
     #: Name of the source the name is pinned to, if any.
     pinned_to: str | None = None
@@ -97,28 +98,34 @@ class Lookup:
     def page_for(self, source: SourceRef) -> ProjectPage | None:
         return next((page for ref, page in self.pages if ref == source), None)
 
+    @cached_property
+    def candidates(self) -> tuple[Candidate, ...]:
+        """Every candidate, source by source in page order (makes every file: the resolver
+        asks by version instead)."""
+        return tuple(candidate for offer in self.offers for candidate in offer.all())
+
+    @property
+    def is_empty(self) -> bool:
+        """Whether no source offers a file of the name."""
+        return not any(offer.page.files for offer in self.offers)
+
     def of_version(self, version: Version, source: SourceRef) -> tuple[Candidate, ...]:
         """The candidates of one version from one source, in their order."""
-        return self._by_version.get((version, source), ())
+        offer = self._offer(source)
+        return () if offer is None else offer.of_version(version)
 
-    @cached_property
-    def _by_version(self) -> dict[tuple[Version, SourceRef], tuple[Candidate, ...]]:
-        # Indexed once: a page of a popular project lists thousands of files across hundreds
-        # of versions, and the resolver asks about each version (scanning the files for every
-        # one took seconds for a handful of such projects).
-        # Grouped by source object first: a page's candidates share one, and hashing a record
-        # for each of thousands of candidates took longer than the grouping itself.
-        by_source: dict[int, tuple[SourceRef, dict[Version, list[Candidate]]]] = {}
-        for candidate in self.candidates:
-            source = by_source.get(id(candidate.source))
-            if source is None:
-                source = by_source[id(candidate.source)] = (candidate.source, {})
-            source[1].setdefault(candidate.version, []).append(candidate)
-        grouped: dict[tuple[Version, SourceRef], list[Candidate]] = {}
-        for ref, versions in by_source.values():
-            for version, found in versions.items():
-                grouped.setdefault((version, ref), []).extend(found)
-        return {key: tuple(found) for key, found in grouped.items()}
+    def yanked(self, version: Version, source: SourceRef) -> tuple[bool, str | None]:
+        """Whether every file of one version from one source is yanked, and the first reason
+        given (without making the files)."""
+        offer = self._offer(source)
+        return (False, None) if offer is None else offer.page.files.yanked(version)
+
+    def _offer(self, source: SourceRef) -> Offer | None:
+        # By identity first: the resolver asks with the offers' own references.
+        for offer in self.offers:
+            if offer.ref is source:
+                return offer
+        return next((offer for offer in self.offers if offer.ref == source), None)
 
 
 class SourceSet:
@@ -191,7 +198,7 @@ class SourceSet:
             order = tuple(s for s in self.sources if not s.explicit)
         attempts: list[Attempt] = []
         warnings: list[str] = []
-        chosen: list[Candidate] = []
+        chosen: list[Offer] = []
         passed_over: list[Candidate] = []
         pages: list[tuple[SourceRef, ProjectPage]] = []
         page_of = self._page_fetcher(order, project, refresh)
@@ -217,13 +224,14 @@ class SourceSet:
             page = outcome
             pages.append((source.ref, page))
             warnings.extend(page.warnings)
-            candidates, candidate_warnings = source.candidates(page)
-            warnings.extend(candidate_warnings)
+            offer = source.offer(page)
+            warnings.extend(offer.warnings)
             if self.strategy is Strategy.BEST_MATCH and pinned is None:
-                chosen.extend(candidates)
+                chosen.append(offer)
                 attempts.append(Attempt(source.ref, Outcome.COLLATED))
                 continue
             if self.strategy is Strategy.FIRST_MATCH and pinned is None:
+                candidates = offer.all()
                 usable = [c for c in candidates if c.unusable is None]
                 if viable is not None:
                     usable = [c for c in usable if viable(c)]
@@ -231,7 +239,7 @@ class SourceSet:
                     passed_over.extend(candidates)
                     attempts.append(Attempt(source.ref, Outcome.NO_VIABLE))
                     continue
-            chosen.extend(candidates)
+            chosen.append(offer)
             attempts.append(Attempt(source.ref, Outcome.SUPPLIED))
             attempts.extend(Attempt(s.ref, Outcome.NOT_ASKED) for s in order[index + 1 :])
             break
@@ -247,7 +255,7 @@ class SourceSet:
         return Lookup(
             name=project,
             strategy=self.strategy,
-            candidates=tuple(chosen),
+            offers=tuple(chosen),
             attempts=tuple(attempts),
             pinned_to=pinned.ref.name if pinned is not None else None,
             passed_over=tuple(passed_over),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -27,6 +27,8 @@ from wheelnext_jupyter.index.models import (
     CoreMetadata,
     FileKind,
     IndexFile,
+    PageFiles,
+    PendingFile,
     ProjectPage,
     ProjectStatus,
     normalize_project_name,
@@ -34,8 +36,10 @@ from wheelnext_jupyter.index.models import (
 from wheelnext_jupyter.index.redact import redact_url
 from wheelnext_jupyter.variants.filename import (
     InvalidWheelFilename,
+    WheelFilename,
+    WheelFilenameFields,
     parse_variants_json_filename,
-    parse_wheel_filename,
+    wheel_filename_fields,
 )
 
 logger = logging.getLogger(__name__)
@@ -61,6 +65,15 @@ class _RawEntry:
     core_metadata: bool | str | Mapping[str, str] | None = None
     size: int | None = None
     upload_time: str | None = None
+
+
+#: An entry as a page lists it: filename, yanked (as `_RawEntry` holds it), and what `read`
+#: makes a `_RawEntry` of.
+_Entry = tuple[str, bool | str | None, Any]
+
+
+def _same_entry(entry: _RawEntry) -> _RawEntry:
+    return entry
 
 
 def media_type(content_type: str | None) -> str:
@@ -159,30 +172,47 @@ def _build_page(
     *,
     name: str,
     url: str,
-    entries: list[_RawEntry],
+    entries: list[_Entry],
+    read: Callable[[Any], _RawEntry],
     versions: tuple[str, ...],
     api_version: tuple[int, int],
     status: ProjectStatus,
     status_reason: str | None,
     warnings: list[str],
 ) -> ProjectPage:
+    """The page of `entries`: each is checked now, and its `IndexFile` made (from the entry as
+    `read` reads it) when its version is first asked for."""
     project = normalize_project_name(name)
-    files: list[IndexFile] = []
+    pending: list[PendingFile] = []
     variants_files: dict[Version, IndexFile] = {}
     if status is not ProjectStatus.QUARANTINED:
-        for entry in entries:
-            made = _make_file(project, entry, url, warnings)
-            if made is None:
+        for filename, yanked, item in entries:
+            checked = _check_file(project, filename, warnings)
+            if checked is None:
                 continue
-            if made.kind is FileKind.VARIANTS_JSON:
-                variants_files[made.version] = made
-            else:
-                files.append(made)
+            kind, version, wheel = checked
+            if kind is FileKind.VARIANTS_JSON:
+                variants_files[version] = _make_file(project, read(item), checked, url)
+                continue
+            pending.append(
+                PendingFile(
+                    version,
+                    filename,
+                    wheel is not None and wheel[6] is not None,  # a label: a variant wheel
+                    yanked is not None and yanked is not False,
+                    yanked if isinstance(yanked, str) and yanked else None,
+                    (item, checked),
+                )
+            )
     for text in warnings:
         logger.warning("%s", text)
+
+    def make(source: tuple[Any, _Checked]) -> IndexFile:
+        return _make_file(project, read(source[0]), source[1], url)
+
     return ProjectPage(
         name=project,
-        files=tuple(files),
+        files=PageFiles(pending, make),
         variants_files=MappingProxyType(variants_files),
         versions=versions,
         api_version=api_version,
@@ -193,10 +223,13 @@ def _build_page(
     )
 
 
-def _make_file(
-    project: NormalizedName, entry: _RawEntry, page_url: str, warnings: list[str]
-) -> IndexFile | None:
-    filename = entry.filename
+#: A file's kind and version, and for a wheel its checked filename fields.
+_Checked = tuple[FileKind, Version, WheelFilenameFields | None]
+
+
+def _check_file(project: NormalizedName, filename: str, warnings: list[str]) -> _Checked | None:
+    """Whether an entry is a file of `project` the page keeps: its filename checked (a
+    malformed one noted in `warnings`)."""
     wheel = None
     kind: FileKind
     if filename.endswith("-variants.json"):
@@ -208,11 +241,11 @@ def _make_file(
         kind = FileKind.VARIANTS_JSON
     elif filename.endswith(".whl"):
         try:
-            wheel = parse_wheel_filename(filename)
+            wheel = wheel_filename_fields(filename)
         except InvalidWheelFilename as exc:
             warnings.append(f"ignored {filename!r}: {exc}")
             return None
-        dist_name, version, kind = wheel.name, wheel.version, FileKind.WHEEL
+        dist_name, version, kind = wheel[0], wheel[1], FileKind.WHEEL
     elif filename.endswith((".tar.gz", ".zip")):
         try:
             dist_name, version = parse_sdist_filename(filename)
@@ -225,17 +258,24 @@ def _make_file(
     if dist_name != project:
         # Flat pages list every project; on a project page it is a stray file.
         return None
+    return kind, version, wheel
+
+
+def _make_file(
+    project: NormalizedName, entry: _RawEntry, checked: _Checked, page_url: str
+) -> IndexFile:
+    kind, version, wheel = checked
     yanked = entry.yanked is not None and entry.yanked is not False
     reason = entry.yanked if isinstance(entry.yanked, str) and entry.yanked else None
     is_variants = kind is FileKind.VARIANTS_JSON
     return IndexFile(
-        filename=filename,
+        filename=entry.filename,
         url=_file_url(page_url, entry.url),
         hashes=MappingProxyType(entry.hashes),
         kind=kind,
-        name=dist_name,
+        name=project,
         version=version,
-        wheel=wheel,
+        wheel=None if wheel is None else WheelFilename(*wheel),
         # These fields mean nothing on a variants file (standards §11), so they are dropped.
         requires_python=None if is_variants else entry.requires_python,
         yanked=False if is_variants else yanked,
@@ -282,13 +322,20 @@ def parse_json_page(body: bytes, *, url: str, name: str) -> ProjectPage:
     raw_files = data.get("files", [])
     if not isinstance(raw_files, list):
         raise IndexResponseError(f"{redact_url(url)}: 'files' is not a list")
-    entries = []
+    # Only what can drop an entry is read now (see `_build_page`); the rest with its file.
+    entries: list[_Entry] = []
     for item in raw_files:
-        entry = _json_entry(item)
-        if entry is None:
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("filename"), str)
+            or not isinstance(item.get("url"), str)
+        ):
             warnings.append(f"ignored a malformed file entry on {redact_url(url)}")
             continue
-        entries.append(entry)
+        yanked = item.get("yanked")
+        entries.append(
+            (item["filename"], yanked if isinstance(yanked, (bool, str)) else None, item)
+        )
     raw_versions = data.get("versions", [])
     versions = tuple(str(v) for v in raw_versions) if isinstance(raw_versions, list) else ()
     page_name = data.get("name") if isinstance(data.get("name"), str) else name
@@ -297,6 +344,7 @@ def parse_json_page(body: bytes, *, url: str, name: str) -> ProjectPage:
         name=page_name,
         url=url,
         entries=entries,
+        read=_read_json_entry,
         versions=versions,
         api_version=api_version,
         status=status,
@@ -307,6 +355,12 @@ def parse_json_page(body: bytes, *, url: str, name: str) -> ProjectPage:
 
 def _opt_str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def _read_json_entry(item: Any) -> _RawEntry:
+    entry = _json_entry(item)
+    assert entry is not None  # checked when the page was read
+    return entry
 
 
 def _json_entry(item: Any) -> _RawEntry | None:
@@ -372,7 +426,7 @@ def parse_html_page(body: bytes, *, url: str, name: str) -> ProjectPage:
     reason = parser.meta.get("pypi:project-status-reason")
     status = _status(parser.meta.get("pypi:project-status"), reason, url, warnings)
     base = urljoin(url, parser.base) if parser.base else url
-    entries = []
+    entries: list[_Entry] = []
     for attrs, anchor_text in parser.anchors:
         href = attrs.get("href")
         if not href:
@@ -394,20 +448,20 @@ def parse_html_page(body: bytes, *, url: str, name: str) -> ProjectPage:
         yanked: str | bool | None = None
         if "data-yanked" in attrs:
             yanked = attrs["data-yanked"] or True
-        entries.append(
-            _RawEntry(
-                filename=filename,
-                url=file_url,
-                hashes=hashes,
-                requires_python=attrs.get("data-requires-python") or None,
-                yanked=yanked,
-                core_metadata=core,
-            )
+        entry = _RawEntry(
+            filename=filename,
+            url=file_url,
+            hashes=hashes,
+            requires_python=attrs.get("data-requires-python") or None,
+            yanked=yanked,
+            core_metadata=core,
         )
+        entries.append((filename, yanked, entry))
     return _build_page(
         name=name,
         url=url,
         entries=entries,
+        read=_same_entry,
         versions=(),
         api_version=api_version,
         status=status,

@@ -25,6 +25,7 @@ from wheelnext_jupyter.index.models import (
     CoreMetadata,
     FileKind,
     IndexFile,
+    PageFiles,
     ProjectPage,
     ProjectStatus,
     normalize_project_name,
@@ -47,7 +48,7 @@ from wheelnext_jupyter.variants.metadata import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Collection, Iterable, Mapping
 
     from packaging.version import Version
 
@@ -94,7 +95,7 @@ class Source(Protocol):
 
     def project(self, name: str, *, refresh: bool = False) -> ProjectPage | None: ...
 
-    def candidates(self, page: ProjectPage) -> tuple[tuple[Candidate, ...], tuple[str, ...]]: ...
+    def offer(self, page: ProjectPage) -> Offer: ...
 
     def core_metadata(self, file: IndexFile) -> bytes: ...
 
@@ -161,28 +162,56 @@ def dist_info_member(names: Iterable[str], filename: str, leaf: str) -> str:
     raise KeyError(f"no {leaf} in a .dist-info directory of {wheel.name}")
 
 
-def _missing_variants_warning(file: IndexFile) -> str:
-    expected = variants_json_filename(file.name, file.version)
+def _missing_variants_warning(filename: str, name: str, version: Version) -> str:
+    expected = variants_json_filename(name, version)
     return (
-        f"{file.filename} ignored: variant wheels need the version's variant metadata file "
+        f"{filename} ignored: variant wheels need the version's variant metadata file "
         f"{expected}, which the source does not list"
     )
 
 
-def _with_variant_rule(
-    ref: SourceRef, page: ProjectPage, has_metadata: Iterable[Version]
-) -> tuple[tuple[Candidate, ...], tuple[str, ...]]:
-    known = set(has_metadata)
-    out, warnings = [], []
-    for file in page.files:
+class Offer:
+    """One source's page as candidates, made a version at a time as its files are (see
+    `PageFiles`). A variant wheel whose version has no variant metadata on the source (`known`
+    lacks the version) is a candidate marked unusable, and a warning at once."""
+
+    __slots__ = ("_by_version", "_known", "page", "ref", "warnings")
+
+    def __init__(self, ref: SourceRef, page: ProjectPage, known: Collection[Version]) -> None:
+        self.ref = ref
+        self.page = page
+        self._known = known
+        self._by_version: dict[Version, tuple[Candidate, ...]] = {}
+        self.warnings = tuple(
+            _missing_variants_warning(entry.filename, page.name, entry.version)
+            for entry in page.files.pending()
+            if entry.is_variant_wheel and entry.version not in known
+        )
+        for text in self.warnings:
+            logger.warning("%s: %s", ref, text)
+
+    def versions(self) -> Iterable[Version]:
+        """The versions with files, in page order (see `PageFiles.versions`)."""
+        return self.page.files.versions()
+
+    def of_version(self, version: Version) -> tuple[Candidate, ...]:
+        """The candidates of one version, in page order; the same objects every time."""
+        found = self._by_version.get(version)
+        if found is None:
+            made = tuple(self._candidate(file) for file in self.page.files.of_version(version))
+            found = self._by_version.setdefault(version, made)
+        return found
+
+    def all(self) -> tuple[Candidate, ...]:
+        """Every candidate, in page order."""
+        groups = {version: iter(self.of_version(version)) for version in self.versions()}
+        return tuple(next(groups[file.version]) for file in self.page.files)
+
+    def _candidate(self, file: IndexFile) -> Candidate:
         unusable = None
-        if file.is_variant_wheel and file.version not in known:
-            unusable = _missing_variants_warning(file)
-            warnings.append(unusable)
-        out.append(Candidate(file, ref, unusable))
-    for text in warnings:
-        logger.warning("%s: %s", ref, text)
-    return tuple(out), tuple(warnings)
+        if file.is_variant_wheel and file.version not in self._known:
+            unusable = _missing_variants_warning(file.filename, file.name, file.version)
+        return Candidate(file, self.ref, unusable)
 
 
 # --- HTTP-backed sources -----------------------------------------------------------------------
@@ -195,8 +224,8 @@ class _HttpSource:
     def __init__(self, client: HttpClient) -> None:
         self.client = client
 
-    def candidates(self, page: ProjectPage) -> tuple[tuple[Candidate, ...], tuple[str, ...]]:
-        return _with_variant_rule(self.ref, page, page.variants_files)
+    def offer(self, page: ProjectPage) -> Offer:
+        return Offer(self.ref, page, page.variants_files.keys())
 
     def core_metadata(self, file: IndexFile) -> bytes:
         """The file's METADATA: the PEP 658 file (hash-checked) when published, else the wheel's."""
@@ -380,7 +409,7 @@ class FindLinksDirectory:
                 dists.append(made)
         return ProjectPage(
             name=project,
-            files=tuple(dists),
+            files=PageFiles.made(dists),
             variants_files=MappingProxyType(variants),
             versions=(),
             api_version=SUPPORTED_API_VERSION,
@@ -389,10 +418,11 @@ class FindLinksDirectory:
             source_url=self.ref.url,
         )
 
-    def candidates(self, page: ProjectPage) -> tuple[tuple[Candidate, ...], tuple[str, ...]]:
+    def offer(self, page: ProjectPage) -> Offer:
         # Variant wheels here carry their own variant.json, so any version can be merged.
-        versions = set(page.variants_files) | {f.version for f in page.files if f.is_variant_wheel}
-        return _with_variant_rule(self.ref, page, versions)
+        pending = page.files.pending()
+        versions = set(page.variants_files) | {e.version for e in pending if e.is_variant_wheel}
+        return Offer(self.ref, page, versions)
 
     def core_metadata(self, file: IndexFile) -> bytes:
         path = _local_path(file.url)
@@ -513,6 +543,7 @@ __all__ = [
     "FindLinksDirectory",
     "FlatPageSource",
     "IndexSource",
+    "Offer",
     "Source",
     "SourceRef",
     "dist_info_member",

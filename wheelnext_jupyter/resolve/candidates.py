@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 
     from packaging.utils import NormalizedName
 
-    from wheelnext_jupyter.index.models import IndexFile
     from wheelnext_jupyter.index.priority import Lookup, SourceSet
     from wheelnext_jupyter.index.sources import Candidate, SourceRef
     from wheelnext_jupyter.install.target import TargetEnvironment
@@ -62,17 +61,12 @@ class VersionFile(Record):
         return f"{self.lookup.name} {self.version}"
 
     @property
-    def _files(self) -> list[IndexFile]:
-        return [c.file for c in self.lookup.of_version(self.version, self.source)]
-
-    @property
     def yanked(self) -> bool:
-        files = self._files
-        return bool(files) and all(f.yanked for f in files)
+        return self.lookup.yanked(self.version, self.source)[0]
 
     @property
     def yanked_reason(self) -> str | None:
-        return next((f.yanked_reason for f in self._files if f.yanked_reason), None)
+        return self.lookup.yanked(self.version, self.source)[1]
 
 
 class FileVerdict(Record):
@@ -309,15 +303,10 @@ class CandidateFinder:
     def versions(self, name: str, lookup: Lookup) -> list[tuple[Version, SourceRef]]:
         """(version, source) pairs on offer, newest first; for equal versions the earlier source."""
         order = {ref: index for index, ref in enumerate(s.ref for s in self.sources.sources)}
-        # Ranked by source object (a page's candidates share one): hashing a record for each
-        # of thousands of candidates cost more than the sorting.
-        rank: dict[int, int] = {}
-        for candidate in lookup.candidates:
-            if id(candidate.source) not in rank:
-                rank[id(candidate.source)] = order.get(candidate.source, len(order))
         seen: dict[Version, SourceRef] = {}
-        for candidate in sorted(lookup.candidates, key=lambda c: rank[id(c.source)]):
-            seen.setdefault(candidate.version, candidate.source)
+        for offer in sorted(lookup.offers, key=lambda o: order.get(o.ref, len(order))):
+            for version in offer.versions():
+                seen.setdefault(version, offer.ref)
         return sorted(seen.items(), key=lambda item: item[0], reverse=True)
 
     def fits_target(self, candidate: Candidate) -> bool:

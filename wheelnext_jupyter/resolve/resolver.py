@@ -106,7 +106,7 @@ def _explain(exc: ResolutionImpossible[Requirement, ResolverCandidate], provider
         parts.extend(f"    {line}" for line in lines)
         reasons = provider.version_reasons.get(name, {})
         lookup = provider.finder.latest_lookup(name)
-        if lookup is not None and not lookup.candidates:
+        if lookup is not None and lookup.is_empty:
             where = ", ".join(f"{a.source.name}: {a.outcome.value}" for a in lookup.attempts)
             parts.append(f"    no source has {name} ({where or 'no sources configured'})")
         elif reasons:

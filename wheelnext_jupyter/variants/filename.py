@@ -121,12 +121,24 @@ def _canonical_name(raw_name: str) -> NormalizedName:
     return canonicalize_name(raw_name)
 
 
+#: `WheelFilename`'s fields, in order, as `wheel_filename_fields` returns them.
+WheelFilenameFields = tuple[
+    NormalizedName, Version, BuildTag | tuple[()], str, str, str, str | None, str
+]
+
+
 def parse_wheel_filename(filename: str) -> WheelFilename:
     """Parse a wheel filename, variant or not.
 
     Disambiguation (PEP 825): 5 parts = plain wheel; 7 = with build tag and label; 6 = a build tag if the
     third part starts with a digit (a Python tag never does), otherwise a label.
     """
+    return WheelFilename(*wheel_filename_fields(filename))
+
+
+def wheel_filename_fields(filename: str) -> WheelFilenameFields:
+    """`parse_wheel_filename` without making the record: every check, and the fields in order
+    (an index page checks thousands of filenames and makes records of a few)."""
     if not filename.endswith(".whl"):
         raise InvalidWheelFilename(f"invalid wheel filename {filename!r}: it must end in '.whl'")
     parts = filename[: -len(".whl")].split("-")
@@ -172,16 +184,7 @@ def parse_wheel_filename(filename: str) -> WheelFilename:
             validate_label(label)
         except InvalidVariantLabel as exc:
             raise InvalidWheelFilename(f"invalid wheel filename {filename!r}: {exc}") from None
-    return WheelFilename(
-        name=_canonical_name(raw_name),
-        version=version,
-        build=build,
-        python_tag=py,
-        abi_tag=abi,
-        platform_tag=plat,
-        label=label,
-        raw_name=raw_name,
-    )
+    return (_canonical_name(raw_name), version, build, py, abi, plat, label, raw_name)
 
 
 def format_wheel_filename(
