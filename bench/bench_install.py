@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_install.py [--runs N] [--packages "pandas matplotlib ..."]
         [--tools wheelnext,kernel,uv,pip] [--bytecode off|on|both] [--churn]
-        [--no-metadata-files]
+        [--no-metadata-files | --default-index]
 
 The mirror is built once with `pip download` into `~/.cache/wheelnext-bench/` (outside the
 repository; wheels are never committed), with a PEP 658 `.metadata` file next to every wheel, and
@@ -35,12 +35,18 @@ that create files from fewer threads at once.
 
 `--no-metadata-files` serves the same mirror without announcing its metadata files, as many
 private indexes and mirrors do: each tool then reads every wheel's metadata from the wheel.
+
+`--default-index` installs over the network from the index pip installs from by default (its
+configured `index-url`, else its built-in default, PyPI) instead of the mirror: every version on
+the project pages, as users install. Every tool is given that index and nothing else from pip's
+configuration. The network's speed varies from run to run: the pairs say more than the medians.
 """
 
 from __future__ import annotations
 
 import argparse
 import compileall
+import contextlib
 import os
 import resource
 import shlex
@@ -59,6 +65,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from tests.support.index_server import IndexServer  # noqa: E402
+from wheelnext_jupyter.index.redact import redact_url  # noqa: E402
 
 PACKAGES = "pandas matplotlib scikit-learn httpx rich"
 MIRROR = Path(os.environ.get("WHEELNEXT_BENCH_DIR", Path.home() / ".cache" / "wheelnext-bench"))
@@ -99,6 +106,13 @@ def build_mirror(packages: list[str]) -> Path:
             (directory / (wheel.name + ".metadata")).write_bytes(archive.read(member))
     stamp.touch()
     return tree
+
+
+def default_index() -> str:
+    """The index `pip install` uses when given none: its configured one, else its default."""
+    from wheelnext_jupyter.index.config import pip_default_index, read_pip_config
+
+    return read_pip_config().index_url or pip_default_index()
 
 
 def fresh_venv(root: Path, *, with_pip: bool) -> Path:
@@ -164,10 +178,16 @@ def main() -> None:
     parser.add_argument(
         "--churn", action="store_true", help="delete the previous environment before each run"
     )
-    parser.add_argument(
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
         "--no-metadata-files",
         action="store_true",
         help="serve the mirror without announcing its metadata files, as many indexes do",
+    )
+    source.add_argument(
+        "--default-index",
+        action="store_true",
+        help="install over the network from pip's default index instead of the mirror",
     )
     args = parser.parse_args()
     tools = args.tools.split(",")
@@ -180,10 +200,14 @@ def main() -> None:
     # the environment writes none (PYTHONDONTWRITEBYTECODE), every command-line run would
     # compile the modules changed since it was last written.
     compileall.compile_dir(REPO / "wheelnext_jupyter", quiet=1)
-    tree = build_mirror(packages)
-    wheels = list(tree.glob("*/*.whl"))
-    size = sum(w.stat().st_size for w in wheels)
-    print(f"stack: {' '.join(packages)} — {len(wheels)} wheels, {size / 1e6:.0f} MB")
+    if args.default_index:
+        remote = default_index()
+        print(f"stack: {' '.join(packages)} — from {redact_url(remote)}, over the network")
+    else:
+        tree = build_mirror(packages)
+        wheels = list(tree.glob("*/*.whl"))
+        size = sum(w.stat().st_size for w in wheels)
+        print(f"stack: {' '.join(packages)} — {len(wheels)} wheels, {size / 1e6:.0f} MB")
     print("environments deleted before each run" if args.churn else "nothing deleted between runs")
     if args.no_metadata_files:
         print("no metadata files announced: the wheels themselves give their metadata")
@@ -194,10 +218,14 @@ def main() -> None:
     #: (wall seconds, processor seconds) of each run, by tool, phase and bytecode mode.
     results: dict[str, list[tuple[float, float]]] = {}
 
-    with IndexServer(
-        tree, immutable_files=True, announce_metadata=not args.no_metadata_files
-    ) as server:
-        index = server.index_url
+    with contextlib.ExitStack() as stack:
+        if args.default_index:
+            index = remote
+        else:
+            server = IndexServer(
+                tree, immutable_files=True, announce_metadata=not args.no_metadata_files
+            )
+            index = stack.enter_context(server).index_url
 
         def ours(cache: Path, compile_: bool) -> Callable[[Path], tuple[list[str], dict[str, str]]]:
             def command(python: Path) -> tuple[list[str], dict[str, str]]:
