@@ -98,7 +98,7 @@ class PendingFile(NamedTuple):
     yanked: bool
     yanked_reason: str | None
     #: What `make` turns into the file.
-    source: Any
+    raw: Any
 
 
 class PageFiles(Sequence[IndexFile]):
@@ -108,7 +108,7 @@ class PageFiles(Sequence[IndexFile]):
     A page of a popular project lists thousands of files over hundreds of versions, and a
     resolution looks at the files of a few: making every record took most of the time spent
     reading such a page. Each entry is checked when the page is read (a malformed one is
-    reported then, as before); its record is made when its version is first asked for, or when
+    reported then); its record is made when its version is first asked for, or when
     the files are read as a whole. Thread-safe.
     """
 
@@ -169,7 +169,7 @@ class PageFiles(Sequence[IndexFile]):
         # Called with the lock held.
         made = self._made[position]
         if made is None:
-            made = self._made[position] = self._make(self._pending[position].source)
+            made = self._made[position] = self._make(self._pending[position].raw)
         return made
 
     def _all(self) -> tuple[IndexFile, ...]:

@@ -207,8 +207,8 @@ def _build_page(
     for text in warnings:
         logger.warning("%s", text)
 
-    def make(source: tuple[Any, _Checked]) -> IndexFile:
-        return _make_file(project, read(source[0]), source[1], url)
+    def make(raw: tuple[Any, _Checked]) -> IndexFile:
+        return _make_file(project, read(raw[0]), raw[1], url)
 
     return ProjectPage(
         name=project,
