@@ -8,7 +8,7 @@ import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from wheelnext_jupyter.resolve.admission import admit, admitted, is_exact_pin
+from wheelnext_jupyter.resolve.admission import admit, admit_lazily, admitted, is_exact_pin
 
 
 @dataclass(frozen=True)
@@ -171,3 +171,24 @@ def test_verdicts_keep_the_input_order_and_length() -> None:
     verdicts = admit(files, SpecifierSet(), pinned_by_user=True)
     assert [v.candidate for v in verdicts] == files
     assert [v.admitted for v in verdicts] == [True, True, False, False]
+
+
+class Unread:
+    """A candidate that fails the test when admission reads it."""
+
+    filename = "mypkg-0.1-py3-none-any.whl"
+    yanked_reason = None
+
+    @property
+    def version(self) -> Version:
+        raise AssertionError("admission read a candidate it did not need")
+
+    @property
+    def yanked(self) -> bool:
+        raise AssertionError("admission read a candidate it did not need")
+
+
+def test_the_newest_matching_release_is_admitted_without_reading_the_older_ones() -> None:
+    verdicts = admit_lazily([wheel("2.0"), Unread()], SpecifierSet(">=1"), pinned_by_user=False)
+    first = next(verdicts)
+    assert first.admitted and first.reason == "2.0 satisfies >=1"

@@ -17,7 +17,8 @@ metadata, which `pinned_by_user=True` reproduces when a caller wants it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Protocol
 
 from packaging.specifiers import SpecifierSet
@@ -83,76 +84,99 @@ def admit(
     `pre` is `--pre` (for this package). `pinned_by_user` says whether `specifier`'s exact pin,
     if any, comes from the user rather than only from a dependency's metadata.
     """
-    files: Sequence[CandidateFile] = list(candidates)
+    return list(admit_lazily(candidates, specifier, pre=pre, pinned_by_user=pinned_by_user))
+
+
+def admit_lazily(
+    candidates: Iterable[CandidateFile],
+    specifier: SpecifierSet,
+    *,
+    pre: bool = False,
+    pinned_by_user: bool,
+) -> Iterator[Verdict]:
+    """`admit`'s verdicts, each worked out when it is asked for. A resolver takes the first
+    version it can use, and a project on PyPI lists a hundred or more: what a verdict needs of
+    the other candidates (whether a final release matches, whether an unyanked file is left) is
+    looked up only when that verdict needs it."""
+    files: Sequence[CandidateFile] = (
+        candidates if isinstance(candidates, Sequence) else list(candidates)
+    )
     shown = _spec_text(specifier)
-    matching = [f for f in files if specifier.contains(f.version, prereleases=True)]
-    finals_match = any(not f.version.is_prerelease for f in matching)
     opted_in_by_specifier = names_prerelease(specifier)
+    pinned = is_exact_pin(specifier)
+
+    @functools.cache
+    def matching(position: int) -> bool:
+        return specifier.contains(files[position].version, prereleases=True)
+
+    @functools.cache
+    def finals_match() -> bool:
+        return any(matching(p) and not files[p].version.is_prerelease for p in range(len(files)))
+
+    def version_rule(position: int) -> tuple[bool, str]:
+        """Whether the version rules admit the file, and why (or why not)."""
+        version = files[position].version
+        if not matching(position):
+            return False, f"{version} does not satisfy {shown}"
+        if not version.is_prerelease:
+            return True, f"{version} satisfies {shown}"
+        if pre:
+            return True, f"pre-release {version} satisfies {shown} and --pre is given"
+        if opted_in_by_specifier:
+            return True, f"pre-release {version} satisfies {shown}, which names a pre-release"
+        if not finals_match():
+            return (
+                True,
+                f"pre-release {version} admitted because no final release satisfies {shown}",
+            )
+        return (
+            False,
+            f"{version} is a pre-release; pass --pre or name a pre-release in the "
+            "specifier (e.g. >=2.0b1) to allow it",
+        )
 
     # Yanks are judged after the version rules: PEP 592 falls back to a yanked file only when
     # no file the rules admit is unyanked.
-    version_ok: dict[int, str] = {}
-    verdicts: dict[int, Verdict] = {}
-    for position, file in enumerate(files):
-        version = file.version
-        if not specifier.contains(version, prereleases=True):
-            verdicts[position] = Verdict(file, False, f"{version} does not satisfy {shown}")
-        elif not version.is_prerelease:
-            version_ok[position] = f"{version} satisfies {shown}"
-        elif pre:
-            version_ok[position] = f"pre-release {version} satisfies {shown} and --pre is given"
-        elif opted_in_by_specifier:
-            version_ok[position] = (
-                f"pre-release {version} satisfies {shown}, which names a pre-release"
-            )
-        elif not finals_match:
-            version_ok[position] = (
-                f"pre-release {version} admitted because no final release satisfies {shown}"
-            )
-        else:
-            verdicts[position] = Verdict(
-                file,
-                False,
-                f"{version} is a pre-release; pass --pre or name a pre-release in the "
-                "specifier (e.g. >=2.0b1) to allow it",
-            )
+    @functools.cache
+    def unyanked_left() -> bool:
+        return any(not files[p].yanked and version_rule(p)[0] for p in range(len(files)))
 
-    unyanked_left = any(not files[p].yanked for p in version_ok)
-    pinned = is_exact_pin(specifier)
-    for position, reason in version_ok.items():
-        file = files[position]
+    for position, file in enumerate(files):
+        admitted, reason = version_rule(position)
+        if not admitted:
+            yield Verdict(file, False, reason)
+            continue
         if not file.yanked:
-            verdicts[position] = Verdict(file, True, reason)
+            yield Verdict(file, True, reason)
             continue
         yank = file.yanked_reason or "no reason given"
-        if unyanked_left:
-            verdicts[position] = Verdict(
+        if unyanked_left():
+            yield Verdict(
                 file,
                 False,
                 f"{file.filename} is yanked ({yank}) and files that are not yanked also match",
             )
         elif not pinned:
-            verdicts[position] = Verdict(
+            yield Verdict(
                 file,
                 False,
                 f"{file.filename} is yanked ({yank}); a yanked file is used only when an exact "
                 f"pin (== or ===) names its version, and {shown} is not one",
             )
         elif not pinned_by_user:
-            verdicts[position] = Verdict(
+            yield Verdict(
                 file,
                 False,
                 f"{file.filename} is yanked ({yank}); only a pin you write yourself (command "
                 "line, requirements file, lock) selects a yanked file, not a dependency's pin",
             )
         else:
-            verdicts[position] = Verdict(
+            yield Verdict(
                 file,
                 True,
                 f"{reason}; yanked, but {shown} pins it and nothing else matches",
                 warning=f"installing yanked file {file.filename}: {yank}",
             )
-    return [verdicts[position] for position in range(len(files))]
 
 
 def admitted(verdicts: Iterable[Verdict]) -> list[CandidateFile]:

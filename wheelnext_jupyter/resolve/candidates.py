@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
@@ -49,8 +49,9 @@ if TYPE_CHECKING:
     ExternalAnswers = Callable[[VariantMetadata], tuple[SupportedConfigs, Mapping[str, str]]]
 
 
-class VersionFile(Record):
-    """One version as admission sees it (yanked only when every file of it is yanked)."""
+class VersionFile(NamedTuple):
+    """One version as admission sees it (yanked only when every file of it is yanked). A
+    tuple: admission is given one for every version of a project, on PyPI often hundreds."""
 
     version: Version
     lookup: Lookup

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from packaging.specifiers import SpecifierSet
 
-from wheelnext_jupyter.resolve.admission import admit
+from wheelnext_jupyter.resolve.admission import admit_lazily
 from wheelnext_jupyter.resolve.candidates import VersionFile
 from wheelnext_jupyter.resolve.metadata_fields import read_fields
 from wheelnext_jupyter.resolve.requirements import dependencies, requires_dist_origin
@@ -119,7 +119,7 @@ class Lookahead:
         finder = self._finder
         lookup = finder.ahead(name)
         versions = finder.versions(name, lookup)
-        verdicts = admit(
+        verdicts = admit_lazily(
             [VersionFile(version, lookup, source) for version, source in versions],
             specifier,
             pinned_by_user=False,

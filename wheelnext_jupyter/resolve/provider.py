@@ -20,7 +20,7 @@ from resolvelib import AbstractProvider
 
 from wheelnext_jupyter.index.models import FileKind
 from wheelnext_jupyter.record import Record
-from wheelnext_jupyter.resolve.admission import admit, is_exact_pin
+from wheelnext_jupyter.resolve.admission import admit_lazily, is_exact_pin
 from wheelnext_jupyter.resolve.build import BuildError
 from wheelnext_jupyter.resolve.candidates import FileVerdict, Pick, VersionFile
 from wheelnext_jupyter.resolve.default_extras import ExtrasMetadata, read_extras_metadata
@@ -478,7 +478,7 @@ class Provider(AbstractProvider[Requirement, ResolverCandidate, str]):
         pinned_by_user = any(
             is_exact_pin(req.specifier) for req in self.user_requests.get(name, ())
         )
-        verdicts = admit(
+        verdicts = admit_lazily(
             [VersionFile(version, lookup, source) for version, source in versions],
             specifier,
             pre=self.options.pre,
