@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,11 +14,13 @@ from wheelnext_jupyter.variants.filename import (
     InvalidVariantLabel,
     InvalidWheelFilename,
     LongVariantLabelWarning,
+    _checked_fields,
     format_wheel_filename,
     parse_variants_json_filename,
     parse_wheel_filename,
     validate_label,
     variants_json_filename,
+    wheel_filename_fields,
 )
 
 
@@ -168,3 +172,39 @@ def test_variants_json_filename_is_normalised_like_wheels():
         Version("2.7.0"),
     )
     assert parse_variants_json_filename("torch-2.9.0-cp311-cp311-any.whl") is None
+
+
+def _outcome(parse: Callable[[str], object], filename: str) -> object:
+    try:
+        return parse(filename)
+    except InvalidWheelFilename as exc:
+        return str(exc)
+
+
+_NAMES = st.one_of(
+    # The shape the quick check takes, from characters that mostly make valid parts.
+    st.lists(st.text(alphabet="a0._", max_size=4), min_size=5, max_size=5),
+    st.lists(st.text(alphabet="aZ09._+!", max_size=5), min_size=4, max_size=8),
+)
+
+
+@given(_NAMES.map(lambda parts: "-".join(parts) + ".whl"))
+def test_the_quick_check_of_plain_wheel_names_agrees_with_the_full_one(filename: str) -> None:
+    assert _outcome(wheel_filename_fields, filename) == _outcome(_checked_fields, filename)
+
+
+@pytest.mark.parametrize(
+    "filename",
+    [
+        "Demo.Pkg_x-1.0+cpu.1-py3-none-any.whl",
+        "demo-1!2.0.post1-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+        "demo-1.0-3py-none-any.whl",
+        "demo.-1.0-py3-none-any.whl",
+        "_demo-1.0-py3-none-any.whl",
+        "demo-1.0.x-py3-none-any.whl",
+        "demo-1.0-py3-none-any.WHL",
+        "demo-1.0-py3-none-any-cu12.whl",
+    ],
+)
+def test_plain_and_odd_wheel_names_get_the_same_answer_both_ways(filename: str) -> None:
+    assert _outcome(wheel_filename_fields, filename) == _outcome(_checked_fields, filename)

@@ -220,6 +220,7 @@ class CandidateFinder:
         self._lookups: dict[str, Lookup] = {}
         self._by_request: dict[tuple[str, str], Lookup] = {}
         self._outcomes: dict[tuple[str, str, str], VersionOutcome] = {}
+        self._ranked: dict[int, tuple[Lookup, tuple[tuple[Version, SourceRef], ...]]] = {}
         self._selections: dict[
             tuple[str, str, str], tuple[Selection | None, VariantMetadata | None]
         ] = {}
@@ -301,14 +302,21 @@ class CandidateFinder:
                 self._by_request.setdefault((name, ""), lookup)
                 self._lookups.setdefault(name, lookup)
 
-    def versions(self, name: str, lookup: Lookup) -> list[tuple[Version, SourceRef]]:
-        """(version, source) pairs on offer, newest first; for equal versions the earlier source."""
+    def versions(self, name: str, lookup: Lookup) -> tuple[tuple[Version, SourceRef], ...]:
+        """(version, source) pairs on offer, newest first; for equal versions the earlier source.
+        Sorted once per lookup: the resolver and the lookahead ask at every admission."""
+        known = self._ranked.get(id(lookup))
+        if known is not None and known[0] is lookup:
+            return known[1]
         order = {ref: index for index, ref in enumerate(s.ref for s in self.sources.sources)}
         seen: dict[Version, SourceRef] = {}
         for offer in sorted(lookup.offers, key=lambda o: order.get(o.ref, len(order))):
             for version in offer.versions():
                 seen.setdefault(version, offer.ref)
-        return sorted(seen.items(), key=lambda item: item[0], reverse=True)
+        ranked = tuple(sorted(seen.items(), key=lambda item: item[0], reverse=True))
+        # Keyed by identity, holding the lookup so that its id is not reused meanwhile.
+        self._ranked[id(lookup)] = (lookup, ranked)
+        return ranked
 
     def fits_target(self, candidate: Candidate) -> bool:
         """Whether a file could be installed on the target at all (Requires-Python, wheel tags)."""

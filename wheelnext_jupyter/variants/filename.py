@@ -20,8 +20,15 @@ LABEL_RE = re.compile(r"^[0-9a-z_.]+$")
 MAX_EMITTED_LABEL_LENGTH = 16
 NULL_LABEL = "null"
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._]*[A-Za-z0-9])?$")
-_TAG_RE = re.compile(r"[A-Za-z0-9_.]+")
+_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._]*[A-Za-z0-9])?"
+_TAG = r"[A-Za-z0-9_.]+"
+_NAME_RE = re.compile(rf"^{_NAME}$")
+_TAG_RE = re.compile(_TAG)
+#: A wheel filename without build tag or label, every part as `wheel_filename_fields` checks
+#: it but the version (a Python tag never starts with a digit): most of an index page.
+_PLAIN_WHEEL_RE = re.compile(
+    rf"({_NAME})-([^-]+)-([A-Za-z_.][A-Za-z0-9_.]*)-({_TAG})-({_TAG})\.whl"
+)
 _BUILD_RE = re.compile(r"^(\d+)(.*)$")
 
 
@@ -139,6 +146,20 @@ def parse_wheel_filename(filename: str) -> WheelFilename:
 def wheel_filename_fields(filename: str) -> WheelFilenameFields:
     """`parse_wheel_filename` without making the record: every check, and the fields in order
     (an index page checks thousands of filenames and makes records of a few)."""
+    plain = _PLAIN_WHEEL_RE.fullmatch(filename)
+    if plain is not None:
+        raw_name, version_text, py, abi, plat = plain.groups()
+        try:
+            version = _version(version_text)
+        except InvalidVersion:
+            pass  # said below, with the rest of the checks
+        else:
+            return (_canonical_name(raw_name), version, (), py, abi, plat, None, raw_name)
+    return _checked_fields(filename)
+
+
+def _checked_fields(filename: str) -> WheelFilenameFields:
+    """`wheel_filename_fields` for any filename, each part checked in turn."""
     if not filename.endswith(".whl"):
         raise InvalidWheelFilename(f"invalid wheel filename {filename!r}: it must end in '.whl'")
     parts = filename[: -len(".whl")].split("-")
