@@ -112,7 +112,7 @@ class PageFiles(Sequence[IndexFile]):
     the files are read as a whole. Thread-safe.
     """
 
-    __slots__ = ("_lock", "_made", "_make", "_pending", "_positions", "_versions")
+    __slots__ = ("_lock", "_made", "_make", "_pending", "_positions", "_versions", "_whole")
 
     def __init__(self, pending: Sequence[PendingFile], make: Callable[[Any], IndexFile]) -> None:
         self._pending = tuple(pending)
@@ -129,6 +129,7 @@ class PageFiles(Sequence[IndexFile]):
             positions.append(position)
         self._made: list[IndexFile | None] = [None] * len(self._pending)
         self._versions: dict[Version, tuple[IndexFile, ...]] = {}
+        self._whole: tuple[IndexFile, ...] | None = None
         self._lock = threading.Lock()
 
     @classmethod
@@ -173,11 +174,12 @@ class PageFiles(Sequence[IndexFile]):
         return made
 
     def _all(self) -> tuple[IndexFile, ...]:
-        if None in self._made:
+        # Made once: indexing and iterating the files would otherwise copy the list each time.
+        whole = self._whole
+        if whole is None:
             with self._lock:
-                for position in range(len(self._made)):
-                    self._file(position)
-        return tuple(self._made)  # type: ignore[arg-type]  # all made above
+                whole = self._whole = tuple(self._file(p) for p in range(len(self._made)))
+        return whole
 
     def __len__(self) -> int:
         return len(self._pending)
