@@ -60,12 +60,12 @@ def test_what_the_imports_made_is_kept_out_of_the_cycle_collectors_walks() -> No
 
 
 def test_the_command_line_leaves_the_installer_unimported_until_it_installs() -> None:
-    # The transaction, staging and their lock library are imported at the first pinned wheel:
-    # imported with the command line, they would delay its first request.
+    # The transaction and staging are imported at the first pinned wheel: imported with the
+    # command line, they would delay its first request.
     installer = ("wheelnext_jupyter.install.transaction", "wheelnext_jupyter.install.staging")
     code = (
         "import sys, wheelnext_jupyter.cli\n"
-        f"print([name for name in {(*installer, 'filelock')!r} if name in sys.modules])"
+        f"print([name for name in {installer!r} if name in sys.modules])"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

@@ -20,13 +20,11 @@ CPU_PROFILE = {"format": "wheelnext-profile/1", "providers": {}, "host": {}}
 @pytest.fixture(scope="session")
 def engine_path(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A PYTHONPATH that lets a venv's own python import the engine and its dependencies."""
-    import filelock
     import packaging
 
     deps = tmp_path_factory.mktemp("engine-deps")
-    for module in (packaging, filelock):
-        source = Path(module.__file__ or "").parent
-        (deps / source.name).symlink_to(source)
+    source = Path(packaging.__file__ or "").parent
+    (deps / source.name).symlink_to(source)
     return os.pathsep.join([str(REPO_ROOT), str(deps)])
 
 

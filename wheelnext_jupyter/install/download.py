@@ -284,7 +284,7 @@ class Downloader:
         partial.parent.mkdir(parents=True, exist_ok=True)
         # Two installs fetching the same file take turns; the second then finds it cached.
         # (Imported here: downloads into memory, the usual case, need no lock.)
-        from filelock import FileLock
+        from wheelnext_jupyter.file_lock import FileLock
 
         with FileLock(str(partial) + ".lock"):
             found = self._cached(file, sha256, on_bytes)

@@ -40,8 +40,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from filelock import FileLock, Timeout
-
+from wheelnext_jupyter.file_lock import FileLock, LockTimeout
 from wheelnext_jupyter.install.archive import ENCRYPTED, MAPPED_METHODS, WheelArchive
 from wheelnext_jupyter.install.cores import available_cores
 from wheelnext_jupyter.install.target import TargetEnvironment
@@ -286,7 +285,7 @@ def sweep_staging(target: TargetEnvironment) -> int:
         owner = FileLock(str(owner_path), timeout=0)
         try:
             owner.acquire()
-        except Timeout:
+        except LockTimeout:
             continue  # alive
         except FileNotFoundError:
             continue  # the root itself went away

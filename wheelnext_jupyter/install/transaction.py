@@ -29,8 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO
 
-from filelock import FileLock, Timeout
-
+from wheelnext_jupyter.file_lock import FileLock, LockTimeout
 from wheelnext_jupyter.install.errors import TransactionError
 from wheelnext_jupyter.install.externally_managed import check_externally_managed
 from wheelnext_jupyter.install.staging import (
@@ -206,7 +205,7 @@ class _locked:
     def __enter__(self) -> None:
         try:
             self._lock.acquire()
-        except Timeout:
+        except LockTimeout:
             raise EnvironmentLocked(
                 f"another install into this environment is running (lock {self._path}); "
                 "wait for it to finish and try again"

@@ -480,7 +480,7 @@ def _install_and_run(
     timeout: float,
     install_timeout: float,
 ) -> ExternalResult:
-    from filelock import FileLock
+    from wheelnext_jupyter.file_lock import FileLock
 
     namespace = info.namespace
     plugins = tuple(pins)
