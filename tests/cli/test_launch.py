@@ -71,6 +71,20 @@ def test_the_command_line_leaves_the_installer_unimported_until_it_installs() ->
     assert done.stdout.strip() == "[]"
 
 
+def test_installing_from_an_index_imports_nothing_only_rare_cases_need() -> None:
+    # `importlib.metadata` (egg-info distributions) and `urllib.request` (proxies, local files)
+    # take milliseconds each to import; an install without them never imports them.
+    rare = ("importlib.metadata", "urllib.request")
+    installer = "wheelnext_jupyter.install"
+    code = (
+        "import sys, wheelnext_jupyter.cli\n"
+        f"import {installer}.download, {installer}.staging, {installer}.transaction\n"
+        f"print([name for name in {rare!r} if name in sys.modules])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [

@@ -26,7 +26,6 @@ import os
 import ssl
 import sys
 import threading
-import urllib.request
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from urllib.parse import urljoin, urlsplit
@@ -47,6 +46,8 @@ def _proxies() -> Mapping[str, str]:
         name[-6:].lower() == "_proxy" for name in os.environ
     ):
         return {}
+    import urllib.request  # only where proxies may be set: it costs milliseconds to import
+
     return urllib.request.getproxies()
 
 
@@ -141,6 +142,8 @@ class Transfers:
         proxies = _proxies()
         if not (proxies.get(parts.scheme) or proxies.get("all")):
             return True
+        import urllib.request
+
         return bool(urllib.request.proxy_bypass(parts.hostname))
 
     @contextlib.contextmanager

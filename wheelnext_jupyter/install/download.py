@@ -27,7 +27,6 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
 
 from wheelnext_jupyter.index.errors import HashMismatch, IndexHTTPError, IndexNetworkError
 from wheelnext_jupyter.index.http import network_error
@@ -347,6 +346,8 @@ class Downloader:
         return FetchedFile(None, file.filename, sha256.lower(), file.size, False, content=content)
 
     def _local(self, file: IndexFile, source: str, on_bytes: BytesCallback | None) -> FetchedFile:
+        from urllib.request import url2pathname  # local files only: imported when needed
+
         parts = urlsplit(file.url)
         path = Path(url2pathname(unquote(parts.path)))
         digests = _Digests(file.hashes)
