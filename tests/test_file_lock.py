@@ -129,6 +129,8 @@ def test_a_waiter_whose_file_the_holder_removed_locks_the_file_at_the_path(
     lock = FileLock(path)
     waiter = threading.Thread(target=lock.acquire)
     waiter.start()
+    waiter.join(timeout=0.2)
+    assert waiter.is_alive()  # waiting on the file the holder is about to remove
     holder.release(unlink=True)
     waiter.join(timeout=10)
     assert lock.is_locked
