@@ -54,10 +54,10 @@ def read_here(paths: list[Path]) -> dict[str, tuple[object, ...]]:
     }
 
 
-def metadata(name: str, version: str, *requires: str, extra: str = "") -> str:
+def metadata(name: str, version: str, *requires: str) -> str:
     lines = ["Metadata-Version: 2.4", f"Name: {name}", f"Version: {version}"]
     lines += [f"Requires-Dist: {r}" for r in requires]
-    return "\n".join(lines) + "\n" + extra + "\nA description.\n"
+    return "\n".join(lines) + "\n\nA description.\n"
 
 
 def dist_info(site_dir: Path, stem: str, files: dict[str, str] | None = None) -> Path:
