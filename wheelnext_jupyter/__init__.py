@@ -50,11 +50,14 @@ def __getattr__(name: str) -> object:
 def load_ipython_extension(ipython: InteractiveShell) -> None:
     """`%load_ext wheelnext_jupyter`: register `%wninstall`, `%wndetect` and `%wnexplain`, and
     the comm target the JupyterLab sidebar opens."""
+    from wheelnext_jupyter import trust_store
     from wheelnext_jupyter.comm import register_target
     from wheelnext_jupyter.magics import register
 
     register(ipython)
     register_target()
+    # Most installs from a notebook ask an https index: its trust store loads meanwhile.
+    trust_store.load_ahead()
 
 
 def unload_ipython_extension(ipython: InteractiveShell) -> None:

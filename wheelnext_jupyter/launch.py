@@ -1,8 +1,9 @@
 """The `wheelnext-jupyter` command's entry point.
 
-Before importing the command line (and with it the engine, a quarter of a second), it starts
-what needs no import: describing the `--python` target, which runs that interpreter once.
-The imports then run without the cycle collector. As a process's entry point it also ends the
+Before importing the command line (and with it the engine, a tenth of a second or more), it
+starts what needs no import: describing the `--python` target, which runs that interpreter
+once, or else loading the trust store https requests will use. The imports then run without the
+cycle collector. As a process's entry point it also ends the
 process without tearing the interpreter down (see `_end`).
 """
 
@@ -25,6 +26,21 @@ def _option(args: Sequence[str], name: str) -> str | None:
         if arg.startswith(name + "="):
             return arg[len(name) + 1 :]
     return None
+
+
+def _fetches_over_https(args: Sequence[str]) -> bool:
+    """Whether the command will likely ask an index over https: an install, or an explanation
+    of a package, naming an https URL or leaving the default index in place (most often PyPI's
+    https). A wrong guess costs a trust store loaded for nothing, or loaded at the first
+    request as without this."""
+    if not args or args[0] not in ("install", "explain"):
+        return False
+    if args[0] == "explain" and _option(args, "--variants-json") is not None:
+        return False
+    if any("https://" in arg for arg in args):
+        return True
+    replaced = _option(args, "--index-url") or _option(args, "-i") or "--no-index" in args
+    return not replaced
 
 
 def _end(code: int) -> NoReturn:
@@ -52,6 +68,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from wheelnext_jupyter.install import probe_ahead
 
         probe_ahead.start(python)
+    elif _fetches_over_https(args):
+        # On the core the probe would use: with a probe running it only delays the probe,
+        # which the plan waits for (measured: no earlier first request).
+        from wheelnext_jupyter import trust_store
+
+        trust_store.load_ahead()
     # Imports only create objects that live as long as the process: nothing for the cycle
     # collector to find. Without it they import faster, and frozen afterwards they are never
     # walked again (the next collection would otherwise go through all of them).

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
@@ -9,7 +11,8 @@ import sys
 import pytest
 
 from tests.support.venvs import Venv
-from wheelnext_jupyter.launch import _option
+from wheelnext_jupyter import launch, trust_store
+from wheelnext_jupyter.launch import _fetches_over_https, _option
 
 WATCH = """
 import gc, json, sys
@@ -136,3 +139,42 @@ def test_as_the_process_entry_a_failed_command_keeps_its_status_and_message() ->
     assert done.returncode == 2
     assert "wheelnext-jupyter: error:" in done.stderr
     assert done.stderr.splitlines()[-1] == "exit handler ran"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["install", "numpy"], True),  # the default index
+        (["install", "-i", "http://127.0.0.1:8000/simple/", "numpy"], False),
+        (["install", "--index-url=http://127.0.0.1:8000/simple/", "numpy"], False),
+        (["install", "--index-url", "http://a/simple/", "--index", "b=https://b/", "x"], True),
+        (["install", "--no-index", "-f", "./wheels", "numpy"], False),
+        (["explain", "numpy"], True),
+        (["explain", "--variants-json", "torch-variants.json"], False),
+        (["list"], False),
+        (["detect", "--json"], False),
+        ([], False),
+    ],
+)
+def test_the_trust_store_is_loaded_ahead_only_for_commands_likely_to_use_https(
+    args: list[str], expected: bool
+) -> None:
+    assert _fetches_over_https(args) is expected
+
+
+@pytest.mark.parametrize(
+    ("args", "loads"),
+    [
+        (["install", "--help"], True),
+        # The probe of the target runs on the other core meanwhile: the load would delay it.
+        (["install", "--python", "/nonexistent/python", "--help"], False),
+    ],
+)
+def test_an_install_starts_loading_the_trust_store_unless_a_target_is_probed(
+    args: list[str], loads: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[bool] = []
+    monkeypatch.setattr(trust_store, "load_ahead", lambda: started.append(True))
+    with pytest.raises(SystemExit), contextlib.redirect_stdout(io.StringIO()):
+        launch.main(args)
+    assert started == ([True] if loads else [])

@@ -9,7 +9,6 @@ when first needed (`index.httpx_fallback`).
 from __future__ import annotations
 
 import logging
-import os
 import ssl
 import sys
 import threading
@@ -25,6 +24,7 @@ from wheelnext_jupyter.index.errors import IndexHTTPError, IndexNetworkError
 from wheelnext_jupyter.index.redact import redact_text, redact_url
 from wheelnext_jupyter.index.transfer import NotDirect, TransferError, Transfers
 from wheelnext_jupyter.record import Record, replace
+from wheelnext_jupyter.trust_store import default_context, default_verify, tls_context
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -72,41 +72,6 @@ class _Answer(Protocol):
 
     @property
     def content(self) -> bytes: ...
-
-
-def default_ssl_verify() -> ssl.SSLContext | bool:
-    """The system trust store via `truststore` when installed, else certifi's bundle.
-
-    An explicit `SSL_CERT_FILE` / `SSL_CERT_DIR` wins (see `tls_context`).
-    """
-    if os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR"):
-        return True
-    try:
-        import truststore  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return True
-    context: ssl.SSLContext = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    return context
-
-
-def tls_context(verify: ssl.SSLContext | bool) -> ssl.SSLContext:
-    """The TLS context `verify` stands for, as httpx reads it: a context as given; False, no
-    verification; True, the trust store `SSL_CERT_FILE` or `SSL_CERT_DIR` names, else
-    certifi's bundle."""
-    if isinstance(verify, ssl.SSLContext):
-        return verify
-    if not verify:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        return context
-    if os.environ.get("SSL_CERT_FILE"):
-        return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
-    if os.environ.get("SSL_CERT_DIR"):
-        return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
-    import certifi
-
-    return ssl.create_default_context(cafile=certifi.where())
 
 
 def network_error(exc: BaseException) -> bool:
@@ -170,8 +135,10 @@ class HttpClient:
         self._memory_lock = threading.Lock()
         #: Hosts that answered a range request with the whole file.
         self._no_ranges: set[str] = set()
-        chosen = default_ssl_verify() if verify is None else verify
+        chosen = default_verify() if verify is None else verify
         self._verify = chosen
+        #: The default trust store, which `trust_store.load_ahead` may have loaded already.
+        self._default_store = verify is None and chosen is True
         self._context = chosen if isinstance(chosen, ssl.SSLContext) else None
         self._context_lock = threading.Lock()
         self._timeout = timeout
@@ -196,7 +163,9 @@ class HttpClient:
         store takes tens of milliseconds that an index on plain HTTP never needs."""
         with self._context_lock:
             if self._context is None:
-                self._context = tls_context(self._verify)
+                self._context = (
+                    default_context() if self._default_store else tls_context(self._verify)
+                )
             return self._context
 
     @property
@@ -505,7 +474,5 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "HttpClient",
     "Response",
-    "default_ssl_verify",
     "network_error",
-    "tls_context",
 ]
