@@ -87,23 +87,17 @@ def _read_entry(entry: Path) -> InstalledDistribution | None:
     if text is None:
         return None  # no metadata, so no name
     fields = read_fields(text)
-    raw_name = fields.get("Name")
-    if not raw_name:
-        return None
     requires = fields.get_all("Requires-Dist")
     if not requires and (entry / "requires.txt").exists():
         return _through_importlib(entry)
-    version = _version(fields.get("Version"))
-    if version is None:
-        return None
-    return InstalledDistribution(
-        name=canonicalize_name(raw_name),
-        version=version,
-        variant_label=_variant_label(_read(entry, "variant.json")),
-        requires_dist=tuple(requires or ()),
-        metadata_text=metadata_text or "",
-        path=entry,
-        installer=(_read(entry, "INSTALLER") or "").strip() or None,
+    return _record(
+        entry,
+        fields.get("Name"),
+        fields.get("Version"),
+        requires,
+        metadata_text,
+        variant_json=_read(entry, "variant.json"),
+        installer=_read(entry, "INSTALLER"),
     )
 
 
@@ -111,20 +105,39 @@ def _through_importlib(entry: Path) -> InstalledDistribution | None:
     from importlib.metadata import PathDistribution
 
     dist: Distribution = PathDistribution(entry)
-    raw_name = dist.metadata["Name"]
-    if not raw_name:
-        return None
-    version = _version(dist.metadata["Version"])
-    if version is None:
+    return _record(
+        entry,
+        dist.metadata["Name"],
+        dist.metadata["Version"],
+        dist.requires,
+        dist.read_text("METADATA"),
+        variant_json=dist.read_text("variant.json"),
+        installer=dist.read_text("INSTALLER"),
+    )
+
+
+def _record(
+    entry: Path,
+    raw_name: str | None,
+    version_text: str | None,
+    requires: list[str] | None,
+    metadata_text: str | None,
+    *,
+    variant_json: str | None,
+    installer: str | None,
+) -> InstalledDistribution | None:
+    """The record of an entry read either way; None without a name or a valid version."""
+    version = _version(version_text)
+    if not raw_name or version is None:
         return None
     return InstalledDistribution(
         name=canonicalize_name(raw_name),
         version=version,
-        variant_label=_variant_label(dist.read_text("variant.json")),
-        requires_dist=tuple(dist.requires or ()),
-        metadata_text=dist.read_text("METADATA") or "",
+        variant_label=_variant_label(variant_json),
+        requires_dist=tuple(requires or ()),
+        metadata_text=metadata_text or "",
         path=entry,
-        installer=(dist.read_text("INSTALLER") or "").strip() or None,
+        installer=(installer or "").strip() or None,
     )
 
 
