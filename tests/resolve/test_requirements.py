@@ -15,6 +15,7 @@ from wheelnext_jupyter.resolve.requirements import (
     dependencies,
     marker_applies,
     parse_request,
+    request_applies,
     requires_dist_origin,
 )
 from wheelnext_jupyter.variants.markers import VariantMarkerEnvironment
@@ -215,6 +216,49 @@ def test_dependencies_keeps_the_lines_that_apply_with_their_origin() -> None:
     )
     assert [r.name for r in result] == ["filelock", "nvidia-cublas-cu12", "triton"]
     assert {r.comes_from for r in result} == {"torch 2.9.0 (Requires-Dist)"}
+
+
+_LINES_FOR_EXTRAS = [
+    "numpy>=1.26",
+    "pytest>=8 ; extra == 'test'",
+    'sphinx; extra == "doc"',
+    'pandas>=1.3.4 ;extra=="Data_Frames"',
+    'unicodedata2>=18; python_version <= "3.15" and extra == "unicode"',
+    "colorama ; extra == 'cli' or sys_platform == 'win32'",
+    "tomli ; 'test' == extra",
+    "lib @ https://example.invalid/lib-1.0-py3-none-any.whl ; extra == 'test'",
+    # No marker: the `;` belongs to the URL.
+    "other @ https://example.invalid/other-1.0-py3-none-any.whl;extra=='doc'",
+]
+
+
+@pytest.mark.parametrize(
+    "extras",
+    [frozenset(), frozenset({"test"}), frozenset({"data-frames"}), frozenset({"Data.Frames"})],
+)
+def test_dependencies_passed_over_unparsed_are_those_that_would_not_apply(
+    extras: frozenset[str],
+) -> None:
+    every_line_evaluated = [
+        line
+        for line in _LINES_FOR_EXTRAS
+        if request_applies(
+            parse_request(line, "x 1.0 (Requires-Dist)", pep508_only=True),
+            extras=extras,
+            environment=LINUX_311,
+        )
+    ]
+    result = dependencies(
+        _LINES_FOR_EXTRAS, origin="x 1.0 (Requires-Dist)", extras=extras, environment=LINUX_311
+    )
+    assert [r.text for r in result] == [line.strip() for line in every_line_evaluated]
+
+
+def test_a_malformed_line_is_reported_when_its_extra_is_asked_for() -> None:
+    lines = ["numpy>=>1 ; extra == 'test'"]
+    assert dependencies(lines, origin="x 1.0 (Requires-Dist)") == []
+    with pytest.raises(InvalidRequest, match=r"numpy>=>1"):
+        dependencies(lines, origin="x 1.0 (Requires-Dist)", extras=frozenset({"test"}))
 
 
 def test_dependencies_do_not_read_paths() -> None:
