@@ -465,3 +465,62 @@ def test_members_around_two_mebibytes_are_inflated_whole_byte_for_byte(tmp_path:
     assert results == [(_b64_sha256(data), len(data)) for data in AROUND_HUGE_PAGES.values()]
     for name, data in AROUND_HUGE_PAGES.items():
         assert (out / name).read_bytes() == data
+
+
+# --- inflating buffers kept between calls ------------------------------------------------------
+
+
+@pytest.fixture
+def no_kept_buffers() -> Iterator[None]:
+    assert native is not None
+    native.release_buffers()
+    yield
+    native.release_buffers()
+
+
+def _one_member_archive(tmp_path: Path, data: bytes) -> Path:
+    archive = tmp_path / "one.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr("pkg/data.bin", data)
+    return archive
+
+
+@pytest.mark.usefixtures("no_kept_buffers")
+def test_the_buffer_a_member_was_inflated_in_serves_the_next_call(tmp_path: Path) -> None:
+    assert native is not None
+    data = os.urandom(1 << 20) + bytes(2 << 20)
+    archive = _one_member_archive(tmp_path, data)
+    native.unpack(archive.read_bytes(), _jobs(archive, tmp_path / "first"), None)
+    kept = native.kept_buffers()
+    assert len(kept) == 1 and kept[0] >= len(data)
+    # Taken again (not a second buffer made beside it), and it still inflates byte for byte.
+    results, _ = native.unpack(archive.read_bytes(), _jobs(archive, tmp_path / "second"), None)
+    assert native.kept_buffers() == kept
+    assert results == [(_b64_sha256(data), len(data))]
+    assert (tmp_path / "second" / "pkg" / "data.bin").read_bytes() == data
+
+
+@pytest.mark.usefixtures("no_kept_buffers")
+def test_kept_buffers_are_few_and_bounded_in_size(tmp_path: Path) -> None:
+    assert native is not None
+    # Members that double in size: the lane taking the smallest first outgrows its buffer at
+    # almost every member, and each outgrown buffer is offered to the pool.
+    archive = tmp_path / "growing.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        for power in range(12):
+            zipped.writestr(f"pkg/{power}.bin", os.urandom(1000) + bytes((300 << 10) << power // 2))
+    native.unpack(archive.read_bytes(), _jobs(archive, tmp_path / "out"), None)
+    kept = native.kept_buffers()
+    assert 0 < len(kept) <= 4
+    assert sum(kept) <= native.POOL_BYTES
+
+
+@pytest.mark.usefixtures("no_kept_buffers")
+def test_release_buffers_frees_every_kept_buffer(tmp_path: Path) -> None:
+    assert native is not None
+    archive = _one_member_archive(tmp_path, bytes(3 << 20))
+    native.unpack(archive.read_bytes(), _jobs(archive, tmp_path / "out"), None)
+    kept = sum(native.kept_buffers())
+    assert kept > 0
+    assert native.release_buffers() == kept
+    assert native.kept_buffers() == []

@@ -16,6 +16,7 @@ import pytest
 from tests.install.tampering import rewrite_wheel
 from tests.support.venvs import REPO_ROOT, Venv, clean_env
 from tests.support.wheels import build_wheel
+from wheelnext_jupyter.install import staging
 from wheelnext_jupyter.install.staging import StagingArea, staging_root
 from wheelnext_jupyter.install.target import probe_target
 from wheelnext_jupyter.install.transaction import PlannedWheel, install_wheels, recover, state_dir
@@ -123,6 +124,19 @@ def test_staged_wheels_are_invisible_until_the_transaction_commits_them(
     assert out.stdout.strip() == "ok"
     assert (venv.root / "bin" / "two-cli").exists()
     assert not staging_root(target).exists()
+
+
+@pytest.mark.skipif(staging._native is None, reason="the native unpacker is not built")
+def test_closing_the_area_frees_the_inflating_buffers_kept_between_wheels(
+    venv: Venv, tmp_path: Path
+) -> None:
+    assert staging._native is not None
+    large = build_wheel(tmp_path / "w", "large", "1.0", files={"large/data.bin": bytes(3 << 20)})
+    target = probe_target(venv.python)
+    with StagingArea(target) as area:
+        area.stage(large.path)
+        assert staging._native.kept_buffers() != []
+    assert staging._native.kept_buffers() == []
 
 
 def test_staging_with_requested_false_writes_no_requested_file(

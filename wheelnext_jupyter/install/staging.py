@@ -255,6 +255,9 @@ class StagingArea:
             return
         self._closed = True
         shutil.rmtree(self.directory, ignore_errors=True)
+        if _native is not None:
+            # The inflating buffers kept from wheel to wheel: a kernel lives on after its install.
+            _native.release_buffers()
         self._owner.release()
         with contextlib.suppress(OSError):
             self._owner_path.unlink()
