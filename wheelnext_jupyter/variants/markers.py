@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
 
+from wheelnext_jupyter.record import Record
 from wheelnext_jupyter.variants.properties import (
     FEATURE_RE,
     NAMESPACE_RE,
@@ -171,8 +172,7 @@ _TOKEN_RE = re.compile(
 _KEYWORDS = frozenset({"and", "or", "in", "not"})
 
 
-@dataclass(frozen=True)
-class _Token:
+class _Token(Record):
     kind: str  # "lparen", "rparen", "string", "op", "name", a keyword, or "end"
     text: str
     start: int
@@ -215,8 +215,7 @@ def _tokenize(source: str) -> list[_Token]:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Ordinary:
+class _Ordinary(Record):
     """One comparison without variant names, evaluated by packaging."""
 
     marker: Marker
@@ -225,8 +224,7 @@ class _Ordinary:
         return self.marker.evaluate(environment)
 
 
-@dataclass(frozen=True)
-class _SetMembership:
+class _SetMembership(Record):
     """`"<literal>" in <set name>` or `not in`; the literal is stored canonically."""
 
     name: str
@@ -243,8 +241,7 @@ class _SetMembership:
         return (self.literal in values) != self.negated
 
 
-@dataclass(frozen=True)
-class _LabelComparison:
+class _LabelComparison(Record):
     """`variant_label` against a literal, in either operand order (PEP 508 string semantics)."""
 
     op: str
@@ -264,8 +261,7 @@ class _LabelComparison:
         return lhs not in rhs
 
 
-@dataclass(frozen=True)
-class _BoolOp:
+class _BoolOp(Record):
     """`and` / `or` over two or more operands."""
 
     op: str
