@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 APP_NAME = "wheelnext-jupyter"
@@ -10,18 +11,35 @@ APP_NAME = "wheelnext-jupyter"
 CACHE_DIR_VARIABLE = "WHEELNEXT_JUPYTER_CACHE_DIR"
 
 
+def user_base(kind: str) -> Path | None:
+    """The per-user base directory of `kind` (`"config"` or `"cache"`) on Linux, where
+    platformdirs puts it (the XDG variable, else `~/.config` or `~/.cache`), worked out without
+    importing platformdirs, which the command line would otherwise load before its first
+    request; None on other systems (and on Android), which ask platformdirs."""
+    if not sys.platform.startswith("linux") or "ANDROID_DATA" in os.environ:
+        return None
+    configured = os.environ.get(f"XDG_{kind.upper()}_HOME", "")
+    return Path(configured) if configured.strip() else Path.home() / f".{kind}"
+
+
 def cache_dir() -> Path:
     """The cache directory: HTTP responses, wheels, built wheels, plugin environments."""
     configured = os.environ.get(CACHE_DIR_VARIABLE)
     if configured:
         return Path(configured)
-    import platformdirs  # imported late: detection's start-up path does not need it
+    base = user_base("cache")
+    if base is not None:
+        return base / APP_NAME
+    import platformdirs
 
     return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
 
 
 def user_config_path() -> Path:
     """The user configuration file (TOML; it need not exist): indexes, pins, trusted providers."""
+    base = user_base("config")
+    if base is not None:
+        return base / APP_NAME / "config.toml"
     import platformdirs
 
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "config.toml"

@@ -20,8 +20,8 @@ import os
 import sys
 from pathlib import Path
 
-CACHE_DIR_VARIABLE = "WHEELNEXT_JUPYTER_CACHE_DIR"
-APP_NAME = "wheelnext-jupyter"
+from wheelnext_jupyter.paths import APP_NAME, CACHE_DIR_VARIABLE, user_base
+
 #: archspec reads other JSON files when these are set; its answer is then not ours to cache.
 ARCHSPEC_VARIABLES = ("ARCHSPEC_CPU_DIR", "ARCHSPEC_EXTENSION_CPU_DIR")
 #: archspec files whose content decides a match.
@@ -47,9 +47,9 @@ def cache_dir() -> Path | None:
         return Path(configured) if configured else None
     if sys.platform == "darwin":
         return Path.home() / "Library" / "Caches" / APP_NAME
-    if sys.platform.startswith("linux"):
-        base = os.environ.get("XDG_CACHE_HOME", "").strip()
-        return (Path(base) if base else Path.home() / ".cache") / APP_NAME
+    base = user_base("cache")
+    if base is not None:
+        return base / APP_NAME
     import platformdirs  # other systems: the same place the other caches use
 
     return Path(platformdirs.user_cache_dir(APP_NAME))

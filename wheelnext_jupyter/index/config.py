@@ -28,7 +28,7 @@ from wheelnext_jupyter.index.errors import ConfigError
 from wheelnext_jupyter.index.priority import SourceSet, Strategy
 from wheelnext_jupyter.index.redact import redact_url
 from wheelnext_jupyter.index.sources import FindLinksDirectory, FlatPageSource, IndexSource
-from wheelnext_jupyter.paths import user_config_path
+from wheelnext_jupyter.paths import user_base, user_config_path
 from wheelnext_jupyter.record import Record
 from wheelnext_jupyter.record import field as record_field
 
@@ -169,21 +169,25 @@ def _pip_config_files() -> list[Path]:
     env_file = os.environ.get("PIP_CONFIG_FILE")
     if env_file == os.devnull:
         return []
-    import platformdirs
-
     xdg = os.environ.get("XDG_CONFIG_DIRS") or "/etc/xdg"
     global_files = [Path(d) / "pip" / "pip.conf" for d in xdg.split(os.pathsep) if d]
     global_files.append(Path("/etc/pip.conf"))
     files = global_files
     if not (env_file and Path(env_file).exists()):
-        files += [
-            Path.home() / ".pip" / "pip.conf",
-            Path(platformdirs.user_config_dir("pip", appauthor=False, roaming=True)) / "pip.conf",
-        ]
+        files += [Path.home() / ".pip" / "pip.conf", _pip_user_config_dir() / "pip.conf"]
     files.append(Path(sys.prefix) / "pip.conf")
     if env_file:
         files.append(Path(env_file))
     return files
+
+
+def _pip_user_config_dir() -> Path:
+    base = user_base("config")
+    if base is not None:
+        return base / "pip"
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("pip", appauthor=False, roaming=True))
 
 
 def _pip_config_by_hand() -> dict[str, str]:
