@@ -259,12 +259,17 @@ def plan(
     install will use: uv needs wheel files, the built-in one does not.
     """
     requests, constraints, request = _requests(request)
+    sources = resolve_index_config(request.index).open(http_client())
+    if not request.refresh:
+        # The requested projects' pages come while the target, the installed distributions
+        # and the profile are read.
+        sources.ask_ahead(r.name for r in requests if r.url is None)
     target = target_environment(request)
     prefetcher = (
         _prefetcher(target, stage_ahead=stage_ahead, files=installer == "uv") if prefetch else None
     )
     try:
-        return _plan(request, requests, constraints, target, detection, prefetcher)
+        return _plan(request, requests, constraints, target, detection, sources, prefetcher)
     except BaseException:
         if prefetcher is not None:
             prefetcher.close()
@@ -313,11 +318,11 @@ def _plan(
     constraints: list[Request],
     target: TargetEnvironment,
     detection: Detection | None,
+    sources: SourceSet,
     prefetcher: Prefetcher | None,
 ) -> PlanResult:
     if detection is None:
         detection = detect(refresh=request.refresh, profile=request.profile)
-    sources = resolve_index_config(request.index).open(http_client())
     installed = installed_distributions([target.scheme.purelib, target.scheme.platlib])
     options = ResolveOptions(
         pre=request.pre,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -341,3 +342,60 @@ def test_variant_metadata_comes_from_the_candidates_own_source(
             for c in lookup.candidates
         }
     assert labels == {"one": ("cu12",), two_name: ("cu13",)}
+
+
+# --- asking ahead ------------------------------------------------------------------------------
+
+
+def _answered(server: IndexServer, path: str) -> None:
+    """Wait until `server` has answered `path`."""
+    deadline = time.monotonic() + 10
+    while not server.requests_for(path):
+        assert time.monotonic() < deadline, f"{path} was never asked for"
+        time.sleep(0.005)
+
+
+def test_a_page_asked_ahead_serves_the_lookup_that_follows(
+    private: IndexServer, public: IndexServer, client: HttpClient
+) -> None:
+    sources = _sources(private, public, client)
+    sources.ask_ahead(["Corp_Lib"])
+    _answered(private, "/simple/corp-lib/")
+    # Asked again, the index would fail: the lookup takes the answer it already has.
+    private.faults["/simple/corp-lib/"] = Fault("status", status=500)
+    lookup = sources.find("corp-lib")
+    assert _versions(lookup.candidates) == [("private", "1.0")]
+    assert len(private.requests_for("/simple/corp-lib/")) == 1
+
+
+def test_only_the_first_index_is_asked_ahead_unless_best_match(
+    private: IndexServer, public: IndexServer, client: HttpClient
+) -> None:
+    _sources(private, public, client).ask_ahead(["shared"])
+    _answered(private, "/simple/shared/")
+    with HttpClient(cache_dir=None) as other:
+        _sources(private, public, other, strategy=Strategy.BEST_MATCH).ask_ahead(["shared"])
+        _answered(public, "/simple/shared/")
+    assert len(private.requests_for("/simple/shared/")) == 2
+
+
+def test_a_pinned_name_is_asked_ahead_of_its_own_index_only(
+    private: IndexServer, public: IndexServer, client: HttpClient
+) -> None:
+    sources = _sources(private, public, client, private_explicit=True, pins={"corp-lib": "private"})
+    sources.ask_ahead(["corp-lib", "only-public"])
+    _answered(private, "/simple/corp-lib/")
+    _answered(public, "/simple/only-public/")
+    assert public.requests_for("/simple/corp-lib/") == []
+    assert private.requests_for("/simple/only-public/") == []
+
+
+def test_a_page_that_fails_when_asked_ahead_is_reported_by_the_lookup(
+    private: IndexServer, public: IndexServer, client: HttpClient
+) -> None:
+    private.faults["/simple/corp-lib/"] = Fault("status", status=500)
+    sources = _sources(private, public, client)
+    sources.ask_ahead(["corp-lib"])  # returns at once, raising nothing
+    with pytest.raises(SourceUnavailable, match="private"):
+        sources.find("corp-lib")
+    assert public.requests_for("/simple/corp-lib/") == []

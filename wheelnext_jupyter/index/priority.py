@@ -263,6 +263,26 @@ class SourceSet:
             pages=tuple(pages),
         )
 
+    def ask_ahead(self, names: Iterable[str]) -> None:
+        """Start requesting, in the background, the pages the lookups of `names` ask first
+        (all of them under best-match), so that the lookups find them in the HTTP client's
+        memory or under way. Returns at once; failures are left for the lookups to report."""
+        asked: list[tuple[Source, NormalizedName]] = []
+        for name in dict.fromkeys(normalize_project_name(n) for n in names):
+            pinned = self.pins.get(name)
+            order = [pinned] if pinned is not None else [s for s in self.sources if not s.explicit]
+            if self.strategy is not Strategy.BEST_MATCH:
+                order = order[:1]
+            asked += [(source, name) for source in order]
+        if not asked:
+            return
+        pool = ThreadPoolExecutor(
+            max_workers=min(self.max_workers, len(asked)), thread_name_prefix="wheelnext-ask"
+        )
+        for source, project in asked:
+            pool.submit(source.ask_ahead, project)
+        pool.shutdown(wait=False)
+
     def find_many(self, names: Iterable[str], *, refresh: bool = False) -> dict[str, Lookup]:
         """`find` for several names concurrently (no `viable` predicate: prefetching)."""
         unique = list(dict.fromkeys(normalize_project_name(n) for n in names))

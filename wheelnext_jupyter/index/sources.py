@@ -7,6 +7,7 @@ and the variant metadata of one version.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import logging
@@ -19,7 +20,12 @@ from urllib.parse import unquote, urlsplit
 
 from packaging.utils import canonicalize_name
 
-from wheelnext_jupyter.index.errors import HashMismatch, IndexResponseError, MetadataUnavailable
+from wheelnext_jupyter.index.errors import (
+    HashMismatch,
+    IndexClientError,
+    IndexResponseError,
+    MetadataUnavailable,
+)
 from wheelnext_jupyter.index.models import (
     SUPPORTED_API_VERSION,
     CoreMetadata,
@@ -94,6 +100,11 @@ class Source(Protocol):
     explicit: bool
 
     def project(self, name: str, *, refresh: bool = False) -> ProjectPage | None: ...
+
+    def ask_ahead(self, name: str) -> None:
+        """Request what `project(name)` will read, so that it is in the HTTP client's memory
+        (or under way there) by then; errors are left for `project` to meet and report."""
+        ...
 
     def offer(self, page: ProjectPage) -> Offer: ...
 
@@ -328,6 +339,10 @@ class IndexSource(_HttpSource):
     def project(self, name: str, *, refresh: bool = False) -> ProjectPage | None:
         return self._parse(project_page_url(self.url, name), name, refresh)
 
+    def ask_ahead(self, name: str) -> None:
+        with contextlib.suppress(IndexClientError):
+            self.client.get(project_page_url(self.url, name), accept=ACCEPT, source=self.ref.name)
+
 
 class FlatPageSource(_HttpSource):
     """One HTML page linking files of many projects (pip's `--find-links <URL>`)."""
@@ -341,6 +356,10 @@ class FlatPageSource(_HttpSource):
 
     def __repr__(self) -> str:
         return f"FlatPageSource({self.ref.url!r})"
+
+    def ask_ahead(self, name: str) -> None:
+        with contextlib.suppress(IndexClientError):
+            self.client.get(self.url, accept="text/html")
 
     def project(self, name: str, *, refresh: bool = False) -> ProjectPage | None:
         response = self.client.get(self.url, accept="text/html", refresh=refresh)
@@ -389,6 +408,9 @@ class FindLinksDirectory:
                     listing.setdefault(project, []).append(file)
             self._listing = listing
         return self._listing
+
+    def ask_ahead(self, name: str) -> None:
+        """Nothing to ask: the directory is listed when a project is first looked up."""
 
     def project(self, name: str, *, refresh: bool = False) -> ProjectPage | None:
         if refresh:
