@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import sysconfig
+import types
 from pathlib import Path
 
 import pytest
+from packaging.markers import default_environment
 from packaging.tags import Tag, sys_tags
 
 from tests.support.venvs import Venv
@@ -49,6 +52,34 @@ def test_the_tags_of_this_interpreter_are_the_same_in_process_and_probed() -> No
     # In process they are taken from `sys_tags` as they are; probed, written out and read back.
     assert current_target().tags == tuple(sys_tags())
     assert probe_target(sys.executable).tags == tuple(sys_tags())
+
+
+def test_the_marker_environment_is_the_one_packaging_gives() -> None:
+    assert _probe.marker_environment() == default_environment()
+    assert probe_target(sys.executable).markers == default_environment()
+
+
+def test_a_pre_release_interpreter_version_carries_its_level_and_serial() -> None:
+    beta = types.SimpleNamespace(major=3, minor=15, micro=0, releaselevel="beta", serial=2)
+    final = types.SimpleNamespace(major=3, minor=14, micro=1, releaselevel="final", serial=0)
+    assert _probe._full_version(beta) == "3.15.0b2"  # type: ignore[arg-type]
+    assert _probe._full_version(final) == "3.14.1"  # type: ignore[arg-type]
+
+
+def test_the_probe_does_not_import_packagings_marker_parser() -> None:
+    # It runs before every command line install that names a target: imports are its cost.
+    script = (
+        "import runpy, sys; runpy.run_path(sys.argv[1], run_name='__main__'); "
+        "print('packaging.markers' in sys.modules, file=sys.stderr)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-E", "-c", script, _probe.__file__],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(done.stdout)["tags"]
+    assert done.stderr.strip() == "False"
 
 
 def test_compressed_tags_written_by_a_probe_are_expanded(tmp_path: Path) -> None:

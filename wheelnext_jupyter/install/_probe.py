@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import site
 import sys
 import sysconfig
-from pathlib import Path
 
 
 def _user_scheme() -> str:
@@ -22,10 +22,34 @@ def _user_scheme() -> str:
     return f"{os.name}_user"
 
 
+def _full_version(info: sys._version_info) -> str:
+    """`major.minor.micro`, with the release level's letter and serial unless final (PEP 508)."""
+    text = f"{info.major}.{info.minor}.{info.micro}"
+    return text if info.releaselevel == "final" else f"{text}{info.releaselevel[0]}{info.serial}"
+
+
+def marker_environment() -> dict[str, str]:
+    """This interpreter's environment markers, as PEP 508 defines them (what packaging's
+    `default_environment` gives; importing packaging's markers would cost the probe a few
+    hundredths of a second)."""
+    return {
+        "implementation_name": sys.implementation.name,
+        "implementation_version": _full_version(sys.implementation.version),
+        "os_name": os.name,
+        "platform_machine": platform.machine(),
+        "platform_release": platform.release(),
+        "platform_system": platform.system(),
+        "platform_version": platform.version(),
+        "python_full_version": platform.python_version(),
+        "platform_python_implementation": platform.python_implementation(),
+        "python_version": ".".join(platform.python_version_tuple()[:2]),
+        "sys_platform": sys.platform,
+    }
+
+
 def describe(*, tags: bool = True) -> dict[str, object]:
     """The facts `TargetEnvironment` is built from (plain JSON types only); without `tags`
     when the caller takes them from `sys_tags` itself."""
-    from packaging.markers import default_environment
     from packaging.tags import sys_tags
 
     in_venv = sys.prefix != getattr(sys, "base_prefix", sys.prefix)
@@ -44,13 +68,14 @@ def describe(*, tags: bool = True) -> dict[str, object]:
         "implementation": sys.implementation.name,
         "cache_tag": sys.implementation.cache_tag,
         "in_venv": in_venv,
-        "conda": (Path(sys.prefix) / "conda-meta").is_dir(),
+        # os.path, not pathlib: nothing else here imports pathlib (a few milliseconds).
+        "conda": os.path.isdir(os.path.join(sys.prefix, "conda-meta")),  # noqa: PTH112, PTH118
         "paths": dict(sysconfig.get_paths()),
         "user_paths": user_paths,
         "user_site_enabled": bool(site.ENABLE_USER_SITE),
         "stdlib": sysconfig.get_path("stdlib"),
         "platform": sysconfig.get_platform(),
-        "markers": dict(default_environment()),
+        "markers": marker_environment(),
         "tags": [str(tag) for tag in sys_tags()] if tags else [],
     }
 
