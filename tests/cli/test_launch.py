@@ -74,10 +74,21 @@ def test_the_command_line_leaves_the_installer_unimported_until_it_installs() ->
     assert done.stdout.strip() == "[]"
 
 
+def test_the_command_line_starts_without_what_its_first_request_does_not_need() -> None:
+    # Each takes milliseconds to import before the first request: pip's configuration files and
+    # externally managed environments (configparser), wheels and builds (zipfile, shutil,
+    # tempfile). The installer imports some of them later, while downloads are under way.
+    later = ("configparser", "zipfile", "shutil", "tempfile")
+    code = f"import sys, wheelnext_jupyter.cli\nprint([n for n in {later!r} if n in sys.modules])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
 def test_installing_from_an_index_imports_nothing_only_rare_cases_need() -> None:
-    # `importlib.metadata` (egg-info distributions) and `urllib.request` (proxies, local files)
-    # take milliseconds each to import; an install without them never imports them.
-    rare = ("importlib.metadata", "urllib.request")
+    # `importlib.metadata` (egg-info distributions), `urllib.request` (proxies, local files)
+    # and, on Linux, `platformdirs` take milliseconds each to import; an install without them
+    # never imports them.
+    rare = ("importlib.metadata", "urllib.request", "platformdirs")
     installer = "wheelnext_jupyter.install"
     code = (
         "import sys, wheelnext_jupyter.cli\n"

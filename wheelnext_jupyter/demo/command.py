@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -164,6 +163,8 @@ def run_demo(args: argparse.Namespace) -> int:
         finally:
             server.stop()
         return 0
+    import shutil  # not on every command line's start-up path
+
     if shutil.which("jupyter") is None and not _has_jupyterlab():
         server.stop()
         print(

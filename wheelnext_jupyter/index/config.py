@@ -15,7 +15,6 @@ when the command line names no source at all, so corporate mirrors keep working 
 
 from __future__ import annotations
 
-import configparser
 import os
 import re
 import sys
@@ -195,6 +194,8 @@ def _pip_config_by_hand() -> dict[str, str]:
     for path in _pip_config_files():
         if not path.is_file():
             continue
+        import configparser  # only where a pip configuration file exists
+
         parser = configparser.RawConfigParser()
         try:
             parser.read(path, encoding="utf-8")

@@ -11,7 +11,6 @@ import contextlib
 import hashlib
 import io
 import logging
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -55,6 +54,7 @@ from wheelnext_jupyter.variants.metadata import (
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterable, Mapping
+    from zipfile import ZipFile
 
     from packaging.version import Version
 
@@ -140,6 +140,8 @@ def verify_hashes(data: bytes, hashes: Mapping[str, str], *, url: str) -> None:
 
 def read_wheel_metadata(wheel: bytes | Path, *, filename: str) -> bytes:
     """`*.dist-info/METADATA` from a wheel (bytes or a local path) without extracting it."""
+    import zipfile  # off the command line's start-up path: most indexes publish metadata files
+
     source: io.BytesIO | Path = io.BytesIO(wheel) if isinstance(wheel, bytes) else wheel
     try:
         with zipfile.ZipFile(source) as archive:
@@ -150,6 +152,8 @@ def read_wheel_metadata(wheel: bytes | Path, *, filename: str) -> bytes:
 
 
 def read_wheel_variant_json(wheel: Path, *, filename: str) -> bytes | None:
+    import zipfile
+
     try:
         with zipfile.ZipFile(wheel) as archive:
             return archive.read(_dist_info_member(archive, filename, "variant.json"))
@@ -157,7 +161,7 @@ def read_wheel_variant_json(wheel: Path, *, filename: str) -> bytes | None:
         return None
 
 
-def _dist_info_member(archive: zipfile.ZipFile, filename: str, leaf: str) -> str:
+def _dist_info_member(archive: ZipFile, filename: str, leaf: str) -> str:
     return dist_info_member(archive.namelist(), filename, leaf)
 
 

@@ -6,7 +6,6 @@ a virtual environment (whose stdlib is the base interpreter's); it does apply to
 
 from __future__ import annotations
 
-import configparser
 import locale
 from pathlib import Path
 
@@ -38,6 +37,8 @@ def marker_path(target: TargetEnvironment) -> Path | None:
 
 def explanation(marker: Path) -> str:
     """The marker's `Error` text (localised `Error-<lang>` if present), or a generic one."""
+    import configparser  # only for an environment that has the marker
+
     parser = configparser.ConfigParser(interpolation=None)
     generic = "the system's package manager owns it"
     try:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
-import tempfile
-import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,6 +45,8 @@ class SourceBuilder:
             self._built[digest] = existing[0]
             return existing[0]
         out.mkdir(parents=True, exist_ok=True)
+        import tempfile  # builds are rare: not on the command line's start-up path
+
         with tempfile.TemporaryDirectory(prefix="wheelnext-build-") as tmp:
             sdist = Path(tmp) / file.filename
             sdist.write_bytes(data)
@@ -86,6 +86,8 @@ class SourceBuilder:
     def metadata(self, pick: Pick) -> str:
         """METADATA of the built wheel (an sdist's PKG-INFO may leave dependencies dynamic)."""
         path = self.wheel(pick)
+        import zipfile  # only for a built wheel: not on the command line's start-up path
+
         with zipfile.ZipFile(path) as archive:
             name = next(
                 n
