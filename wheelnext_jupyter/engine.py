@@ -259,17 +259,24 @@ def plan(
     install will use: uv needs wheel files, the built-in one does not.
     """
     requests, constraints, request = _requests(request)
+    target = target_environment(request)
+    installed = installed_distributions([target.scheme.purelib, target.scheme.platlib])
     sources = resolve_index_config(request.index).open(http_client())
     if not request.refresh:
-        # The requested projects' pages come while the target, the installed distributions
-        # and the profile are read.
-        sources.ask_ahead(r.name for r in requests if r.url is None)
-    target = target_environment(request)
+        # Their pages come while the profile is read and the installer is made ready. One
+        # installed already may need none (re-running a notebook cell): its page is left for
+        # the resolver to ask for if it needs it.
+        again = request.upgrade or request.force_reinstall
+        sources.ask_ahead(
+            r.name for r in requests if r.url is None and (again or r.name not in installed)
+        )
     prefetcher = (
         _prefetcher(target, stage_ahead=stage_ahead, files=installer == "uv") if prefetch else None
     )
     try:
-        return _plan(request, requests, constraints, target, detection, sources, prefetcher)
+        return _plan(
+            request, requests, constraints, target, installed, detection, sources, prefetcher
+        )
     except BaseException:
         if prefetcher is not None:
             prefetcher.close()
@@ -317,13 +324,13 @@ def _plan(
     requests: list[Request],
     constraints: list[Request],
     target: TargetEnvironment,
+    installed: Mapping[str, InstalledDistribution],
     detection: Detection | None,
     sources: SourceSet,
     prefetcher: Prefetcher | None,
 ) -> PlanResult:
     if detection is None:
         detection = detect(refresh=request.refresh, profile=request.profile)
-    installed = installed_distributions([target.scheme.purelib, target.scheme.platlib])
     options = ResolveOptions(
         pre=request.pre,
         no_deps=request.no_deps,

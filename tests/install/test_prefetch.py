@@ -6,7 +6,7 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from wheelnext_jupyter.index.config import IndexOptions
 from wheelnext_jupyter.index.errors import HashMismatch
 from wheelnext_jupyter.index.http import HttpClient
 from wheelnext_jupyter.index.models import FileKind, IndexFile
+from wheelnext_jupyter.index.priority import SourceSet
 from wheelnext_jupyter.install.download import (
     BytesCallback,
     DownloadCancelled,
@@ -69,6 +70,8 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> IndexTree:
     tree.add_wheel("wjp-ranged-app", "1.0", requires_dist=["wjp-ranged-lib"], metadata_file=False)
     tree.add_wheel("wjp-ranged-lib", "1.0", requires_dist=["wjp-ranged-leaf"], metadata_file=False)
     tree.add_wheel("wjp-ranged-leaf", "1.0", metadata_file=False)
+    tree.add_wheel("wjp-asked-app", "1.0")
+    tree.add_wheel("wjp-kept-app", "1.0")
     for prefix in ("ahead", "pyc", "pep668", "nowrite", "noahead"):
         tree.add_wheel(f"wjp-{prefix}-app", "1.0", requires_dist=[f"wjp-{prefix}-lib"])
         tree.add_wheel(f"wjp-{prefix}-lib", "1.0", requires_dist=[f"wjp-{prefix}-leaf"])
@@ -558,3 +561,47 @@ def test_a_plan_with_nothing_to_install_writes_nothing_into_the_environment(
     assert not staging_root(probe_target(venv.python)).exists()
     result.close()
     assert venv.listing() == before
+
+
+# --- pages asked for ahead of the resolver ---------------------------------------------------
+
+
+@pytest.fixture
+def asked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names the plan asks ahead for (each is still asked)."""
+    names: list[str] = []
+    real = SourceSet.ask_ahead
+
+    def spy(self: SourceSet, wanted: Iterable[str]) -> None:
+        wanted = list(wanted)
+        names.extend(wanted)
+        real(self, wanted)
+
+    monkeypatch.setattr(SourceSet, "ask_ahead", spy)
+    return names
+
+
+def test_the_page_of_a_requested_project_is_asked_for_as_the_plan_starts(
+    venv: Venv, server: IndexServer, profile: str, asked: list[str]
+) -> None:
+    result = plan(_request(venv, server, profile, "wjp-asked-app"))
+    assert [p.name for p in result.plan.to_install] == ["wjp-asked-app"]
+    assert asked == ["wjp-asked-app"]
+    assert _answered(server).count("/simple/wjp-asked-app/") == 1
+
+
+def test_planning_an_installed_requirement_again_asks_the_index_nothing(
+    venv: Venv, server: IndexServer, profile: str, asked: list[str]
+) -> None:
+    install(plan(_request(venv, server, profile, "wjp-kept-app"), prefetch=True))
+    server.requests.clear()
+    asked.clear()
+    result = plan(_request(venv, server, profile, "wjp-kept-app"))
+    assert not result.plan.to_install
+    assert asked == []
+    assert _answered(server) == []
+    # Asked to upgrade it, the plan needs the page: it is asked for at once.
+    upgrade = _request(venv, server, profile, "wjp-kept-app")
+    upgrade.upgrade = True
+    plan(upgrade)
+    assert asked == ["wjp-kept-app"]
