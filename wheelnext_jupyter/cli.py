@@ -353,62 +353,73 @@ def explain_request_from_args(args: argparse.Namespace) -> InstallRequest:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+COMMANDS = ("explain", "install", "demo", "list", "detect")
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; with `only`, one that knows that command alone (the
+    others' hundred-odd arguments take milliseconds to set up at every start)."""
     parser = argparse.ArgumentParser(
         prog="wheelnext-jupyter",
         description="Install the package builds that fit this machine's hardware.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    explain = commands.add_parser(
-        "explain",
-        help="show which variants of a package version fit the target, and why",
-        description=EXPLAIN_DESCRIPTION,
-    )
-    add_explain_arguments(explain)
-
-    install = commands.add_parser(
-        "install",
-        help="install packages, choosing the builds that fit the target's hardware",
-        description="Install packages, choosing the builds (wheel variants) that fit the target.",
-    )
-    add_install_arguments(install)
-
-    demo = commands.add_parser(
-        "demo",
-        help="build and serve the demo index and open JupyterLab on the demo notebook",
-        description="Build a local demo index of variant wheels, serve it on 127.0.0.1 and open "
-        "JupyterLab with the sidebar on the demo notebook.",
-    )
-    add_demo_arguments(demo)
-
-    list_cmd = commands.add_parser(
-        "list",
-        help="list installed distributions with their variant label",
-        description="List the distributions installed in the target environment.",
-    )
-    list_cmd.add_argument("--python", metavar="PATH", help="list this interpreter's environment")
-    list_cmd.add_argument("--json", action="store_true", help="print JSON")
-
-    detect_cmd = commands.add_parser(
-        "detect",
-        help="show this machine's hardware and the variant properties it supports",
-        description="Detect the hardware and print the supported variant properties.",
-    )
-    detect_cmd.add_argument(
-        "--json", action="store_true", help="print a target profile (JSON) with host facts"
-    )
-    detect_cmd.add_argument(
-        "--save-profile", metavar="FILE", help="write the target profile to FILE"
-    )
-    detect_cmd.add_argument(
-        "--uv-lock", metavar="FILE", help="write the result as uv's static variant file (TOML)"
-    )
-    detect_cmd.add_argument(
-        "--profile", metavar="FILE", help="read this profile instead of detecting (to convert it)"
-    )
-    detect_cmd.add_argument(
-        "--refresh", action="store_true", help="detect again instead of using cached results"
-    )
+    if only in (None, "explain"):
+        explain = commands.add_parser(
+            "explain",
+            help="show which variants of a package version fit the target, and why",
+            description=EXPLAIN_DESCRIPTION,
+        )
+        add_explain_arguments(explain)
+    if only in (None, "install"):
+        install = commands.add_parser(
+            "install",
+            help="install packages, choosing the builds that fit the target's hardware",
+            description="Install packages, choosing the builds (wheel variants) that fit the "
+            "target.",
+        )
+        add_install_arguments(install)
+    if only in (None, "demo"):
+        demo = commands.add_parser(
+            "demo",
+            help="build and serve the demo index and open JupyterLab on the demo notebook",
+            description="Build a local demo index of variant wheels, serve it on 127.0.0.1 and "
+            "open JupyterLab with the sidebar on the demo notebook.",
+        )
+        add_demo_arguments(demo)
+    if only in (None, "list"):
+        list_cmd = commands.add_parser(
+            "list",
+            help="list installed distributions with their variant label",
+            description="List the distributions installed in the target environment.",
+        )
+        list_cmd.add_argument(
+            "--python", metavar="PATH", help="list this interpreter's environment"
+        )
+        list_cmd.add_argument("--json", action="store_true", help="print JSON")
+    if only in (None, "detect"):
+        detect_cmd = commands.add_parser(
+            "detect",
+            help="show this machine's hardware and the variant properties it supports",
+            description="Detect the hardware and print the supported variant properties.",
+        )
+        detect_cmd.add_argument(
+            "--json", action="store_true", help="print a target profile (JSON) with host facts"
+        )
+        detect_cmd.add_argument(
+            "--save-profile", metavar="FILE", help="write the target profile to FILE"
+        )
+        detect_cmd.add_argument(
+            "--uv-lock", metavar="FILE", help="write the result as uv's static variant file (TOML)"
+        )
+        detect_cmd.add_argument(
+            "--profile",
+            metavar="FILE",
+            help="read this profile instead of detecting (to convert it)",
+        )
+        detect_cmd.add_argument(
+            "--refresh", action="store_true", help="detect again instead of using cached results"
+        )
     return parser
 
 
@@ -601,8 +612,11 @@ def _print_progress(event: Progress) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    # A command named first needs only its own parser; anything else (help, a mistake) gets
+    # the whole one, which lists every command.
+    parser = build_parser(words[0] if words and words[0] in COMMANDS else None)
+    args = parser.parse_args(words)
     handlers = {
         "explain": run_explain,
         "detect": run_detect,
