@@ -33,6 +33,7 @@ def _compile(source: Path, output: Path, *, libdeflate: bool) -> subprocess.Comp
         "-O2",
         "-fPIC",
         "-shared",
+        "-pthread",  # the pool of inflating buffers has a mutex (glibc before 2.34: libpthread)
         "-Wall",
         f"-I{sysconfig.get_paths()['include']}",
         str(source),

@@ -30,8 +30,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -234,9 +234,10 @@ static unsigned char *buffer_alloc(size_t *capacity) {
     return malloc(*capacity);
 }
 
-/* Lane buffers kept from one call to the next. A new buffer's pages are zeroed by the system
- * as they are first written; kept, a buffer is written again without that (about 2 % of a
- * cold install's processor time, measured on a data-science stack). At most POOL_SLOTS
+/* Lane buffers kept from one call (one wheel, or part of one) to the next. A new buffer's
+ * pages are zeroed by the system as they are first written; kept, a buffer is written again
+ * without that (in a cold install of a data-science stack on a memory file system, that
+ * zeroing was about 0.6 % of the processor time, and more on a disk). At most POOL_SLOTS
  * buffers and POOL_BYTES in all are kept; `release_buffers` frees them when an install is
  * done. */
 #define POOL_SLOTS 4
