@@ -404,6 +404,36 @@ def test_a_file_in_the_caches_is_here_without_a_request(
     assert not server.requests
 
 
+def test_a_pin_goes_on_while_the_staging_area_is_being_made(
+    venv: Venv, server: IndexServer, tree: IndexTree, tmp_path: Path
+) -> None:
+    target = probe_target(venv.python)
+    making, release = threading.Event(), threading.Event()
+
+    def slow_area() -> StagingArea:
+        making.set()
+        assert release.wait(timeout=10)
+        return StagingArea(target)
+
+    file = _index_file(server, "wjp-order-small0", _wheel(tree, "wjp-order-small0"))
+    with HttpClient() as client:
+        downloader = Downloader(client, WheelCache(tmp_path / "wheels"))
+        prefetcher = Prefetcher(
+            downloader, unpacking=threading.Semaphore(1), make_area=slow_area, workers=1
+        )
+        # Returns while the area is still being made (it waits for `release`).
+        prefetcher.pinned(file, "test", requested=False)
+        assert making.wait(timeout=10)
+        release.set()
+        area = prefetcher.area
+        assert area is not None
+        staged = prefetcher.staged(file)
+        assert staged is not None
+        assert all(source.is_relative_to(area.directory) for source, _ in staged.trees)
+        prefetcher.close()
+    assert not area.directory.exists()
+
+
 def test_a_guess_waited_for_is_downloaded_when_the_resolver_pins_another_file(
     server: IndexServer, tree: IndexTree, tmp_path: Path
 ) -> None:

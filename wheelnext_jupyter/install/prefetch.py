@@ -77,8 +77,8 @@ class Prefetcher:
 
     Downloads go through its own `Downloader`, whose cancellation `close()` sets. `unpacking`
     bounds how many wheels unpack at once, here and in the installer that takes over. The
-    staging area is made at the first pin, so a plan that installs nothing writes nothing; an
-    area that cannot be made (`OSError`) leaves wheels downloaded only.
+    staging area is made at the first pin (on a thread of its own), so a plan that installs
+    nothing writes nothing; an area that cannot be made leaves wheels downloaded only.
     """
 
     def __init__(
@@ -94,7 +94,9 @@ class Prefetcher:
         self.unpacking = unpacking
         self._make_area = make_area
         #: Owned by the prefetcher: closed by `close()`, after every worker has stopped.
-        self.area: StagingArea | None = None
+        self._area: StagingArea | None = None
+        #: Set once the area is made (or could not be); None until the first pin starts it.
+        self._area_made: threading.Event | None = None
         self._pool = ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix="wheelnext-prefetch"
         )
@@ -167,13 +169,35 @@ class Prefetcher:
         if self._closed or file.url in self._files:
             return None
         if self._make_area is not None:
+            # Made on a thread of its own: making it imports the installer's modules, and the
+            # resolver or the lookahead, whose pin or guess this is, need not wait for that.
             make, self._make_area = self._make_area, None
-            with contextlib.suppress(OSError):
-                self.area = make()
+            self._area_made = threading.Event()
+            threading.Thread(target=self._make, args=(make,), name="wheelnext-area").start()
         tracked = _Tracked()
         self._files[file.url] = tracked
         self._queue(tracked, file, source, requested, urgent=urgent)
         return tracked
+
+    def _make(self, make: Callable[[], StagingArea]) -> None:
+        assert self._area_made is not None
+        try:
+            self._area = make()
+        except BaseException:
+            # An area that cannot be made leaves the wheels downloaded only; the install makes
+            # its own and reports what stands in the way.
+            self._area = None
+        finally:
+            self._area_made.set()
+
+    @property
+    def area(self) -> StagingArea | None:
+        """The staging area, waited for while it is being made; None before the first pin,
+        without staging, or when it could not be made."""
+        made = self._area_made
+        if made is not None:
+            made.wait()
+        return self._area
 
     def _queue(
         self, tracked: _Tracked, file: IndexFile, source: str, requested: bool, *, urgent: bool
@@ -215,7 +239,8 @@ class Prefetcher:
             if not self._waiting:
                 return
             _, _, tracked, got, requested = heapq.heappop(self._waiting)
-        if self.area is None or self._downloader.cancelled.is_set() or tracked.dropped:
+        area = self.area
+        if area is None or self._downloader.cancelled.is_set() or tracked.dropped:
             tracked.staged.set_result(None)
             return
         from wheelnext_jupyter.install.unpacked_cache import StaleEntry
@@ -223,7 +248,7 @@ class Prefetcher:
 
         try:
             with self.unpacking:
-                staged = self.area.stage_fetched(got, WriteOptions(requested=requested))
+                staged = area.stage_fetched(got, WriteOptions(requested=requested))
         except StaleEntry:
             # The installer fetches the wheel itself.
             tracked.staged.set_result(None)
@@ -280,8 +305,9 @@ class Prefetcher:
             # Downloads kept in memory are freed now, not with the plan that refers to them.
             if tracked.fetched.done() and tracked.fetched.exception() is None:
                 tracked.fetched.result().release()
-        if self.area is not None:
-            self.area.close()
+        area = self.area  # one being made is waited for, then removed
+        if area is not None:
+            area.close()
 
 
 __all__ = ["Prefetcher"]
