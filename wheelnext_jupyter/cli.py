@@ -6,7 +6,7 @@ import argparse
 import contextlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -353,7 +353,57 @@ def explain_request_from_args(args: argparse.Namespace) -> InstallRequest:
     )
 
 
-COMMANDS = ("explain", "install", "demo", "list", "detect")
+def _add_list_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--python", metavar="PATH", help="list this interpreter's environment")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _add_detect_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--json", action="store_true", help="print a target profile (JSON) with host facts"
+    )
+    parser.add_argument("--save-profile", metavar="FILE", help="write the target profile to FILE")
+    parser.add_argument(
+        "--uv-lock", metavar="FILE", help="write the result as uv's static variant file (TOML)"
+    )
+    parser.add_argument(
+        "--profile", metavar="FILE", help="read this profile instead of detecting (to convert it)"
+    )
+    parser.add_argument(
+        "--refresh", action="store_true", help="detect again instead of using cached results"
+    )
+
+
+#: Each command: its line in the command list, its description, and how its arguments are added.
+_COMMANDS: dict[str, tuple[str, str, Callable[[argparse.ArgumentParser], None]]] = {
+    "explain": (
+        "show which variants of a package version fit the target, and why",
+        EXPLAIN_DESCRIPTION,
+        add_explain_arguments,
+    ),
+    "install": (
+        "install packages, choosing the builds that fit the target's hardware",
+        "Install packages, choosing the builds (wheel variants) that fit the target.",
+        add_install_arguments,
+    ),
+    "demo": (
+        "build and serve the demo index and open JupyterLab on the demo notebook",
+        "Build a local demo index of variant wheels, serve it on 127.0.0.1 and open JupyterLab "
+        "with the sidebar on the demo notebook.",
+        add_demo_arguments,
+    ),
+    "list": (
+        "list installed distributions with their variant label",
+        "List the distributions installed in the target environment.",
+        _add_list_arguments,
+    ),
+    "detect": (
+        "show this machine's hardware and the variant properties it supports",
+        "Detect the hardware and print the supported variant properties.",
+        _add_detect_arguments,
+    ),
+}
+COMMANDS = tuple(_COMMANDS)
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -364,62 +414,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         description="Install the package builds that fit this machine's hardware.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    if only in (None, "explain"):
-        explain = commands.add_parser(
-            "explain",
-            help="show which variants of a package version fit the target, and why",
-            description=EXPLAIN_DESCRIPTION,
-        )
-        add_explain_arguments(explain)
-    if only in (None, "install"):
-        install = commands.add_parser(
-            "install",
-            help="install packages, choosing the builds that fit the target's hardware",
-            description="Install packages, choosing the builds (wheel variants) that fit the "
-            "target.",
-        )
-        add_install_arguments(install)
-    if only in (None, "demo"):
-        demo = commands.add_parser(
-            "demo",
-            help="build and serve the demo index and open JupyterLab on the demo notebook",
-            description="Build a local demo index of variant wheels, serve it on 127.0.0.1 and "
-            "open JupyterLab with the sidebar on the demo notebook.",
-        )
-        add_demo_arguments(demo)
-    if only in (None, "list"):
-        list_cmd = commands.add_parser(
-            "list",
-            help="list installed distributions with their variant label",
-            description="List the distributions installed in the target environment.",
-        )
-        list_cmd.add_argument(
-            "--python", metavar="PATH", help="list this interpreter's environment"
-        )
-        list_cmd.add_argument("--json", action="store_true", help="print JSON")
-    if only in (None, "detect"):
-        detect_cmd = commands.add_parser(
-            "detect",
-            help="show this machine's hardware and the variant properties it supports",
-            description="Detect the hardware and print the supported variant properties.",
-        )
-        detect_cmd.add_argument(
-            "--json", action="store_true", help="print a target profile (JSON) with host facts"
-        )
-        detect_cmd.add_argument(
-            "--save-profile", metavar="FILE", help="write the target profile to FILE"
-        )
-        detect_cmd.add_argument(
-            "--uv-lock", metavar="FILE", help="write the result as uv's static variant file (TOML)"
-        )
-        detect_cmd.add_argument(
-            "--profile",
-            metavar="FILE",
-            help="read this profile instead of detecting (to convert it)",
-        )
-        detect_cmd.add_argument(
-            "--refresh", action="store_true", help="detect again instead of using cached results"
-        )
+    for name, (summary, description, add_arguments) in _COMMANDS.items():
+        if only in (None, name):
+            add_arguments(commands.add_parser(name, help=summary, description=description))
     return parser
 
 
