@@ -373,6 +373,8 @@ def test_only_the_first_index_is_asked_ahead_unless_best_match(
 ) -> None:
     _sources(private, public, client).ask_ahead(["shared"])
     _answered(private, "/simple/shared/")
+    time.sleep(0.3)  # a request to the second index would have been sent with the first
+    assert public.requests_for("/simple/shared/") == []
     with HttpClient(cache_dir=None) as other:
         _sources(private, public, other, strategy=Strategy.BEST_MATCH).ask_ahead(["shared"])
         _answered(public, "/simple/shared/")
