@@ -27,6 +27,12 @@ def test_a_parser_for_one_command_reads_it_as_the_whole_parser_does(words: list[
     assert vars(cli.build_parser(words[0]).parse_args(words)) == whole
 
 
+def test_a_parser_for_one_command_sets_up_no_other() -> None:
+    parser = cli.build_parser("install")
+    with contextlib.redirect_stderr(io.StringIO()), pytest.raises(SystemExit):
+        parser.parse_args(["list"])
+
+
 def test_a_mistyped_command_is_told_with_every_command_there_is() -> None:
     err = io.StringIO()
     with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as exited:
