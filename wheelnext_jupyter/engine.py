@@ -268,7 +268,10 @@ def plan(
         # the resolver to ask for if it needs it.
         again = request.upgrade or request.force_reinstall
         sources.ask_ahead(
-            r.name for r in requests if r.url is None and (again or r.name not in installed)
+            r.name
+            for r in requests
+            # A marker may leave the requirement out: its page is left to the resolver too.
+            if r.url is None and r.marker is None and (again or r.name not in installed)
         )
     prefetcher = (
         _prefetcher(target, stage_ahead=stage_ahead, files=installer == "uv") if prefetch else None

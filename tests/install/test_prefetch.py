@@ -635,3 +635,12 @@ def test_planning_an_installed_requirement_again_asks_the_index_nothing(
     upgrade.upgrade = True
     plan(upgrade)
     assert asked == ["wjp-kept-app"]
+
+
+def test_a_requested_project_its_marker_leaves_out_is_not_asked_ahead(
+    venv: Venv, server: IndexServer, profile: str, asked: list[str]
+) -> None:
+    result = plan(_request(venv, server, profile, "wjp-asked-app; sys_platform == 'plan9'"))
+    assert not result.plan.to_install
+    assert asked == []
+    assert "/simple/wjp-asked-app/" not in _answered(server)
