@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import shutil
 import zipfile
 from dataclasses import dataclass
@@ -44,7 +45,7 @@ MODULE_TEXT = b"VALUE = 'from the wheel'\n" * 2000
 def tree(tmp_path_factory: pytest.TempPathFactory) -> IndexTree:
     tree = IndexTree(tmp_path_factory.mktemp("index"))
     # Names of their own: the caches are shared by the whole test session.
-    for prefix in ("mem", "free", "warm", "stale", "uv", "keep", "old", "lock"):
+    for prefix in ("mem", "free", "warm", "stale", "uv", "keep", "old", "json", "lock"):
         tree.add_wheel(f"wjm-{prefix}", "1.0", files={f"wjm_{prefix}/data.py": MODULE_TEXT})
     # Data that does not compress: a wheel of several mebibytes, read in several blocks.
     noise = b"".join(hashlib.sha256(str(n).encode()).digest() for n in range(100_000))
@@ -220,12 +221,34 @@ def test_a_wheel_whose_entry_cannot_be_made_is_kept_as_a_file(
 def test_an_entry_in_an_older_format_is_replaced(installs: Installs, tree: IndexTree) -> None:
     installs.run("wjm-old")
     manifest = _unpacked().root / _sha256(_wheel(tree, "wjm-old")) / MANIFEST
-    document = json.loads(manifest.read_text())
-    manifest.write_text(json.dumps({"format": 2, "members": document["members"]}))
+    document = marshal.loads(manifest.read_bytes())
+    manifest.write_bytes(marshal.dumps({"format": 2, "members": document["members"]}))
     venv, _ = installs.run("wjm-old")
     assert len(installs.wheel_requests()) == 1
-    assert json.loads(manifest.read_text())["format"] == document["format"]
+    assert marshal.loads(manifest.read_bytes())["format"] == document["format"]
     assert venv.run("-c", "import wjm_old.data").returncode == 0
+
+
+def test_an_entry_with_a_json_manifest_is_replaced(installs: Installs, tree: IndexTree) -> None:
+    installs.run("wjm-json")
+    entry = _unpacked().root / _sha256(_wheel(tree, "wjm-json"))
+    document = marshal.loads((entry / MANIFEST).read_bytes())
+    (entry / MANIFEST).unlink()
+    (entry / "manifest.json").write_text(json.dumps({**document, "format": 3}))
+    venv, _ = installs.run("wjm-json")
+    assert len(installs.wheel_requests()) == 1
+    assert not (entry / "manifest.json").exists()
+    assert marshal.loads((entry / MANIFEST).read_bytes())["format"] == document["format"]
+    assert venv.run("-c", "import wjm_json.data").returncode == 0
+
+
+def test_an_entry_without_a_manifest_of_either_format_is_left_alone(tmp_path: Path) -> None:
+    # Only an entry another format made is removed: a directory appearing meanwhile is
+    # another process's entry just renamed into place.
+    cache = UnpackedCache(tmp_path)
+    (tmp_path / ("ab" * 32)).mkdir()
+    assert cache.lookup("ab" * 32) is None
+    assert (tmp_path / ("ab" * 32)).is_dir()
 
 
 def _index_file(server: IndexServer, path: Path, *, size: int | None, sha256: str) -> IndexFile:

@@ -18,7 +18,7 @@ from wheelnext_jupyter.install import staging, unpacked_cache
 from wheelnext_jupyter.install.staging import StagingArea
 from wheelnext_jupyter.install.target import probe_target
 from wheelnext_jupyter.install.transaction import PlannedWheel, install_wheels
-from wheelnext_jupyter.install.unpacked_cache import UnpackedCache
+from wheelnext_jupyter.install.unpacked_cache import MANIFEST, UnpackedCache
 
 pytestmark = pytest.mark.usefixtures("unpacker")
 
@@ -157,7 +157,7 @@ def test_a_damaged_manifest_is_ignored_and_the_wheel_unpacked(
     venv: Venv, second_venv: Venv, wheel: Path, cache: UnpackedCache
 ) -> None:
     _install(venv, wheel, cache)
-    (cache.root / sha256_hex(wheel.read_bytes()) / "manifest.json").write_text("{not json")
+    (cache.root / sha256_hex(wheel.read_bytes()) / MANIFEST).write_bytes(b"\x00not marshal")
     _install(second_venv, wheel, cache)
     assert not _module(venv).samefile(_module(second_venv))
     assert second_venv.run("-c", "import cached").returncode == 0

@@ -13,6 +13,11 @@ The installed files and the cache share inodes. A file changed in place in an en
 change the cache too, so every file is checked against the manifest (size, and a modification
 time not after the entry was made) before it is linked; an entry that fails is removed and the
 wheel is unpacked from its archive again.
+
+The manifest is written with `marshal` (its version pinned): the manifests of a notebook stack's
+29 wheels (7,905 members) encode in 1.9 ms against 9.8 ms as JSON, and read back in 3.3 ms
+against 5.9, on the path of every install. Like the files themselves, it is only ever read from
+this user's own cache.
 """
 
 # Thousands of files per install pass through here: plain strings and `os` calls on that path.
@@ -21,7 +26,7 @@ wheel is unpacked from its archive again.
 from __future__ import annotations
 
 import contextlib
-import json
+import marshal
 import os
 import shutil
 import time
@@ -31,8 +36,12 @@ from pathlib import Path
 
 from wheelnext_jupyter.record import Record
 
-MANIFEST = "manifest.json"
-_FORMAT = 3
+MANIFEST = "manifest.marshal"
+_FORMAT = 4
+#: The `marshal` format the manifest is written in; every later interpreter reads it.
+_MARSHAL_VERSION = 4
+#: What entries in older formats named their manifest.
+_OLDER_MANIFESTS = ("manifest.json",)
 #: Members per subdirectory of an entry: creating a file in a directory of thousands costs about
 #: twice as much as in a small one (the native unpacker uses the same layout).
 _PER_DIRECTORY = 256
@@ -212,10 +221,9 @@ class EntryDraft:
                     "members": self._listed,
                     **self._archive,
                 }
-                # `dumps`, not `dump`: only a one-shot encoding uses the C encoder.
-                text = json.dumps(document, separators=(",", ":"))
-                with open(self._part / MANIFEST, "x", encoding="utf-8") as file:
-                    file.write(text)
+                data = marshal.dumps(document, _MARSHAL_VERSION)
+                with open(self._part / MANIFEST, "xb") as file:
+                    file.write(data)
                 os.rename(self._part, self._final)
                 published = True
         except OSError:
@@ -253,12 +261,16 @@ class UnpackedCache:
         older format is removed, so that a new one can take its place."""
         directory = self.root / wheel_sha256.lower()
         try:
-            with open(directory / MANIFEST, encoding="utf-8") as file:
-                text = file.read()
-        except (OSError, ValueError):
+            with open(directory / MANIFEST, "rb") as file:
+                data = file.read()
+        except FileNotFoundError:
+            if any((directory / name).exists() for name in _OLDER_MANIFESTS):
+                shutil.rmtree(directory, ignore_errors=True)
+            return None
+        except OSError:
             return None
         try:
-            document = json.loads(text)
+            document = marshal.loads(data)
             if document.get("format") == _FORMAT:
                 members = {
                     name: CachedMember(int(number), str(digest), int(size), bool(executable))
@@ -273,7 +285,7 @@ class UnpackedCache:
                     str(document["record_name"]),
                     str(document["record"]).encode("utf-8"),
                 )
-        except (AttributeError, ValueError, KeyError, TypeError):
+        except (AttributeError, ValueError, KeyError, TypeError, EOFError):
             pass
         shutil.rmtree(directory, ignore_errors=True)
         return None
