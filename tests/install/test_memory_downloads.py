@@ -242,15 +242,6 @@ def test_an_entry_with_a_json_manifest_is_replaced(installs: Installs, tree: Ind
     assert venv.run("-c", "import wjm_json.data").returncode == 0
 
 
-def test_an_entry_without_a_manifest_of_either_format_is_left_alone(tmp_path: Path) -> None:
-    # Only an entry another format made is removed: a directory appearing meanwhile is
-    # another process's entry just renamed into place.
-    cache = UnpackedCache(tmp_path)
-    (tmp_path / ("ab" * 32)).mkdir()
-    assert cache.lookup("ab" * 32) is None
-    assert (tmp_path / ("ab" * 32)).is_dir()
-
-
 def _index_file(server: IndexServer, path: Path, *, size: int | None, sha256: str) -> IndexFile:
     name = path.name.split("-")[0].replace("_", "-")
     return IndexFile(

@@ -163,6 +163,15 @@ def test_a_damaged_manifest_is_ignored_and_the_wheel_unpacked(
     assert second_venv.run("-c", "import cached").returncode == 0
 
 
+def test_an_entry_without_a_manifest_of_either_format_is_left_alone(tmp_path: Path) -> None:
+    # Only an entry another format made is removed: a directory appearing meanwhile is
+    # another process's entry just renamed into place.
+    cache = UnpackedCache(tmp_path)
+    (tmp_path / ("ab" * 32)).mkdir()
+    assert cache.lookup("ab" * 32) is None
+    assert (tmp_path / ("ab" * 32)).is_dir()
+
+
 def test_links_the_file_system_refuses_fall_back_to_unpacking(
     venv: Venv,
     second_venv: Venv,
