@@ -184,7 +184,7 @@ def test_links_the_file_system_refuses_fall_back_to_unpacking(
     def refuse(source: str, destination: str) -> None:
         raise OSError(errno.EMLINK, "Too many links", source)
 
-    monkeypatch.setattr(unpacked_cache.os, "link", refuse)
+    monkeypatch.setattr(os, "link", refuse)
     if staging._native is not None:
         # The native linker meets the same refusal (a file system's link limit cannot be
         # reached here): everything else of the native module stays as it is.
