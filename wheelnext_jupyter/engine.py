@@ -11,7 +11,7 @@ import atexit
 import dataclasses
 import hashlib
 import threading
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,6 +36,7 @@ from wheelnext_jupyter.resolve.requirements import InvalidRequest, Request, pars
 from wheelnext_jupyter.resolve.resolver import Plan, PlannedPackage, resolve
 from wheelnext_jupyter.variants.ordering import Preference, Selection, SelectionOptions
 from wheelnext_jupyter.variants.properties import ABI_DEPENDENCY_NAMESPACE
+from wheelnext_jupyter.workers import WorkerPool
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -736,7 +737,7 @@ def install(
     try:
         done: dict[str, tuple[FetchedWheel, VerifiedWheel | StagedWheel]] = {}
         workers = min(max(1, max_downloads), max(1, total))
-        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wheelnext-download")
+        pool = WorkerPool(max_workers=workers, thread_name_prefix="wheelnext-download")
         unpacking = (
             prefetched.unpacking
             if prefetched is not None
@@ -764,6 +765,11 @@ def install(
                 done[package.name] = future.result()
                 report(Progress("verify", verified, total, _wheel_of(done[package.name][1]).name))
         except BaseException:
+            # Downloads stop at once (an interrupt is answered then, not once every file has
+            # arrived); a wheel being unpacked is finished before its staging area goes.
+            downloader.cancel()
+            if prefetched is not None:
+                prefetched.cancel()
             pool.shutdown(wait=True, cancel_futures=True)
             raise
         pool.shutdown(wait=True)

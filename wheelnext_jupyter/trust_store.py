@@ -15,6 +15,8 @@ import os
 import ssl
 import threading
 
+from wheelnext_jupyter.workers import start_thread
+
 
 def default_verify() -> ssl.SSLContext | bool:
     """The system trust store via `truststore` when installed, else True (see `tls_context`).
@@ -83,7 +85,7 @@ def load_ahead() -> None:
         if _ahead is not None:
             return
         _ahead = _Ahead()
-        _ahead.thread.start()
+        start_thread(_ahead.thread)
 
 
 def default_context() -> ssl.SSLContext:

@@ -6,6 +6,7 @@ import json
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from tests.install.helpers import install_into, plan_for
 from tests.install.tampering import rewrite_wheel
 from tests.support.venvs import Venv, clean_env
 from tests.support.wheels import build_wheel
+from wheelnext_jupyter.install import transaction
 from wheelnext_jupyter.install.target import probe_target
 from wheelnext_jupyter.install.transaction import (
     FileConflict,
@@ -112,6 +114,50 @@ def test_exception_after_third_wheel_rolls_back(venv: Venv, upgraded: list[Path]
         if position == 3:
             raise KeyboardInterrupt
 
+    with pytest.raises(KeyboardInterrupt):
+        install_into(venv.python, upgraded, after_wheel=fail_at_three)
+    assert venv.listing() == before
+    assert _freeze(venv) == frozen
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="signal masks are POSIX")
+def test_ctrl_c_during_the_commit_is_not_taken_and_the_upgrade_completes(
+    venv: Venv, upgraded: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    commit = transaction._Transaction.commit
+
+    def interrupted_commit(self: transaction._Transaction) -> None:
+        signal.raise_signal(signal.SIGINT)
+        commit(self)
+
+    monkeypatch.setattr(transaction._Transaction, "commit", interrupted_commit)
+    try:
+        install_into(venv.python, upgraded)
+        time.sleep(0.01)  # a handler still due would run here
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C was taken during the commit")
+    listed = {d["name"]: d["version"] for d in json.loads(venv.pip("list", "--format=json").stdout)}
+    assert [listed[name] for name in NAMES] == ["2.0"] * 5
+    assert not (state_dir(probe_target(venv.python)) / "journal.jsonl").exists()
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="signal masks are POSIX")
+def test_ctrl_c_during_a_roll_back_waits_until_the_environment_is_restored(
+    venv: Venv, upgraded: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before, frozen = venv.listing(), _freeze(venv)
+    roll_back = transaction._Transaction.roll_back
+
+    def interrupted_roll_back(self: transaction._Transaction) -> None:
+        signal.raise_signal(signal.SIGINT)
+        time.sleep(0.01)  # would raise here if Ctrl-C were taken during the roll-back
+        roll_back(self)
+
+    def fail_at_three(position: int, _: object) -> None:
+        if position == 3:
+            raise ValueError("third")
+
+    monkeypatch.setattr(transaction._Transaction, "roll_back", interrupted_roll_back)
     with pytest.raises(KeyboardInterrupt):
         install_into(venv.python, upgraded, after_wheel=fail_at_three)
     assert venv.listing() == before

@@ -18,6 +18,7 @@ matching `If-None-Match` with 304. Files carry an immutable max-age.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import html
@@ -54,6 +55,7 @@ FaultKind = Literal[
     "gzip",  # send the body gzip-compressed, with Content-Encoding: gzip
     "deflate",  # send the body zlib-compressed, with Content-Encoding: deflate
     "chunked",  # send the body in chunks (Transfer-Encoding: chunked), gzip-compressed if asked
+    "stall",  # send the headers and half the body, then nothing for `delay` seconds, then the rest
 ]
 
 
@@ -419,6 +421,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(206, body[first:stop], content_type, extra)
             return
         index._record("GET", path, headers, status, started, self.client_address[1])
+        if fault is not None and fault.kind == "stall":
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            time.sleep(fault.delay)
+            with contextlib.suppress(OSError):  # the client may have given up meanwhile
+                self.wfile.write(body[len(body) // 2 :])
+            return
         if fault is not None and fault.kind == "chunked":
             if "gzip" in headers.get("accept-encoding", ""):
                 body = gzip.compress(body)

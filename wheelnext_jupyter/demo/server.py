@@ -12,6 +12,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from wheelnext_jupyter.workers import start_thread
+
 
 class _QuietHandler(SimpleHTTPRequestHandler):
     extensions_map = {  # noqa: RUF012 - the base class declares it as a plain class attribute
@@ -51,7 +53,7 @@ class DemoServer:
     def start(self) -> DemoServer:
         """Serve from a daemon thread."""
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        self._thread.start()
+        start_thread(self._thread)
         return self
 
     def serve_forever(self) -> None:

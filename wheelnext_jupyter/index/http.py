@@ -13,7 +13,6 @@ import ssl
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import urlsplit
@@ -25,6 +24,7 @@ from wheelnext_jupyter.index.redact import redact_text, redact_url
 from wheelnext_jupyter.index.transfer import NotDirect, TransferError, Transfers
 from wheelnext_jupyter.record import Record, replace
 from wheelnext_jupyter.trust_store import default_context, default_verify, tls_context
+from wheelnext_jupyter.workers import RequestPool
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -355,7 +355,7 @@ class HttpClient:
         items = list(items)
         if len(items) <= 1:
             return [_call(fn, item) for item in items]
-        with ThreadPoolExecutor(max_workers=min(self.max_workers, len(items))) as pool:
+        with RequestPool(max_workers=min(self.max_workers, len(items))) as pool:
             return list(pool.map(lambda item: _call(fn, item), items))
 
     def forget(self, url: str, accept: str = "*/*") -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import enum
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -26,6 +25,7 @@ from wheelnext_jupyter.index.errors import ConfigError, IndexClientError, Metada
 from wheelnext_jupyter.index.models import normalize_project_name
 from wheelnext_jupyter.index.redact import redact_url
 from wheelnext_jupyter.record import Record
+from wheelnext_jupyter.workers import RequestPool
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -276,7 +276,7 @@ class SourceSet:
             asked += [(source, name) for source in order]
         if not asked:
             return
-        pool = ThreadPoolExecutor(
+        pool = RequestPool(
             max_workers=min(self.max_workers, len(asked)), thread_name_prefix="wheelnext-ask"
         )
         for source, project in asked:
@@ -288,7 +288,7 @@ class SourceSet:
         unique = list(dict.fromkeys(normalize_project_name(n) for n in names))
         if len(unique) <= 1:
             return {n: self.find(n, refresh=refresh) for n in unique}
-        with ThreadPoolExecutor(max_workers=min(self.max_workers, len(unique))) as pool:
+        with RequestPool(max_workers=min(self.max_workers, len(unique))) as pool:
             results = pool.map(lambda n: self.find(n, refresh=refresh), unique)
             return dict(zip(unique, results, strict=True))
 
@@ -302,7 +302,7 @@ class SourceSet:
         never even see the name.
         """
         if self.strategy is Strategy.BEST_MATCH and len(order) > 1:
-            with ThreadPoolExecutor(max_workers=min(self.max_workers, len(order))) as pool:
+            with RequestPool(max_workers=min(self.max_workers, len(order))) as pool:
                 fetched = list(pool.map(lambda s: _page_or_error(s, name, refresh), order))
             return fetched.__getitem__
         return lambda index: _page_or_error(order[index], name, refresh)

@@ -23,6 +23,7 @@ import base64
 import contextlib
 import http.client
 import os
+import socket
 import ssl
 import sys
 import threading
@@ -64,11 +65,25 @@ class Transfer:
     """An answered GET: its status and headers, and its body in blocks (`iter_bytes`) or whole
     (`read`)."""
 
-    def __init__(self, url: str, response: http.client.HTTPResponse) -> None:
+    def __init__(
+        self,
+        url: str,
+        response: http.client.HTTPResponse,
+        connection: http.client.HTTPConnection | None = None,
+    ) -> None:
         self.url = url
         self.status_code = response.status
         self.headers = response.headers
         self._response = response
+        self._connection = connection
+
+    def abort(self) -> None:
+        """End the body from another thread: a read waiting for bytes returns at once, and the
+        body counts as cut short (`TransferError`). The connection is not reused."""
+        sock = self._connection.sock if self._connection is not None else None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def iter_bytes(self) -> Iterator[memoryview]:
         """The body in blocks of up to `BLOCK` bytes, each valid until the next is asked for
@@ -172,7 +187,7 @@ class Transfers:
                 connection.close()
                 raise NotDirect(url)
             try:
-                yield Transfer(url, response)
+                yield Transfer(url, response, connection)
             except BaseException:
                 connection.close()
                 raise

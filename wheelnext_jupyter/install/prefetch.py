@@ -30,9 +30,11 @@ import contextlib
 import heapq
 import itertools
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from wheelnext_jupyter.workers import WorkerPool, start_thread
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -97,10 +99,8 @@ class Prefetcher:
         self._area: StagingArea | None = None
         #: Set once the area is made (or could not be); None until the first pin starts it.
         self._area_made: threading.Event | None = None
-        self._pool = ThreadPoolExecutor(
-            max_workers=workers, thread_name_prefix="wheelnext-prefetch"
-        )
-        self._unpackers = ThreadPoolExecutor(
+        self._pool = WorkerPool(max_workers=workers, thread_name_prefix="wheelnext-prefetch")
+        self._unpackers = WorkerPool(
             max_workers=max(1, unpackers), thread_name_prefix="wheelnext-unpack"
         )
         #: Pinned wheels waiting for a download thread: (-size, order, tracked, file, source,
@@ -173,7 +173,7 @@ class Prefetcher:
             # resolver or the lookahead, whose pin or guess this is, need not wait for that.
             make, self._make_area = self._make_area, None
             self._area_made = threading.Event()
-            threading.Thread(target=self._make, args=(make,), name="wheelnext-area").start()
+            start_thread(threading.Thread(target=self._make, args=(make,), name="wheelnext-area"))
         tracked = _Tracked()
         self._files[file.url] = tracked
         self._queue(tracked, file, source, requested, urgent=urgent)
@@ -279,12 +279,17 @@ class Prefetcher:
         with self._lock:
             return self._files[file.url]
 
+    def cancel(self) -> None:
+        """Stop the downloads at once (each waiting caller gets `DownloadCancelled`); wheels
+        being unpacked are finished, and `close()` is still due."""
+        self._downloader.cancel()
+
     def close(self) -> None:
         """Cancel what has not finished (a download stops at its next chunk, a wheel being
         unpacked is finished), then remove the staging area."""
         with self._lock:
             self._closed = True
-        self._downloader.cancelled.set()
+        self._downloader.cancel()
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._unpackers.shutdown(wait=True, cancel_futures=True)
         from wheelnext_jupyter.install.download import DownloadCancelled

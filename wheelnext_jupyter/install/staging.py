@@ -35,7 +35,6 @@ import threading
 import uuid
 from base64 import urlsafe_b64encode
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -70,6 +69,7 @@ from wheelnext_jupyter.install.writer import (
     shebang,
 )
 from wheelnext_jupyter.record import Record, replace
+from wheelnext_jupyter.workers import WorkerPool
 
 if TYPE_CHECKING:
     from wheelnext_jupyter.install.download import FetchedFile
@@ -588,7 +588,7 @@ def _record_text(rows: list[tuple[str, str, str]]) -> str:
 #: A wheel unpacks in several threads when it inflates to more than this (a large wheel
 #: otherwise keeps one core busy alone at the end of an install).
 _PART_SIZE = 16 << 20
-_helpers: ThreadPoolExecutor | None = None
+_helpers: WorkerPool | None = None
 _helpers_lock = threading.Lock()
 
 
@@ -616,7 +616,7 @@ def _unpack_in_parts(
     assert _native is not None
     with _helpers_lock:
         if _helpers is None:
-            _helpers = ThreadPoolExecutor(available_cores(), thread_name_prefix="wheelnext-part")
+            _helpers = WorkerPool(available_cores(), thread_name_prefix="wheelnext-part")
         helpers = _helpers
 
     def run(part: list[int]) -> tuple[list[tuple[str, int]], bool]:

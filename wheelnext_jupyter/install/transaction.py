@@ -24,8 +24,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -49,6 +48,7 @@ from wheelnext_jupyter.install.uninstall import (
 from wheelnext_jupyter.install.wheelfile import VerifiedWheel
 from wheelnext_jupyter.install.writer import InstalledDistribution, WriteOptions
 from wheelnext_jupyter.record import Record, replace
+from wheelnext_jupyter.workers import WorkerPool, interrupts_blocked, uninterrupted
 
 STATE_DIR_NAME = ".wheelnext-jupyter"
 _JOURNAL = "journal.jsonl"
@@ -133,7 +133,7 @@ def install_wheels(
             )
             return replace(item, staged=area.stage(item.wheel, options))
 
-        with ThreadPoolExecutor(_STAGING_THREADS, thread_name_prefix="wheelnext-stage") as pool:
+        with WorkerPool(_STAGING_THREADS, thread_name_prefix="wheelnext-stage") as pool:
             futures = [pool.submit(stage, item) for item in plan]
             try:
                 staged = [future.result() for future in futures]
@@ -152,13 +152,8 @@ def _commit_plan(
 ) -> InstallOutcome:
     with _locked(target, lock_timeout):
         recovered = _recover_locked(target)
-        transaction = _Transaction(target)
-        try:
+        with _journaled(target) as transaction:
             outcome = transaction.run(plan, after_wheel)
-        except BaseException:
-            transaction.roll_back()
-            raise
-        transaction.commit()
     return InstallOutcome(outcome.installed, outcome.removed, tuple(recovered))
 
 
@@ -168,18 +163,31 @@ def remove_distributions(
     """Uninstall distributions by their RECORD, under the same lock and journal."""
     with _locked(target, lock_timeout):
         _recover_locked(target)
-        transaction = _Transaction(target)
-        try:
+        with _journaled(target) as transaction:
             removed = tuple(
                 transaction.remove(dist)
                 for name in names
                 if (dist := find_installed(target, name)) is not None
             )
+    return removed
+
+
+@contextlib.contextmanager
+def _journaled(target: TargetEnvironment) -> Iterator[_Transaction]:
+    """A transaction for the block: rolled back if the block fails, else committed. Ctrl-C
+    during a roll-back waits until the environment is as it was; during the commit, which
+    cannot be undone, it is not taken at all."""
+    transaction = _Transaction(target)
+    with contextlib.ExitStack() as committing:
+        try:
+            yield transaction
+            # Inside the `try`: an interrupt that comes before Ctrl-C is held rolls back.
+            committing.enter_context(uninterrupted())
         except BaseException:
-            transaction.roll_back()
+            with interrupts_blocked():
+                transaction.roll_back()
             raise
         transaction.commit()
-    return removed
 
 
 def recover(target: TargetEnvironment, *, lock_timeout: float = 600.0) -> list[str]:

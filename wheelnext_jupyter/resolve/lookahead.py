@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from packaging.specifiers import SpecifierSet
@@ -28,6 +27,7 @@ from wheelnext_jupyter.resolve.admission import admit_lazily
 from wheelnext_jupyter.resolve.candidates import VersionFile
 from wheelnext_jupyter.resolve.metadata_fields import read_fields
 from wheelnext_jupyter.resolve.requirements import dependencies, requires_dist_origin
+from wheelnext_jupyter.workers import RequestPool
 
 if TYPE_CHECKING:
     from wheelnext_jupyter.resolve.candidates import CandidateFinder, Pick
@@ -58,13 +58,14 @@ class Lookahead:
         self._seen: set[str] = set()
         self._lock = threading.Lock()
         self._closed = False
-        self._pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="wheelnext-ahead")
+        self._pool = RequestPool(max(1, workers), thread_name_prefix="wheelnext-ahead")
 
     def __enter__(self) -> Lookahead:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+        # Left by an exception (Ctrl-C among them): requests under way end on their own.
+        self.close(wait=exc_type is None)
 
     def start(self, wanted: Iterable[tuple[str, SpecifierSet]]) -> None:
         """Look ahead from these projects (name, specifier); each project is visited once."""
@@ -76,11 +77,11 @@ class Lookahead:
                     self._seen.add(name)
                     self._pool.submit(self._visit, name, specifier)
 
-    def close(self) -> None:
-        """Drop what has not started and wait for the requests in flight."""
+    def close(self, *, wait: bool = True) -> None:
+        """Drop what has not started and (with `wait`) wait for the requests in flight."""
         with self._lock:
             self._closed = True
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool.shutdown(wait=wait, cancel_futures=True)
 
     def _visit(self, name: str, specifier: SpecifierSet) -> None:
         try:

@@ -196,8 +196,11 @@ def resolve(
     )
     roots = [Requirement(r.name, r.extras, r.specifier, r) for r in requests]
     try:
-        reporter = _PinReporter(on_pin) if on_pin is not None else BaseReporter()
-        result = Resolver(provider, reporter).resolve(roots, max_rounds=MAX_ROUNDS)
+        # Closed when resolution ends; when it fails (Ctrl-C among the ways), without waiting
+        # for the requests under way.
+        with lookahead:
+            reporter = _PinReporter(on_pin) if on_pin is not None else BaseReporter()
+            result = Resolver(provider, reporter).resolve(roots, max_rounds=MAX_ROUNDS)
     except ResolutionImpossible as exc:
         raise ResolutionError(_explain(exc, provider)) from None
     except ResolutionTooDeep:
@@ -205,8 +208,6 @@ def resolve(
             "resolution took too many rounds of backtracking; pin some versions "
             "(e.g. name==1.2) to narrow the search"
         ) from None
-    finally:
-        lookahead.close()
 
     extras: dict[str, set[str]] = {}
     for identifier, candidate in result.mapping.items():
