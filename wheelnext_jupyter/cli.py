@@ -56,15 +56,10 @@ from wheelnext_jupyter.variants.support import resolve_support
 EXIT_USAGE = 2
 #: What a shell reports for a command that Ctrl-C stopped (128 + SIGINT).
 EXIT_INTERRUPTED = 130
-_NOTHING_INSTALLED = "interrupted: nothing was installed, the environment is as it was"
 
 
 class CommandError(Exception):
     """An error the user can fix; printed as one line, exit status 2."""
-
-
-class Interrupted(Exception):
-    """Ctrl-C, with what it left behind; printed as one line, exit status 130."""
 
 
 #: Errors whose message already says what is wrong and how to fix it: printed as they are.
@@ -529,15 +524,12 @@ def run_explain(args: argparse.Namespace) -> int:
 def run_install(args: argparse.Namespace) -> int:
     request = request_from_args(args)
     # Wheels start downloading while the resolver is still at work, when an install follows.
-    try:
-        result = plan(
-            request,
-            prefetch=not args.dry_run,
-            stage_ahead=not args.compile and args.installer != "uv",
-            installer=args.installer,
-        )
-    except KeyboardInterrupt:
-        raise Interrupted(_NOTHING_INSTALLED) from None
+    result = plan(
+        request,
+        prefetch=not args.dry_run,
+        stage_ahead=not args.compile and args.installer != "uv",
+        installer=args.installer,
+    )
     try:
         return _report_and_install(args, result)
     finally:
@@ -558,17 +550,13 @@ def _report_and_install(args: argparse.Namespace, result: PlanResult) -> int:
         sys.stdout.write(render_plan_text(result, dry_run=args.dry_run))
     if args.dry_run or not result.plan.to_install:
         return 0
-    try:
-        done = install(
-            result,
-            progress=_print_progress,
-            compile_bytecode=args.compile,
-            break_system_packages=args.break_system_packages,
-            installer=args.installer,
-        )
-    except KeyboardInterrupt:
-        # A transaction rolls back on it, and does not take it while it commits.
-        raise Interrupted(_NOTHING_INSTALLED) from None
+    done = install(
+        result,
+        progress=_print_progress,
+        compile_bytecode=args.compile,
+        break_system_packages=args.break_system_packages,
+        installer=args.installer,
+    )
     print(f"Installed {', '.join(done.installed)}")
     for warning in done.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -647,9 +635,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except USER_ERRORS as exc:
             print(f"wheelnext-jupyter: error: {exc}", file=sys.stderr)
             return EXIT_USAGE
-        except Interrupted as exc:
-            print(f"wheelnext-jupyter: {exc}", file=sys.stderr)
-            return EXIT_INTERRUPTED
-        except KeyboardInterrupt:
-            print("wheelnext-jupyter: interrupted", file=sys.stderr)
+        except KeyboardInterrupt as exc:
+            # One from an install says whether anything was installed.
+            print(f"wheelnext-jupyter: {exc or 'interrupted'}", file=sys.stderr)
             return EXIT_INTERRUPTED

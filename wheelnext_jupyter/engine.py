@@ -58,6 +58,11 @@ class RequestError(ValueError):
     """An install request that cannot be carried out as written; the message says how to fix it."""
 
 
+#: What Ctrl-C stopping `plan` or `install` carries: nothing was written to the environment
+#: (a commit does not take Ctrl-C, and with `installer="uv"` an interrupt carries no message).
+INTERRUPTED_INSTALL = "interrupted: nothing was installed, the environment is as it was"
+
+
 @dataclass
 class InstallRequest:
     """Everything `wheelnext-jupyter install` and `%wninstall` accept (pip's names where pip has one)."""
@@ -281,9 +286,11 @@ def plan(
         return _plan(
             request, requests, constraints, target, installed, detection, sources, prefetcher
         )
-    except BaseException:
+    except BaseException as exc:
         if prefetcher is not None:
             prefetcher.close()
+        if isinstance(exc, KeyboardInterrupt):
+            raise KeyboardInterrupt(INTERRUPTED_INSTALL) from None
         raise
 
 
@@ -764,13 +771,15 @@ def install(
                 package = futures[future]
                 done[package.name] = future.result()
                 report(Progress("verify", verified, total, _wheel_of(done[package.name][1]).name))
-        except BaseException:
+        except BaseException as exc:
             # Downloads stop at once (an interrupt is answered then, not once every file has
             # arrived); a wheel being unpacked is finished before its staging area goes.
             downloader.cancel()
             if prefetched is not None:
                 prefetched.cancel()
             pool.shutdown(wait=True, cancel_futures=True)
+            if isinstance(exc, KeyboardInterrupt):
+                raise KeyboardInterrupt(INTERRUPTED_INSTALL) from None
             raise
         pool.shutdown(wait=True)
         ordered = [done[package.name] for package in packages]
@@ -809,13 +818,17 @@ def install(
                 )
                 for fetched, wheel in ordered
             ]
-            outcome = install_wheels(
-                planned,
-                result.target,
-                compile_bytecode=compile_bytecode,
-                break_system_packages=break_system_packages,
-                after_wheel=lambda position, _dist: report(Progress("install", position, total)),
-            )
+            try:
+                outcome = install_wheels(
+                    planned,
+                    result.target,
+                    compile_bytecode=compile_bytecode,
+                    break_system_packages=break_system_packages,
+                    after_wheel=lambda position, _d: report(Progress("install", position, total)),
+                )
+            except KeyboardInterrupt:
+                # Rolled back: the commit, which cannot be undone, does not take Ctrl-C.
+                raise KeyboardInterrupt(INTERRUPTED_INSTALL) from None
     finally:
         # The prefetcher first: it stops its workers, then removes its own staging area.
         result.close()

@@ -13,6 +13,7 @@ running kernel, and the engine is loaded on first use.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shlex
 import sys
@@ -178,7 +179,10 @@ def run_install(args: argparse.Namespace) -> InstallReport:
     except BaseException as exc:
         if result is not None:
             result.close()
-        progress.fail(str(exc) if isinstance(exc, _user_errors()) else type(exc).__name__)
+        if isinstance(exc, KeyboardInterrupt):
+            progress.fail(str(exc) or "interrupted")
+        else:
+            progress.fail(str(exc) if isinstance(exc, _user_errors()) else type(exc).__name__)
         raise
     for warning in done.warnings:
         progress.lines.append(f"warning: {warning}")
@@ -293,11 +297,34 @@ class LineMagic:
         self._parser = parser
 
     def __call__(self, line: str) -> object:
-        return self._func(line)
+        try:
+            return self._func(line)
+        except WninstallError:
+            raise
+        except (Exception, KeyboardInterrupt) as exc:
+            _shown_without_the_cell(exc)
+            raise
 
     def getdoc(self) -> str:
         """IPython's `%name?` calls this."""
         return self._parser().format_help()
+
+
+def _shown_without_the_cell(exc: BaseException) -> None:
+    """Make IPython show `exc` without the cell's line, whose index URL may hold a password:
+    Ctrl-C as one line, anything else as the frames from the magic on, credentials redacted."""
+    from traceback import format_exception
+
+    from wheelnext_jupyter.index.redact import redact_text
+
+    if isinstance(exc, KeyboardInterrupt):
+        lines = [f"KeyboardInterrupt: {exc}" if str(exc) else "KeyboardInterrupt"]
+    else:
+        lines = redact_text("".join(format_exception(exc))).rstrip("\n").splitlines()
+        # The kernel reports the message on its own too.
+        exc.args = tuple(redact_text(a) if isinstance(a, str) else a for a in exc.args)
+    with contextlib.suppress(AttributeError):  # an exception type without instance attributes
+        exc._render_traceback_ = lambda: lines  # type: ignore[attr-defined]
 
 
 MAGICS: dict[str, LineMagic] = {

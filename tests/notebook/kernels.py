@@ -117,14 +117,25 @@ class Kernel:
         self.client.wait_for_ready(timeout=60)
         #: Every cell's output in this kernel, for checks over a whole session.
         self.history: list[Executed] = []
+        self._cells: dict[str, str] = {}
 
     def execute(self, code: str, timeout: float = 120) -> Executed:
-        msg_id = self.client.execute(code, store_history=True)
+        return self.collect(self.start(code), timeout)
+
+    def start(self, code: str) -> str:
+        """Send a cell to run without waiting for it; its message id, for `collect`."""
+        msg_id: str = self.client.execute(code, store_history=True)
+        self._cells[msg_id] = code
+        return msg_id
+
+    def collect(self, msg_id: str, timeout: float = 120) -> Executed:
+        """The output of a cell `start`ed, once it has finished."""
         executed = Executed()
         while True:
             try:
                 message = self.client.get_iopub_msg(timeout=timeout)
             except queue.Empty:
+                code = self._cells[msg_id]
                 raise AssertionError(f"no reply within {timeout} s to {code!r}") from None
             if message["parent_header"].get("msg_id") != msg_id:
                 continue

@@ -8,6 +8,7 @@ and the kernel's environment holds a token: neither may appear in any output.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -15,13 +16,14 @@ from pathlib import Path
 import pytest
 
 from tests.notebook.kernels import Kernel, kernel_env, kernel_venv
-from tests.support.index_server import IndexServer, IndexTree
+from tests.support.index_server import Fault, IndexServer, IndexTree
 from tests.support.venvs import Venv
 
 REPORT_MIME = "application/vnd.wheelnext.report+json"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 PASSWORD = "s3cret-pass-8842"
 TOKEN = "tok-77f1e0c2d5a94b3c"
+BIG_WHEEL = "/files/wjn-big/wjn_big-1.0-py3-none-any.whl"
 
 CUDA = {"nvidia": {"cuda_version_lower_bound": ["12.0"], "sm_arch": ["80_real", "86_real"]}}
 ROCM = {"amd": {"gfx_arch": ["gfx942"]}}
@@ -49,6 +51,7 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
     tree.add_wheel("wjn-up", "1.0")
     tree.add_wheel("wjn-up", "2.0")
     tree.add_wheel("wjn-dry", "1.0")
+    tree.add_wheel("wjn-big", "1.0", files={"wjn_big/data.bin": bytes(range(256)) * 8192})
     with IndexServer(tree.root, credentials=("alice", PASSWORD)) as server:
         yield server
 
@@ -226,6 +229,56 @@ def test_a_failure_raises_with_the_engines_message_and_a_short_traceback(
     assert done.error["ename"] == "WninstallError"
     assert "wjn-missing" in done.error["evalue"]
     assert len(done.error["traceback"]) <= 5
+
+
+def test_interrupting_the_kernel_stops_an_install_at_once_and_changes_nothing(
+    loaded, index, profiles, target
+) -> None:
+    # The download stops half way and stays quiet for a minute; the client's read timeout is
+    # 15 s, so an install still running 10 s after the interrupt did not stop at once.
+    index.faults[BIG_WHEEL] = Fault("stall", delay=60)
+    try:
+        before, frozen = target.listing(), target.pip("freeze", "--all").stdout
+        cell = loaded.start(f"%wninstall {options(index, profiles['cpu'])} wjn-big")
+        deadline = time.monotonic() + 60
+        while not any(r.path == BIG_WHEEL for r in index.requests):
+            assert time.monotonic() < deadline, "the wheel was never asked for"
+            time.sleep(0.02)
+        time.sleep(0.3)  # half the body arrives; the download then waits for the rest
+        sent = time.monotonic()
+        loaded.manager.interrupt_kernel()
+        done = loaded.collect(cell, timeout=30)
+    finally:
+        index.faults.clear()
+    assert time.monotonic() - sent < 10
+    assert done.error is not None and done.error["ename"] == "KeyboardInterrupt"
+    # One line, not the cell's source (its index URL holds the password).
+    assert done.error["traceback"] == [
+        "KeyboardInterrupt: interrupted: nothing was installed, the environment is as it was"
+    ]
+    assert target.listing() == before
+    assert target.pip("freeze", "--all").stdout == frozen
+
+
+def test_an_unexpected_error_shows_the_engines_frames_without_the_cell_or_credentials(
+    loaded, index, profiles
+) -> None:
+    loaded.execute(
+        "import wheelnext_jupyter.engine as engine\n"
+        "real_plan = engine.plan\n"
+        "def broken_plan(request, **options):\n"
+        "    raise RuntimeError(f'cannot plan against {request.index.index_url}')\n"
+        "engine.plan = broken_plan"
+    )
+    try:
+        done = loaded.execute(f"%wninstall {options(index, profiles['cpu'])} wjn-fresh")
+    finally:
+        loaded.execute("engine.plan = real_plan")
+    assert done.error is not None and done.error["ename"] == "RuntimeError"
+    shown = "\n".join(done.error["traceback"])
+    assert "broken_plan" in shown and "cannot plan against" in shown
+    assert "run_line_magic" not in shown
+    assert PASSWORD not in shown + done.error["evalue"]
 
 
 def test_specifiers_are_not_variable_expanded(loaded, index, profiles) -> None:
