@@ -637,5 +637,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE
         except KeyboardInterrupt as exc:
             # One from an install says whether anything was installed.
-            print(f"wheelnext-jupyter: {exc or 'interrupted'}", file=sys.stderr)
+            print(f"wheelnext-jupyter: {str(exc) or 'interrupted'}", file=sys.stderr)
             return EXIT_INTERRUPTED

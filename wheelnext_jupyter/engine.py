@@ -59,8 +59,13 @@ class RequestError(ValueError):
 
 
 #: What Ctrl-C stopping `plan` or `install` carries: nothing was written to the environment
-#: (a commit does not take Ctrl-C, and with `installer="uv"` an interrupt carries no message).
+#: (a roll-back restores it, and the commit, which cannot be undone, does not take Ctrl-C).
 INTERRUPTED_INSTALL = "interrupted: nothing was installed, the environment is as it was"
+#: What it carries once uv, which writes as it goes, was installing.
+INTERRUPTED_UV = (
+    "interrupted while uv was installing: what it had written stays "
+    "(`wheelnext-jupyter list` shows the environment)"
+)
 
 
 @dataclass
@@ -718,122 +723,128 @@ def install(
 
     packages = result.plan.to_install
     total = len(packages)
-    builder = result.metadata.build or SourceBuilder(
-        result.sources, result.target.python, cache_dir() / "built"
-    )
-    sizes = [p.pick.candidate.file.size if p.pick.candidate else None for p in packages]
-    known = [size for size in sizes if size is not None]
-    meter = _DownloadMeter(report, total, sum(known) if len(known) == len(sizes) else None)
-    # The built-in installer unpacks each wheel into a staging directory as soon as it has
-    # arrived (checking it on the way); uv gets the verified files.
-    if installer != "uv":
-        check_externally_managed(result.target, break_system_packages=break_system_packages)
-    prefetched = result.prefetched
-    area: StagingArea | None = None
-    if installer != "uv" and packages:
-        # Wheels staged while resolving were staged without bytecode.
-        if prefetched is not None and prefetched.area is not None and not compile_bytecode:
-            area = prefetched.area
-        else:
-            area = StagingArea(result.target, UnpackedCache(cache_dir() / "unpacked"))
-    downloader = Downloader(
-        client or http_client(),
-        WheelCache(cache_dir() / "wheels"),
-        unpacked=area.unpacked if area is not None else None,
-    )
     try:
-        done: dict[str, tuple[FetchedWheel, VerifiedWheel | StagedWheel]] = {}
-        workers = min(max(1, max_downloads), max(1, total))
-        pool = WorkerPool(max_workers=workers, thread_name_prefix="wheelnext-download")
-        unpacking = (
-            prefetched.unpacking
-            if prefetched is not None
-            else threading.Semaphore(available_cores())
+        builder = result.metadata.build or SourceBuilder(
+            result.sources, result.target.python, cache_dir() / "built"
+        )
+        sizes = [p.pick.candidate.file.size if p.pick.candidate else None for p in packages]
+        known = [size for size in sizes if size is not None]
+        meter = _DownloadMeter(report, total, sum(known) if len(known) == len(sizes) else None)
+        # The built-in installer unpacks each wheel into a staging directory as soon as it has
+        # arrived (checking it on the way); uv gets the verified files.
+        if installer != "uv":
+            check_externally_managed(result.target, break_system_packages=break_system_packages)
+        prefetched = result.prefetched
+        area: StagingArea | None = None
+        if installer != "uv" and packages:
+            # Wheels staged while resolving were staged without bytecode.
+            if prefetched is not None and prefetched.area is not None and not compile_bytecode:
+                area = prefetched.area
+            else:
+                area = StagingArea(result.target, UnpackedCache(cache_dir() / "unpacked"))
+        downloader = Downloader(
+            client or http_client(),
+            WheelCache(cache_dir() / "wheels"),
+            unpacked=area.unpacked if area is not None else None,
         )
         try:
-            futures = {
-                pool.submit(
-                    _fetch,
-                    result,
-                    package,
-                    builder,
-                    downloader,
-                    meter,
-                    area,
-                    compile_bytecode,
-                    unpacking,
-                ): package
-                # Largest first: the big wheels take longest to unpack, so starting them early
-                # keeps the last wheels from finishing alone on one core.
-                for package in sorted(packages, key=_size, reverse=True)
-            }
-            for verified, future in enumerate(as_completed(futures), start=1):
-                package = futures[future]
-                done[package.name] = future.result()
-                report(Progress("verify", verified, total, _wheel_of(done[package.name][1]).name))
-        except BaseException as exc:
-            # Downloads stop at once (an interrupt is answered then, not once every file has
-            # arrived); a wheel being unpacked is finished before its staging area goes.
-            downloader.cancel()
-            if prefetched is not None:
-                prefetched.cancel()
-            pool.shutdown(wait=True, cancel_futures=True)
-            if isinstance(exc, KeyboardInterrupt):
-                raise KeyboardInterrupt(INTERRUPTED_INSTALL) from None
-            raise
-        pool.shutdown(wait=True)
-        ordered = [done[package.name] for package in packages]
-        warnings: list[str] = []
-        outcome = None
-        if installer == "uv":
-            from wheelnext_jupyter.install.uv_backend import install_with_uv
-
-            verified_wheels = [
-                (fetched.package, wheel)
-                for fetched, wheel in ordered
-                if isinstance(wheel, VerifiedWheel)
-            ]
-            by_uv = install_with_uv(
-                verified_wheels,
-                result.target,
-                compile_bytecode=compile_bytecode,
-                break_system_packages=break_system_packages,
+            done: dict[str, tuple[FetchedWheel, VerifiedWheel | StagedWheel]] = {}
+            workers = min(max(1, max_downloads), max(1, total))
+            pool = WorkerPool(max_workers=workers, thread_name_prefix="wheelnext-download")
+            unpacking = (
+                prefetched.unpacking
+                if prefetched is not None
+                else threading.Semaphore(available_cores())
             )
-            if by_uv.refused_variants is None:
-                outcome = by_uv.outcome
-                report(Progress("install", total, total))
-            else:
-                warnings.append(by_uv.refused_variants)
-        if outcome is None:
-            planned = [
-                PlannedWheel(
-                    wheel.wheel if isinstance(wheel, StagedWheel) else wheel,
-                    requested=fetched.package.requested,
-                    replaces=(
-                        fetched.package.replaces.name
-                        if fetched.package.replaces is not None
-                        else None
-                    ),
-                    staged=wheel if isinstance(wheel, StagedWheel) else None,
-                )
-                for fetched, wheel in ordered
-            ]
             try:
+                futures = {
+                    pool.submit(
+                        _fetch,
+                        result,
+                        package,
+                        builder,
+                        downloader,
+                        meter,
+                        area,
+                        compile_bytecode,
+                        unpacking,
+                    ): package
+                    # Largest first: the big wheels take longest to unpack, so starting them early
+                    # keeps the last wheels from finishing alone on one core.
+                    for package in sorted(packages, key=_size, reverse=True)
+                }
+                for verified, future in enumerate(as_completed(futures), start=1):
+                    package = futures[future]
+                    done[package.name] = future.result()
+                    report(
+                        Progress("verify", verified, total, _wheel_of(done[package.name][1]).name)
+                    )
+            except BaseException:
+                # Downloads stop at once (an interrupt is answered then, not once every file has
+                # arrived); a wheel being unpacked is finished before its staging area goes.
+                downloader.cancel()
+                if prefetched is not None:
+                    prefetched.cancel()
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+            pool.shutdown(wait=True)
+            ordered = [done[package.name] for package in packages]
+            warnings: list[str] = []
+            outcome = None
+            if installer == "uv":
+                from wheelnext_jupyter.install.uv_backend import install_with_uv
+
+                verified_wheels = [
+                    (fetched.package, wheel)
+                    for fetched, wheel in ordered
+                    if isinstance(wheel, VerifiedWheel)
+                ]
+                try:
+                    by_uv = install_with_uv(
+                        verified_wheels,
+                        result.target,
+                        compile_bytecode=compile_bytecode,
+                        break_system_packages=break_system_packages,
+                    )
+                except KeyboardInterrupt:
+                    raise KeyboardInterrupt(INTERRUPTED_UV) from None
+                if by_uv.refused_variants is None:
+                    outcome = by_uv.outcome
+                    report(Progress("install", total, total))
+                else:
+                    warnings.append(by_uv.refused_variants)
+            if outcome is None:
+                planned = [
+                    PlannedWheel(
+                        wheel.wheel if isinstance(wheel, StagedWheel) else wheel,
+                        requested=fetched.package.requested,
+                        replaces=(
+                            fetched.package.replaces.name
+                            if fetched.package.replaces is not None
+                            else None
+                        ),
+                        staged=wheel if isinstance(wheel, StagedWheel) else None,
+                    )
+                    for fetched, wheel in ordered
+                ]
                 outcome = install_wheels(
                     planned,
                     result.target,
                     compile_bytecode=compile_bytecode,
                     break_system_packages=break_system_packages,
-                    after_wheel=lambda position, _d: report(Progress("install", position, total)),
+                    after_wheel=lambda position, _: report(Progress("install", position, total)),
                 )
-            except KeyboardInterrupt:
-                # Rolled back: the commit, which cannot be undone, does not take Ctrl-C.
-                raise KeyboardInterrupt(INTERRUPTED_INSTALL) from None
-    finally:
-        # The prefetcher first: it stops its workers, then removes its own staging area.
-        result.close()
-        if area is not None and (prefetched is None or area is not prefetched.area):
-            area.close()
+        finally:
+            # The prefetcher first: it stops its workers, then removes its own staging area.
+            result.close()
+            if area is not None and (prefetched is None or area is not prefetched.area):
+                area.close()
+    except KeyboardInterrupt as exc:
+        if str(exc):
+            raise
+        # Nothing was written to the environment: a roll-back restored it, and the commit,
+        # which cannot be undone, does not take Ctrl-C.
+        raise KeyboardInterrupt(INTERRUPTED_INSTALL) from None
     restart: tuple[str, ...] = ()
     if result.target.is_current:
         restart = tuple(need.name for need in restart_required(outcome))

@@ -36,13 +36,17 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
         yield server
 
 
-@pytest.fixture(params=[WHEEL_PATH, PAGE_PATH], ids=["download", "page"])
+@pytest.fixture(
+    params=[(WHEEL_PATH, "stall"), (WHEEL_PATH, "silent"), (PAGE_PATH, "stall")],
+    ids=["download-half-way", "download-unanswered", "page-half-way"],
+)
 def stalled(index: IndexServer, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A download, or a page the resolver reads, stops half way and stays quiet for a minute;
-    the path that does."""
-    index.faults[request.param] = Fault("stall", delay=STALL)
+    """A download, or a page the resolver reads, goes quiet for a minute: half way through its
+    body, or before any answer. The path that does."""
+    path, kind = request.param
+    index.faults[path] = Fault(kind, delay=STALL)
     try:
-        yield request.param
+        yield path
     finally:
         index.faults.clear()
 
@@ -64,7 +68,7 @@ def _wait_for_the_stall(index: IndexServer, path: str, process: subprocess.Popen
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline, f"{path} was never asked for"
         time.sleep(0.02)
-    time.sleep(0.3)  # half the body arrives; the request then waits for the rest
+    time.sleep(0.3)  # the request is waiting now (for its answer, or the rest of its body)
 
 
 def _blocks_interrupts(pid: int, tid: int) -> bool:

@@ -56,6 +56,7 @@ FaultKind = Literal[
     "deflate",  # send the body zlib-compressed, with Content-Encoding: deflate
     "chunked",  # send the body in chunks (Transfer-Encoding: chunked), gzip-compressed if asked
     "stall",  # send the headers and half the body, then nothing for `delay` seconds, then the rest
+    "silent",  # record the request, then send nothing for `delay` seconds, then answer normally
 ]
 
 
@@ -421,6 +422,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(206, body[first:stop], content_type, extra)
             return
         index._record("GET", path, headers, status, started, self.client_address[1])
+        if fault is not None and fault.kind == "silent":
+            time.sleep(fault.delay)
+            fault = None
         if fault is not None and fault.kind == "stall":
             self.send_response(status)
             self.send_header("Content-Type", content_type)

@@ -65,25 +65,11 @@ class Transfer:
     """An answered GET: its status and headers, and its body in blocks (`iter_bytes`) or whole
     (`read`)."""
 
-    def __init__(
-        self,
-        url: str,
-        response: http.client.HTTPResponse,
-        connection: http.client.HTTPConnection | None = None,
-    ) -> None:
+    def __init__(self, url: str, response: http.client.HTTPResponse) -> None:
         self.url = url
         self.status_code = response.status
         self.headers = response.headers
         self._response = response
-        self._connection = connection
-
-    def abort(self) -> None:
-        """End the body from another thread: a read waiting for bytes returns at once, and the
-        body counts as cut short (`TransferError`). The connection is not reused."""
-        sock = self._connection.sock if self._connection is not None else None
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
 
     def iter_bytes(self) -> Iterator[memoryview]:
         """The body in blocks of up to `BLOCK` bytes, each valid until the next is asked for
@@ -148,6 +134,8 @@ class Transfers:
         self._idle: dict[_Origin, list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
         self._closed = False
+        #: The connections of the requests under way for each `stop` event (see `abort`).
+        self._stoppable: dict[threading.Event, set[http.client.HTTPConnection]] = {}
 
     def direct(self, url: str) -> bool:
         """Whether this path takes `url`: http or https, and no proxy for its host."""
@@ -163,37 +151,58 @@ class Transfers:
 
     @contextlib.contextmanager
     def get(
-        self, url: str, headers: Mapping[str, str], *, gzip: bool = False
+        self,
+        url: str,
+        headers: Mapping[str, str],
+        *,
+        gzip: bool = False,
+        stop: threading.Event | None = None,
     ) -> Iterator[Transfer]:
         """GET `url` (without userinfo), following redirects; the connection goes back to the
         pool once the body has been read to its end. With `gzip`, a gzip body is accepted
-        (`Transfer.read` decodes it); any other encoding raises `NotDirect`."""
+        (`Transfer.read` decodes it); any other encoding raises `NotDirect`. With `stop`, once
+        it is set no request starts, and `abort(stop)` ends the one under way (`TransferError`)
+        wherever it waits: for the connection, the answer or the body."""
         for _ in range(_MAX_REDIRECTS + 1):
             if not self.direct(url):
                 raise NotDirect(url)
-            origin, connection, response = self._request(url, headers)
-            location = response.getheader("Location")
-            if response.status in _REDIRECTS and location:
-                response.read()
-                self._release(origin, connection, response)
-                url = urljoin(url, location)
-                continue
-            encoding = _encoding(response)
-            if (
-                response.status < 300
-                and encoding != "identity"
-                and not (gzip and encoding == "gzip")
-            ):
-                connection.close()
-                raise NotDirect(url)
+            origin, connection, response = self._request(url, headers, stop)
             try:
-                yield Transfer(url, response, connection)
-            except BaseException:
-                connection.close()
-                raise
-            self._release(origin, connection, response)
-            return
+                location = response.getheader("Location")
+                if response.status in _REDIRECTS and location:
+                    response.read()
+                    self._release(origin, connection, response)
+                    url = urljoin(url, location)
+                    continue
+                encoding = _encoding(response)
+                if (
+                    response.status < 300
+                    and encoding != "identity"
+                    and not (gzip and encoding == "gzip")
+                ):
+                    connection.close()
+                    raise NotDirect(url)
+                try:
+                    yield Transfer(url, response)
+                except BaseException:
+                    connection.close()
+                    raise
+                self._release(origin, connection, response)
+                return
+            finally:
+                self._unwatch(stop, connection)
         raise TransferError(f"more than {_MAX_REDIRECTS} redirects from {url}")
+
+    def abort(self, stop: threading.Event) -> None:
+        """End at once the requests under way for `stop`, which the caller has set: their
+        connections are shut down, and each fails with `TransferError`."""
+        with self._lock:
+            connections = list(self._stoppable.get(stop, ()))
+        for connection in connections:
+            sock = connection.sock
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
 
     def close(self) -> None:
         with self._lock:
@@ -204,7 +213,7 @@ class Transfers:
                 connection.close()
 
     def _request(
-        self, url: str, headers: Mapping[str, str]
+        self, url: str, headers: Mapping[str, str], stop: threading.Event | None
     ) -> tuple[_Origin, http.client.HTTPConnection, http.client.HTTPResponse]:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -217,21 +226,56 @@ class Transfers:
             sent["Authorization"] = f"Basic {token}"
         connection, reused = self._take(origin)
         try:
-            connection.request("GET", target, headers=sent)
-            response = connection.getresponse()
+            response = self._send(connection, target, sent, stop)
         except (OSError, http.client.HTTPException) as exc:
-            connection.close()
-            if not reused:
+            if not reused or (stop is not None and stop.is_set()):
                 raise _transport_error(exc) from None
             # An idle connection the server has closed meanwhile: once more on a new one.
             connection, _ = self._take(origin, fresh=True)
             try:
-                connection.request("GET", target, headers=sent)
-                response = connection.getresponse()
+                response = self._send(connection, target, sent, stop)
             except (OSError, http.client.HTTPException) as again:
-                connection.close()
                 raise _transport_error(again) from None
         return origin, connection, response
+
+    def _send(
+        self,
+        connection: http.client.HTTPConnection,
+        target: str,
+        headers: Mapping[str, str],
+        stop: threading.Event | None,
+    ) -> http.client.HTTPResponse:
+        """The answer to GET `target` on `connection`, which `abort(stop)` can end meanwhile
+        (and which stays listed for it on success; closed on failure)."""
+        self._watch(stop, connection)
+        try:
+            if connection.sock is None:
+                connection.connect()  # here, so that the check below follows it
+            if stop is not None and stop.is_set():
+                # Set before the socket existed for `abort` to shut down.
+                raise ConnectionAbortedError("the request was stopped")
+            connection.request("GET", target, headers=headers)
+            return connection.getresponse()
+        except BaseException:
+            connection.close()
+            self._unwatch(stop, connection)
+            raise
+
+    def _watch(self, stop: threading.Event | None, connection: http.client.HTTPConnection) -> None:
+        if stop is not None:
+            with self._lock:
+                self._stoppable.setdefault(stop, set()).add(connection)
+
+    def _unwatch(
+        self, stop: threading.Event | None, connection: http.client.HTTPConnection
+    ) -> None:
+        if stop is not None:
+            with self._lock:
+                watched = self._stoppable.get(stop)
+                if watched is not None:
+                    watched.discard(connection)
+                    if not watched:
+                        del self._stoppable[stop]
 
     def _take(
         self, origin: _Origin, *, fresh: bool = False

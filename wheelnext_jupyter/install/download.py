@@ -208,24 +208,21 @@ class Downloader:
         self.client = client
         self.cache = cache
         #: Once set, downloads in progress stop at their next chunk (`DownloadCancelled`);
-        #: `cancel()` sets it and also ends the bodies still arriving.
+        #: `cancel()` sets it and also ends the requests under way.
         self.cancelled = cancelled or threading.Event()
         #: The unpacked cache the wheels go into, when they do: wheels are then fetched as its
         #: entries, or downloaded into memory.
         self.unpacked = unpacked
         self._in_memory = 0
         self._lock = threading.Lock()
-        #: Bodies being received over the direct path, which `cancel()` ends at once.
-        self._receiving: set[Transfer] = set()
 
     def cancel(self) -> None:
         """Stop every download: each ends with `DownloadCancelled` at once, even one whose
-        connection has gone quiet (it would otherwise wait out the timeout), and none retries."""
+        server has gone quiet (it would otherwise wait out the timeout), and none retries."""
         self.cancelled.set()
-        with self._lock:
-            receiving = list(self._receiving)
-        for transfer in receiving:
-            transfer.abort()
+        transfers = self.client.transfers
+        if transfers is not None:
+            transfers.abort(self.cancelled)
 
     def _cached(
         self, file: IndexFile, sha256: str | None, on_bytes: BytesCallback | None
@@ -437,25 +434,12 @@ class Downloader:
         )
 
     @contextlib.contextmanager
-    def _received(self, transfer: Transfer) -> Iterator[None]:
-        """`transfer` is one `cancel()` ends while the block runs."""
-        with self._lock:
-            self._receiving.add(transfer)
-        try:
-            if self.cancelled.is_set():
-                transfer.abort()  # cancelled while it was being opened
-            yield
-        finally:
-            with self._lock:
-                self._receiving.discard(transfer)
-
-    @contextlib.contextmanager
     def _open(self, url: str, headers: dict[str, str]) -> Iterator[_Body]:
         """GET `url`: in large blocks where the direct path takes it, else through httpx."""
         transfers = self.client.transfers
         if transfers is not None:
             try:
-                with transfers.get(url, headers) as transfer, self._received(transfer):
+                with transfers.get(url, headers, stop=self.cancelled) as transfer:
                     yield transfer
                 return
             except NotDirect:
