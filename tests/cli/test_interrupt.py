@@ -62,9 +62,11 @@ def _start(venv: Venv, index: IndexServer, tmp_path: Path) -> subprocess.Popen[s
     )
 
 
-def _wait_for_the_stall(index: IndexServer, path: str, process: subprocess.Popen[str]) -> None:
+def _wait_for_the_stall(
+    index: IndexServer, path: str, process: subprocess.Popen[str], asked_before: int
+) -> None:
     deadline = time.monotonic() + 60
-    while not any(r.path == path for r in index.requests):
+    while not any(r.path == path for r in index.requests[asked_before:]):
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline, f"{path} was never asked for"
         time.sleep(0.02)
@@ -82,8 +84,9 @@ def test_ctrl_c_during_a_stalled_request_stops_at_once_and_changes_nothing(
     venv: Venv, index: IndexServer, stalled: str, tmp_path: Path
 ) -> None:
     before, frozen = venv.listing(), venv.pip("freeze", "--all").stdout
+    asked_before = len(index.requests)  # the server is shared: earlier tests asked too
     process = _start(venv, index, tmp_path)
-    _wait_for_the_stall(index, stalled, process)
+    _wait_for_the_stall(index, stalled, process, asked_before)
     sent = time.monotonic()
     process.send_signal(signal.SIGINT)
     try:
@@ -105,9 +108,10 @@ def test_only_the_main_thread_takes_ctrl_c_while_an_install_runs(
     venv: Venv, index: IndexServer, tmp_path: Path
 ) -> None:
     index.faults[WHEEL_PATH] = Fault("stall", delay=STALL)
+    asked_before = len(index.requests)
     process = _start(venv, index, tmp_path)
     try:
-        _wait_for_the_stall(index, WHEEL_PATH, process)
+        _wait_for_the_stall(index, WHEEL_PATH, process, asked_before)
         threads = [int(t.name) for t in Path(f"/proc/{process.pid}/task").iterdir()]
         assert len(threads) > 1
         blocking = {tid: _blocks_interrupts(process.pid, tid) for tid in threads}
