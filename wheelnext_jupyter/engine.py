@@ -8,6 +8,7 @@ these; nothing here knows about IPython or Jupyter. Caches that should live as l
 from __future__ import annotations
 
 import atexit
+import contextlib
 import dataclasses
 import hashlib
 import threading
@@ -39,7 +40,7 @@ from wheelnext_jupyter.variants.properties import ABI_DEPENDENCY_NAMESPACE
 from wheelnext_jupyter.workers import WorkerPool
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Iterator, Mapping
 
     from wheelnext_jupyter.index.models import IndexFile
     from wheelnext_jupyter.index.priority import SourceSet
@@ -66,6 +67,18 @@ INTERRUPTED_UV = (
     "interrupted while uv was installing: what it had written stays "
     "(`wheelnext-jupyter list` shows the environment)"
 )
+
+
+@contextlib.contextmanager
+def _interrupt_says(message: str) -> Iterator[None]:
+    """Ctrl-C in the block ends it as `KeyboardInterrupt(message)`, unless one from deeper
+    down says already what it left behind."""
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        if str(exc):
+            raise
+        raise KeyboardInterrupt(message) from None
 
 
 @dataclass
@@ -288,14 +301,13 @@ def plan(
         _prefetcher(target, stage_ahead=stage_ahead, files=installer == "uv") if prefetch else None
     )
     try:
-        return _plan(
-            request, requests, constraints, target, installed, detection, sources, prefetcher
-        )
-    except BaseException as exc:
+        with _interrupt_says(INTERRUPTED_INSTALL):
+            return _plan(
+                request, requests, constraints, target, installed, detection, sources, prefetcher
+            )
+    except BaseException:
         if prefetcher is not None:
             prefetcher.close()
-        if isinstance(exc, KeyboardInterrupt):
-            raise KeyboardInterrupt(INTERRUPTED_INSTALL) from None
         raise
 
 
@@ -723,7 +735,9 @@ def install(
 
     packages = result.plan.to_install
     total = len(packages)
-    try:
+    # Nothing was written to the environment before the end of this block: a roll-back
+    # restored it, and the commit, which cannot be undone, does not take Ctrl-C.
+    with _interrupt_says(INTERRUPTED_INSTALL):
         builder = result.metadata.build or SourceBuilder(
             result.sources, result.target.python, cache_dir() / "built"
         )
@@ -799,15 +813,13 @@ def install(
                     for fetched, wheel in ordered
                     if isinstance(wheel, VerifiedWheel)
                 ]
-                try:
+                with _interrupt_says(INTERRUPTED_UV):
                     by_uv = install_with_uv(
                         verified_wheels,
                         result.target,
                         compile_bytecode=compile_bytecode,
                         break_system_packages=break_system_packages,
                     )
-                except KeyboardInterrupt:
-                    raise KeyboardInterrupt(INTERRUPTED_UV) from None
                 if by_uv.refused_variants is None:
                     outcome = by_uv.outcome
                     report(Progress("install", total, total))
@@ -839,12 +851,6 @@ def install(
             result.close()
             if area is not None and (prefetched is None or area is not prefetched.area):
                 area.close()
-    except KeyboardInterrupt as exc:
-        if str(exc):
-            raise
-        # Nothing was written to the environment: a roll-back restored it, and the commit,
-        # which cannot be undone, does not take Ctrl-C.
-        raise KeyboardInterrupt(INTERRUPTED_INSTALL) from None
     restart: tuple[str, ...] = ()
     if result.target.is_current:
         restart = tuple(need.name for need in restart_required(outcome))
