@@ -6,16 +6,20 @@ certifi's bundle. Loading a bundle takes 25 to 30 ms, all of it in OpenSSL witho
 `load_ahead()` starts that load on a thread of its own as soon as a command (or the notebook
 extension) knows https requests may follow, so that it runs on another core while the process
 imports the engine; `default_context()` then takes the context made ahead, unless the trust-store
-settings changed meanwhile. Only the standard library is imported here.
+settings changed meanwhile. Only the standard library is imported here, and `ssl` only once a
+context is made.
 """
 
 from __future__ import annotations
 
 import os
-import ssl
 import threading
+from typing import TYPE_CHECKING
 
 from wheelnext_jupyter.workers import start_thread
+
+if TYPE_CHECKING:
+    import ssl
 
 
 def default_verify() -> ssl.SSLContext | bool:
@@ -29,6 +33,8 @@ def default_verify() -> ssl.SSLContext | bool:
         import truststore  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         return True
+    import ssl
+
     context: ssl.SSLContext = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     return context
 
@@ -37,6 +43,8 @@ def tls_context(verify: ssl.SSLContext | bool) -> ssl.SSLContext:
     """The TLS context `verify` stands for, as httpx reads it: a context as given; False, no
     verification; True, the trust store `SSL_CERT_FILE` or `SSL_CERT_DIR` names, else
     certifi's bundle."""
+    import ssl  # here: a command that asks only plain-HTTP indexes never needs it
+
     if isinstance(verify, ssl.SSLContext):
         return verify
     if not verify:

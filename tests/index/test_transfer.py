@@ -1,4 +1,4 @@
-"""Index requests over the standard library's client, where it applies: wheel downloads in
+"""Index requests over the direct HTTP client, where it applies: wheel downloads in
 large blocks, pages and metadata whole.
 
 Every download and page test goes this way already; here: HTTPS with a trusted and an

@@ -1,7 +1,7 @@
 """One pooled HTTP client for every index request: retries, caching, credentials, redaction.
 
 The public API is synchronous; `get_many` runs requests on a thread pool. Requests go over the
-standard library's client with kept-alive connections (`index.transfer`) where no proxy
+project's own HTTP/1.1 client with kept-alive connections (`index.transfer`) where no proxy
 applies, else through one shared `httpx.Client` (its connection pool is thread-safe), made
 when first needed (`index.httpx_fallback`).
 """
@@ -9,7 +9,6 @@ when first needed (`index.httpx_fallback`).
 from __future__ import annotations
 
 import logging
-import ssl
 import sys
 import threading
 import time
@@ -27,6 +26,7 @@ from wheelnext_jupyter.trust_store import default_context, default_verify, tls_c
 from wheelnext_jupyter.workers import RequestPool
 
 if TYPE_CHECKING:
+    import ssl
     from collections.abc import Callable, Iterable
     from pathlib import Path
 
@@ -139,13 +139,13 @@ class HttpClient:
         self._verify = chosen
         #: The default trust store, which `trust_store.load_ahead` may have loaded already.
         self._default_store = verify is None and chosen is True
-        self._context = chosen if isinstance(chosen, ssl.SSLContext) else None
+        self._context = None if isinstance(chosen, bool) else chosen
         self._context_lock = threading.Lock()
         self._timeout = timeout
         self._transport = transport
         self._httpx: httpx.Client | None = None
         self._httpx_lock = threading.Lock()
-        #: Requests over the standard library's client; None with a custom transport (tests,
+        #: Requests over the direct client (`index.transfer`); None with a custom transport (tests,
         #: mocks), which then serves every request.
         self.transfers = (
             Transfers(

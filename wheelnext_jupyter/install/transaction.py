@@ -23,7 +23,6 @@ import contextlib
 import json
 import os
 import shutil
-import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO
@@ -331,7 +330,7 @@ class _Transaction:
     def __init__(self, target: TargetEnvironment) -> None:
         self.target = target
         self.directory = state_dir(target)
-        self.backup = self.directory / f"backup-{uuid.uuid4().hex}"
+        self.backup = self.directory / f"backup-{os.urandom(16).hex()}"
         self.journal_path = self.directory / _JOURNAL
         self._journal: IO[str] | None = None
         self._moved = 0

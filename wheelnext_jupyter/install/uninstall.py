@@ -10,7 +10,6 @@ import csv
 import io
 import os
 from collections.abc import Iterator
-from email.parser import HeaderParser
 from pathlib import Path
 
 from packaging.utils import NormalizedName, canonicalize_name
@@ -51,6 +50,9 @@ def iter_installed(target: TargetEnvironment) -> Iterator[InstalledRecord]:
                 metadata = (dist_info / "METADATA").read_text(encoding="utf-8")
             except OSError:
                 continue
+            # Imported at the first distribution found: a new environment has none.
+            from email.parser import HeaderParser
+
             headers = HeaderParser().parsestr(metadata, headersonly=True)
             name, version = headers.get("Name"), headers.get("Version")
             if name and version:
