@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import dataclasses
 import hashlib
 import threading
 from concurrent.futures import as_completed
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,7 +26,7 @@ from wheelnext_jupyter.install.target import TargetEnvironment, current_target, 
 from wheelnext_jupyter.paths import cache_dir
 from wheelnext_jupyter.providers import builtin
 from wheelnext_jupyter.providers.trust import load_trust_list
-from wheelnext_jupyter.record import Record
+from wheelnext_jupyter.record import MutableRecord, Record, field, replace
 from wheelnext_jupyter.resolve.build import SourceBuilder
 from wheelnext_jupyter.resolve.candidates import CandidateFinder, FileVerdict, VariantPolicy
 from wheelnext_jupyter.resolve.installed import InstalledDistribution, installed_distributions
@@ -81,8 +79,7 @@ def _interrupt_says(message: str) -> Iterator[None]:
         raise KeyboardInterrupt(message) from None
 
 
-@dataclass
-class InstallRequest:
+class InstallRequest(MutableRecord):
     """Everything `wheelnext-jupyter install` and `%wninstall` accept (pip's names where pip has one)."""
 
     requirements: list[str] = field(default_factory=list)
@@ -115,8 +112,7 @@ class InstallRequest:
     environ: Mapping[str, str] | None = None
 
 
-@dataclass
-class PlanResult:
+class PlanResult(MutableRecord):
     """A plan with everything it was made against, for reports and the installer."""
 
     plan: Plan
@@ -226,7 +222,7 @@ def _requests(request: InstallRequest) -> tuple[list[Request], list[Request], In
     """Parse requirement strings and files; files' index options join the request's."""
     requests: list[Request] = []
     constraints: list[Request] = []
-    index = dataclasses.replace(
+    index = replace(
         request.index,
         indexes=list(request.index.indexes),
         extra_index_urls=list(request.index.extra_index_urls),
@@ -258,7 +254,7 @@ def _requests(request: InstallRequest) -> tuple[list[Request], list[Request], In
         raise RequestError(
             "nothing to install: name at least one requirement (e.g. `torch`) or a file with -r"
         )
-    return requests, constraints, dataclasses.replace(request, index=index, pre=pre)
+    return requests, constraints, replace(request, index=index, pre=pre)
 
 
 def target_environment(request: InstallRequest) -> TargetEnvironment:
@@ -546,8 +542,7 @@ class FetchedWheel(Record):
     variant_json: bytes | None = None
 
 
-@dataclass
-class InstallResult:
+class InstallResult(MutableRecord):
     result: PlanResult
     installed: tuple[str, ...]
     removed: tuple[str, ...]

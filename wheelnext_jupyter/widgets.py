@@ -7,12 +7,13 @@ that changed already-imported packages. The panel builds the same `InstallReques
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import importlib.util
 from collections.abc import Sequence
 from html import escape
 from typing import TYPE_CHECKING, Any
+
+from wheelnext_jupyter.record import replace
 
 if TYPE_CHECKING:
     from wheelnext_jupyter.engine import InstallRequest, PlanResult
@@ -113,10 +114,8 @@ class WheelnextPanel:
         """The base request with the boxes' requirements and indexes."""
         requirements = [r.strip() for r in self.requirements.value.splitlines() if r.strip()]
         urls = [u.strip() for u in self.indexes.value.splitlines() if u.strip()]
-        index = dataclasses.replace(
-            self.base.index, indexes=urls, index_url=None, extra_index_urls=[]
-        )
-        return dataclasses.replace(self.base, requirements=requirements, index=index)
+        index = replace(self.base.index, indexes=urls, index_url=None, extra_index_urls=[])
+        return replace(self.base, requirements=requirements, index=index)
 
     def _run(self, *, install: bool) -> None:
         from wheelnext_jupyter.cli import USER_ERRORS

@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -28,7 +27,7 @@ from wheelnext_jupyter.index.priority import SourceSet, Strategy
 from wheelnext_jupyter.index.redact import redact_url
 from wheelnext_jupyter.index.sources import FindLinksDirectory, FlatPageSource, IndexSource
 from wheelnext_jupyter.paths import user_base, user_config_path
-from wheelnext_jupyter.record import Record
+from wheelnext_jupyter.record import MutableRecord, Record
 from wheelnext_jupyter.record import field as record_field
 
 if TYPE_CHECKING:
@@ -42,20 +41,19 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _TRUE = {"1", "true", "yes", "on"}
 
 
-@dataclass
-class IndexOptions:
+class IndexOptions(MutableRecord):
     """Index options as the command line and the magic spell them."""
 
     #: `--index [NAME=]URL`, repeatable, highest priority first.
-    indexes: list[str] = field(default_factory=list)
+    indexes: list[str] = record_field(default_factory=list)
     index_url: str | None = None
-    extra_index_urls: list[str] = field(default_factory=list)
-    find_links: list[str] = field(default_factory=list)
+    extra_index_urls: list[str] = record_field(default_factory=list)
+    find_links: list[str] = record_field(default_factory=list)
     no_index: bool = False
     #: `--index-strategy`; None = the config file's, else first-index.
     strategy: str | None = None
     #: `--pin NAME=INDEX` (INDEX is a source name or URL).
-    pins: list[str] = field(default_factory=list)
+    pins: list[str] = record_field(default_factory=list)
     allow_fallthrough: bool | None = None
 
     def names_a_source(self) -> bool:

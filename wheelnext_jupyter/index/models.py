@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, NamedTuple, overload
 from urllib.parse import urldefrag
@@ -56,8 +55,7 @@ class CoreMetadata(Record):
     hashes: Mapping[str, str] = record_field(default_factory=lambda: _EMPTY)
 
 
-@dataclass(frozen=True)
-class IndexFile:
+class IndexFile(Record):
     """One file entry of a project page."""
 
     filename: str
@@ -73,7 +71,7 @@ class IndexFile:
     requires_python: str | None = None
     yanked: bool = False
     yanked_reason: str | None = None
-    core_metadata: CoreMetadata = field(default_factory=CoreMetadata)
+    core_metadata: CoreMetadata = record_field(default_factory=CoreMetadata)
     size: int | None = None
     upload_time: str | None = None
 

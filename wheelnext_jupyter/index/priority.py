@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import enum
 import logging
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 from wheelnext_jupyter.index.errors import ConfigError, IndexClientError, MetadataUnavailable
 from wheelnext_jupyter.index.models import normalize_project_name
 from wheelnext_jupyter.index.redact import redact_url
-from wheelnext_jupyter.record import Record
+from wheelnext_jupyter.record import Record, field
 from wheelnext_jupyter.workers import RequestPool
 
 if TYPE_CHECKING:
@@ -79,8 +78,7 @@ class Attempt(Record):
     detail: str | None = None
 
 
-@dataclass(frozen=True)
-class Lookup:
+class Lookup(Record):
     """Which source(s) answered for one name, their offers, and the path taken to them."""
 
     name: NormalizedName

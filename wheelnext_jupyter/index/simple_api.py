@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
@@ -34,6 +33,7 @@ from wheelnext_jupyter.index.models import (
     normalize_project_name,
 )
 from wheelnext_jupyter.index.redact import redact_url
+from wheelnext_jupyter.record import MutableRecord
 from wheelnext_jupyter.variants.filename import (
     InvalidWheelFilename,
     WheelFilename,
@@ -53,8 +53,7 @@ _JSON_TYPES = {JSON_CONTENT_TYPE, "application/vnd.pypi.simple.latest+json"}
 _HTML_TYPES = {HTML_CONTENT_TYPE, "application/vnd.pypi.simple.latest+html", "text/html"}
 
 
-@dataclass
-class _RawEntry:
+class _RawEntry(MutableRecord):
     """A file entry before interpretation; fields hold what the page said, not yet checked."""
 
     filename: str

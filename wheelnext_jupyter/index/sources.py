@@ -11,7 +11,6 @@ import contextlib
 import hashlib
 import io
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Protocol
@@ -74,10 +73,7 @@ class SourceRef(Record):
         return self.name if self.name == self.url else f"{self.name} ({self.url})"
 
 
-# A dataclass, not a record: a page of a large project makes thousands (a record takes
-# several times as long to make).
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(Record):
     """One distribution file offered by one source."""
 
     file: IndexFile

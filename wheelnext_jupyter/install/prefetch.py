@@ -31,9 +31,9 @@ import heapq
 import itertools
 import threading
 from concurrent.futures import Future
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from wheelnext_jupyter.record import MutableRecord, field
 from wheelnext_jupyter.workers import WorkerPool, start_thread
 
 if TYPE_CHECKING:
@@ -48,8 +48,7 @@ if TYPE_CHECKING:
 _URGENT = 1 << 62
 
 
-@dataclass
-class _Tracked:
+class _Tracked(MutableRecord):
     fetched: Future[FetchedFile] = field(default_factory=Future)
     #: The wheel staged with `requested` and no bytecode; None when it was not staged here.
     staged: Future[StagedWheel | None] = field(default_factory=Future)

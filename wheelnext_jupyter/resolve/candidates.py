@@ -10,7 +10,6 @@ fall back to the sdist only when no wheel fits.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -18,7 +17,7 @@ from packaging.version import Version
 
 from wheelnext_jupyter.index.models import FileKind
 from wheelnext_jupyter.index.priority import Strategy
-from wheelnext_jupyter.record import Record
+from wheelnext_jupyter.record import MutableRecord, Record, field
 from wheelnext_jupyter.variants.abi_dependency import abi_dependency_configs
 from wheelnext_jupyter.variants.markers import VariantMarkerEnvironment
 from wheelnext_jupyter.variants.ordering import (
@@ -145,8 +144,7 @@ class VersionOutcome(Record):
     files: tuple[FileVerdict, ...]
 
 
-@dataclass
-class VariantPolicy:
+class VariantPolicy(MutableRecord):
     """How variants are judged for this resolution: the target's support and the user's switches."""
 
     supported_for: Callable[[Iterable[str]], SupportedConfigs]

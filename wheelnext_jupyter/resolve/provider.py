@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -19,7 +18,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from resolvelib import AbstractProvider
 
 from wheelnext_jupyter.index.models import FileKind
-from wheelnext_jupyter.record import Record
+from wheelnext_jupyter.record import MutableRecord, Record, field
 from wheelnext_jupyter.resolve.admission import admit_lazily, is_exact_pin
 from wheelnext_jupyter.resolve.build import BuildError
 from wheelnext_jupyter.resolve.candidates import FileVerdict, Pick, VersionFile
@@ -49,8 +48,7 @@ DEFAULTS = "@defaults"
 PYTHON = "<python>"
 
 
-@dataclass(frozen=True)
-class Requirement:
+class Requirement(Record):
     """One requirement edge: the request it came from and the identifier it constrains."""
 
     name: NormalizedName
@@ -63,9 +61,7 @@ class Requirement:
     same_version_pin: bool = False
     #: `is_satisfied_by` answers per candidate version: resolvelib asks the same pairs over and
     #: over while it backtracks, and hashing a SpecifierSet is costlier than the check itself.
-    satisfied: dict[Version, bool] = field(
-        default_factory=dict, compare=False, hash=False, repr=False
-    )
+    satisfied: dict[Version, bool] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def identifier(self) -> str:
@@ -104,8 +100,7 @@ class ResolverCandidate(Record):
         return identifier_for(self.name, self.extras)
 
 
-@dataclass
-class ResolveOptions:
+class ResolveOptions(MutableRecord):
     pre: bool = False
     no_deps: bool = False
     #: Names to upgrade (`-U NAME`); `upgrade_all` for every package.

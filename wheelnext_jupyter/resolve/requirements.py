@@ -12,7 +12,6 @@ import functools
 import re
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -22,6 +21,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
 from wheelnext_jupyter.index.redact import redact_text, redact_url
+from wheelnext_jupyter.record import Record, field
 from wheelnext_jupyter.variants.filename import InvalidWheelFilename, parse_wheel_filename
 from wheelnext_jupyter.variants.markers import (
     Environment,
@@ -43,8 +43,7 @@ class InvalidRequest(ValueError):
     """A requirement that cannot be used; the message names the text, who asked and the way out."""
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(Record):
     """One occurrence of a requirement in the graph (the command line, a file, a Requires-Dist).
 
     `extras` is None when no brackets were written and an empty set for `pkg[]`; PEP 771 default

@@ -18,11 +18,12 @@ import os
 import re
 import shlex
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from wheelnext_jupyter.index.redact import redact_text, redact_url
+from wheelnext_jupyter.record import replace
 from wheelnext_jupyter.resolve.requirements import InvalidRequest, Request, parse_request
 
 _COMMENT_RE = re.compile(r"(^|\s+)#.*$")

@@ -9,11 +9,12 @@ from __future__ import annotations
 import functools
 import re
 import warnings
-from dataclasses import dataclass
 
 from packaging.tags import Tag, parse_tag
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
+
+from wheelnext_jupyter.record import Record
 
 LABEL_RE = re.compile(r"^[0-9a-z_.]+$")
 #: Labels longer than this are accepted (current PEP 825 has no cap) but never produced.
@@ -68,8 +69,7 @@ def validate_label(label: str, *, emitting: bool = False) -> str:
     return label
 
 
-@dataclass(frozen=True)
-class WheelFilename:
+class WheelFilename(Record):
     """The parts of `{name}-{version}(-{build})?-{py}-{abi}-{plat}(-{label})?.whl`."""
 
     name: NormalizedName

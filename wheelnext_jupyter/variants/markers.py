@@ -13,12 +13,11 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
 
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
 
-from wheelnext_jupyter.record import Record
+from wheelnext_jupyter.record import Record, field
 from wheelnext_jupyter.variants.properties import (
     FEATURE_RE,
     NAMESPACE_RE,
@@ -57,8 +56,7 @@ def feature_string(namespace: str, feature: str) -> str:
     return f"{namespace} :: {feature}"
 
 
-@dataclass(frozen=True)
-class VariantMarkerEnvironment:
+class VariantMarkerEnvironment(Record):
     """What the variant marker names evaluate to for one selected wheel.
 
     `properties` are already narrowed to those the target supports; `features` (`"ns :: f"`) and

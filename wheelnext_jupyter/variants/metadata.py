@@ -12,10 +12,9 @@ import enum
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
 from typing import TypeVar
 
-from wheelnext_jupyter.record import Record, field
+from wheelnext_jupyter.record import Record, field, field_names
 from wheelnext_jupyter.variants.filename import LABEL_RE, MAX_EMITTED_LABEL_LENGTH, NULL_LABEL
 from wheelnext_jupyter.variants.properties import (
     ABI_DEPENDENCY_NAMESPACE,
@@ -37,8 +36,7 @@ class VariantMetadataConflict(VariantMetadataError):
     """Two metadata documents of one package version disagree; the message names both sources."""
 
 
-@dataclass(frozen=True)
-class ProviderInfo:
+class ProviderInfo(Record):
     """What the metadata says about the provider of one namespace."""
 
     namespace: str
@@ -947,10 +945,9 @@ def _property_list(variant: Variant) -> str:
 
 
 def _provider_differences(a: ProviderInfo, b: ProviderInfo) -> str:
-    names = [f.name for f in fields(ProviderInfo)]
     return "; ".join(
         f"{name}: {_plain(getattr(a, name))!r} vs {_plain(getattr(b, name))!r}"
-        for name in names
+        for name in field_names(ProviderInfo)
         if getattr(a, name) != getattr(b, name)
     )
 
