@@ -12,7 +12,6 @@ import logging
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
@@ -21,7 +20,7 @@ from wheelnext_jupyter.index.cache import CacheControl, CacheEntry, DiskCache
 from wheelnext_jupyter.index.errors import IndexHTTPError, IndexNetworkError
 from wheelnext_jupyter.index.redact import redact_text, redact_url
 from wheelnext_jupyter.index.transfer import NotDirect, TransferError, Transfers
-from wheelnext_jupyter.record import Record, replace
+from wheelnext_jupyter.record import MutableRecord, Record, field, replace
 from wheelnext_jupyter.trust_store import default_context, default_verify, tls_context
 from wheelnext_jupyter.workers import RequestPool
 
@@ -84,8 +83,7 @@ def network_error(exc: BaseException) -> bool:
     return loaded is not None and isinstance(exc, loaded.TransportError)
 
 
-@dataclass
-class _Flight:
+class _Flight(MutableRecord):
     """A request under way, which other callers of its URL wait for."""
 
     done: threading.Event = field(default_factory=threading.Event)
