@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import posixpath
 import re
@@ -12,6 +13,7 @@ import pytest
 
 from tests.install.tampering import rewrite_wheel
 from tests.support.wheels import build_wheel, variant_document
+from wheelnext_jupyter.install import wheelfile
 from wheelnext_jupyter.install.target import current_target
 from wheelnext_jupyter.install.wheelfile import (
     IncompatibleWheel,
@@ -113,8 +115,11 @@ def test_a_record_path_written_unnormalised_is_matched_by_its_normal_form(
 @pytest.mark.parametrize(
     ("paths", "expected"),
     [
-        (["a/b.py", "a/.hidden/c"], False),  # a dot after a slash is searched for in full
+        (["a/b.py", "a/.hidden/c"], True),  # a name starting with a dot is no `.` part
         (["a/b.py", "pkg-1.0.dist-info/RECORD"], True),
+        (["..a/b", "c/d.."], True),
+        (["a/.."], False),
+        ([".."], False),
         ([""], False),
         (["/abs"], False),
         (["a//b"], False),
@@ -133,6 +138,72 @@ def test_all_normalised_never_passes_a_path_normpath_would_change(
     assert all_normalised(paths) is expected
     if expected:
         assert all(posixpath.normpath(p) == p for p in paths)
+
+
+class _Record:
+    """An archive with only a RECORD, for `_verify_record`."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def file_names(self) -> list[str]:
+        return []
+
+    def read(self, name: str) -> bytes:
+        return self.text.encode()
+
+
+_ROWS = ["p/a.py,sha256=AAA,1", "p/b.py,sha256=BBB,22", "p-1.dist-info/RECORD,,"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\n".join(_ROWS) + "\n",
+        "\r\n".join(_ROWS) + "\r\n",
+        "\n".join(reversed(_ROWS)),
+        "\n\n".join(_ROWS) + "\n\n",
+        "\n".join(_ROWS).replace("\n", "\r\n", 1),  # line ends of both kinds
+        "\n".join(_ROWS).replace("\n", "\r", 1),  # a lone carriage return
+        '"p/a.py",sha256=AAA,1\np/b.py,sha256=BBB,22\n',
+        "p/a.py,sha256=AAA\np/b.py,sha256=BBB,22,x\n",  # two and four fields
+        "p/a.py,sha256=AAA,1\np/b.py,sha512=BBB,2\n",
+        "p/a.py,md5=AAA,1\n",
+        "p/a.py,sha256=,1\n",
+        "p/a.py,sha256,1\n",
+        "p/a.py,sha256=AAA, 1\np/b.py,sha256=BBB,x\n",
+        "p/a.py,sha256=AAA,1\np/absent.py,sha256=BBB,2\n",
+        "p/a.py,sha256=AAA,1\np-1.dist-info/RECORD\n",
+        "p/a.py,sha256=AAA,1\np/a.py,sha256=CCC,3\np/b.py,sha256=BBB,2\n",
+        "",
+    ],
+)
+def test_record_read_at_once_is_read_as_row_by_row(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def outcome() -> object:
+        names = {"p/a.py", "p/b.py", "p-1.dist-info/RECORD"}
+        try:
+            return wheelfile._verify_record(
+                _Record(text), "w.whl", "p-1.dist-info", "p-1.data", names
+            )
+        except (RecordMismatch, PathEscape, csv.Error) as exc:
+            return f"{type(exc).__name__}: {exc}"
+
+    at_once = outcome()
+    monkeypatch.setattr(wheelfile, "_plain_record", lambda *_: None)
+    assert at_once == outcome()
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n"])
+def test_a_plain_record_is_read_at_once(end: str) -> None:
+    names = {"p/a.py", "p/b.py", "p-1.dist-info/RECORD"}
+    read = wheelfile._plain_record(end.join(_ROWS) + end, names, {"p-1.dist-info/RECORD"})
+    assert read is not None
+    assert [tuple(entry) for entry in read.values()] == [
+        ("p/a.py", "sha256", "AAA", 1),
+        ("p/b.py", "sha256", "BBB", 22),
+    ]
 
 
 def test_dist_info_name_must_match_the_filename(good: Path, tmp_path: Path) -> None:

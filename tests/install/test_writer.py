@@ -190,7 +190,12 @@ def test_bytecode_for_this_interpreter_loads_and_names_the_installed_path(
 
 @pytest.mark.parametrize(
     "member",
-    ["gamma/../../../outside.py", "gamma-0.3.data/data/../../../outside.txt", "gamma/./x/../../.."],
+    [
+        "gamma/../../../outside.py",
+        "gamma-0.3.data/data/../../../outside.txt",
+        "gamma/./x/../../..",
+        "gamma-0.3.data/data",
+    ],
 )
 def test_a_member_that_would_land_outside_its_directory_is_refused(
     wheels: list[Path], member: str

@@ -15,7 +15,7 @@ import mmap
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import IO, TYPE_CHECKING, TypeAlias
@@ -87,6 +87,7 @@ class WheelArchive:
         self._members = members
         # As zipfile: of two entries with one name, the later one counts.
         self._by_name = {member.filename: member for member in members}
+        self._file_names: list[str] | None = None
 
     def __enter__(self) -> WheelArchive:
         return self
@@ -110,9 +111,21 @@ class WheelArchive:
     def infolist(self) -> Sequence[Member]:
         return self._members
 
+    def file_names(self) -> list[str]:
+        """The names of the members but directories, in the archive's order (listed once:
+        the checks and the unpacked cache read them both)."""
+        if self._file_names is None:
+            self._file_names = [m.filename for m in self._members if not m.filename.endswith("/")]
+        return self._file_names
+
     def getinfo(self, name: str) -> Member:
         """The member named `name`; KeyError if there is none."""
         return self._by_name[name]
+
+    def getinfos(self, names: Iterable[str]) -> list[Member]:
+        """The members named `names`, in order (one call for thousands); KeyError if one is
+        missing."""
+        return list(map(self._by_name.__getitem__, names))
 
     def read(self, name: str) -> bytes:
         """A whole member, checked against its CRC-32 (as zipfile reads it); KeyError if absent."""

@@ -21,30 +21,31 @@ from __future__ import annotations
 import contextlib
 import csv
 import errno
+import functools
 import hashlib
+import heapq
 import io
 import itertools
 import json
 import mmap
+import operator
 import os
-import re
 import shutil
 import stat
 import sys
 import threading
 import uuid
 from base64 import urlsafe_b64encode
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from wheelnext_jupyter.file_lock import FileLock, LockTimeout
 from wheelnext_jupyter.install.archive import ENCRYPTED, MAPPED_METHODS, WheelArchive
 from wheelnext_jupyter.install.cores import available_cores
 from wheelnext_jupyter.install.target import TargetEnvironment
 from wheelnext_jupyter.install.unpacked_cache import (
-    CachedMember,
     CachedWheel,
     EntryDraft,
     StaleEntry,
@@ -438,50 +439,56 @@ def _unpack(
             )
         )
 
-    def staged_member(
-        member: str, key: str, dest: str, path: str, record_hash: str, size: int
-    ) -> None:
-        written.append(dest)
-        # A member of the root scheme is recorded under its archive name; others relative to it.
-        shown = member if key == ROOT_KEY else record_name(dest, root)
-        rows.append((shown, f"sha256={record_hash}", str(size)))
-        if dest in wanted_pyc:
-            staged_sources[dest] = path
-
     by_path = {entry.path: entry for entry in wheel.entries}
     script_prefix = f"{wheel.data_dir}/scripts/"
-    members = [(m, d, k) for m, d, k in layout.members if d != record_path]
+    members = [member for member in layout.members if member[1] != record_path]
+    names = [member for member, _, _ in members]
+    count = len(members)
     with contextlib.ExitStack() as stack:
-        native: dict[str, tuple[str, str, int, bool]] = {}
-        from_cache: dict[str, tuple[str, str, int]] = {}
+        # Most members are staged at once by native code (`batch`); the rest one by one below.
+        # `mismatch`: where in the batch the first member is whose content differs from RECORD.
+        mismatch: int | None = None
         if cached is None:
             archive = (
                 opened if opened is not None else stack.enter_context(WheelArchive(wheel.path))
             )
             if draft is not None:
                 _describe(draft, archive, wheel)
-            native = _unpack_natively(archive, members, by_path, base_dir, script_prefix, draft)
-        elif {m for m, _, _ in members if m in by_path} - cached.members.keys():
+            entries = list(map(by_path.__getitem__, names))
+            batch = _unpack_natively(
+                archive, members, names, entries, base_dir, script_prefix, draft
+            )
+            mismatch = _first_mismatch(batch, entries)
+            if draft is not None:
+                draft.record_all(
+                    names if len(batch.numbers) == count else [names[i] for i in batch.numbers],
+                    batch.numbers,
+                    batch.digests,
+                    batch.sizes,
+                    batch.executables,
+                )
+        elif set(names).difference(cached.members):
             raise StaleEntry("the cached entry lacks members")
         else:
-            from_cache = _link_natively(cached, members, base_dir, script_prefix)
-        for number, (member, dest, key) in enumerate(members):
-            if member in from_cache:
-                path, digest, size = from_cache[member]
-                staged_member(member, key, dest, path, digest, size)
-                continue
+            batch = _link_natively(cached, members, names, base_dir, script_prefix)
+        # Per member: where it was staged, and the sha256 and size RECORD lists for it.
+        rest: list[int] = []
+        if len(batch.numbers) == count:
+            paths, hashes, sizes = list(batch.paths), list(batch.digests), list(batch.sizes)
+        else:
+            paths, hashes, sizes = [""] * count, [""] * count, [0] * count
+            for index, number in enumerate(batch.numbers):
+                paths[number] = batch.paths[index]
+                hashes[number] = batch.digests[index]
+                sizes[number] = batch.sizes[index]
+            rest = sorted(set(range(count)).difference(batch.numbers))
+        # As when each is checked as it is unpacked: members after one that differs are left.
+        last = count if mismatch is None else batch.numbers[mismatch]
+        for number in rest:
+            if number > last:
+                break
+            member, dest, key = members[number]
             entry = by_path[member]
-            if member in native:
-                path, digest, size, executable = native[member]
-                mismatch = content_mismatch(
-                    name, entry, digest, size, checked_before=wheel.contents_checked
-                )
-                if mismatch is not None:
-                    raise mismatch
-                staged_member(member, key, dest, path, digest, size)
-                if draft is not None:
-                    draft.record(member, number, digest, size, executable)
-                continue
             relative = member if key == ROOT_KEY else member.split("/", 2)[2]
             path = staged_path(key, relative)
             is_script = member.startswith(script_prefix)
@@ -491,7 +498,7 @@ def _unpack(
                 executable = is_script or cached.members[member].executable
                 if not is_script:
                     linked = cached.link(member, path)
-                    staged_member(member, key, dest, path, linked.sha256, linked.size)
+                    paths[number], hashes[number], sizes[number] = path, linked.sha256, linked.size
                     continue
                 data = cached.read(member)
             else:
@@ -519,13 +526,13 @@ def _unpack(
                 if executable:
                     os.chmod(path, 0o755)
                 out_size = size
-            mismatch = content_mismatch(
+            problem = content_mismatch(
                 name, entry, digest, size, checked_before=wheel.contents_checked
             )
-            if mismatch is not None:
-                raise mismatch
+            if problem is not None:
+                raise problem
             record_hash = _b64(sha256) if sha256 is not None else digest
-            staged_member(member, key, dest, path, record_hash, out_size)
+            paths[number], hashes[number], sizes[number] = path, record_hash, out_size
             if draft is not None:
                 if data is not None and data is not original:
                     # A script whose first line was rewritten: the cache keeps the original.
@@ -533,6 +540,29 @@ def _unpack(
                     draft.write(member, number, original, original_hash, executable)
                 else:
                     draft.link(member, number, path, record_hash, out_size, executable)
+        if draft is not None and rest:
+            draft.order(names)  # those recorded at once came first
+        if mismatch is not None:
+            number = batch.numbers[mismatch]
+            problem = content_mismatch(
+                name,
+                by_path[members[number][0]],
+                batch.digests[mismatch],
+                batch.sizes[mismatch],
+                checked_before=wheel.contents_checked,
+            )
+            assert problem is not None
+            raise problem
+    written.extend([dest for _, dest, _ in members])
+    # A member of the root scheme is recorded under its archive name; others relative to it.
+    shown = [
+        member if key == ROOT_KEY else record_name(dest, root) for member, dest, key in members
+    ]
+    rows.extend(zip(shown, map("sha256=".__add__, hashes), map(str, sizes), strict=True))
+    if wanted_pyc:
+        for (_, dest, _), path in zip(members, paths, strict=True):
+            if dest in wanted_pyc:
+                staged_sources[dest] = path
     for script, script_dest in layout.scripts:
         add("scripts", script.name, script_dest, launcher(script, target.python).encode(), True)
     dist_info_rel = wheel.dist_info
@@ -571,18 +601,20 @@ def _unpack(
     )
 
 
-#: A character that makes the `csv` module quote a RECORD field.
-_CSV_SPECIAL_RE = re.compile(r'[,"\r\n]')
+#: The characters that make the `csv` module quote a RECORD field (each searched for alone:
+#: a search for one character is much faster than a pattern's).
+_CSV_SPECIAL = (",", '"', "\r", "\n")
 
 
 def _record_text(rows: list[tuple[str, str, str]]) -> str:
     """RECORD's text, as `csv.writer` writes it. Only paths can need quoting (hashes and sizes
     never do), and almost none do: the rows are then joined directly, about ten times faster."""
-    if _CSV_SPECIAL_RE.search("".join(path for path, _, _ in rows)):
+    paths = "".join(map(operator.itemgetter(0), rows))
+    if any(char in paths for char in _CSV_SPECIAL):
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\n").writerows(rows)
         return buffer.getvalue()
-    return "".join(f"{path},{digest},{size}\n" for path, digest, size in rows)
+    return "".join([f"{path},{digest},{size}\n" for path, digest, size in rows])
 
 
 #: A wheel unpacks in several threads when it inflates to more than this (a large wheel
@@ -594,16 +626,18 @@ _helpers_lock = threading.Lock()
 
 def _parts(jobs: list[_native_job]) -> list[list[int]]:
     """Job indices split into size-balanced parts, one per core at most."""
-    total = sum(job[3] for job in jobs)
-    count = min(available_cores(), total // _PART_SIZE, len(jobs))
+    sizes = [job[3] for job in jobs]
+    count = min(available_cores(), sum(sizes) // _PART_SIZE, len(jobs))
     if count < 2:
         return [list(range(len(jobs)))]
     parts: list[list[int]] = [[] for _ in range(count)]
-    loads = [0] * count
-    for index in sorted(range(len(jobs)), key=lambda i: -jobs[i][3]):
-        lightest = loads.index(min(loads))
-        parts[lightest].append(index)
-        loads[lightest] += jobs[index][3]
+    # Largest first (a stable sort: equal sizes keep their order), each to the lightest part,
+    # the first of equally light ones: the heap orders parts by (load, place).
+    lightest = [(0, place) for place in range(count)]
+    for index in sorted(range(len(jobs)), key=sizes.__getitem__, reverse=True):
+        load, place = lightest[0]
+        parts[place].append(index)
+        heapq.heapreplace(lightest, (load + sizes[index], place))
     return [sorted(part) for part in parts]
 
 
@@ -662,53 +696,80 @@ def _unpack_in_parts(
 _FS_CODEC = (sys.getfilesystemencoding(), sys.getfilesystemencodeerrors())
 
 
-def _native_path(base_dir: str, key: str, member: str) -> str:
-    """Where the native unpacker stages `member` of scheme `key` (joined as strings: it is built
-    for POSIX systems only)."""
-    relative = member if key == ROOT_KEY else member.split("/", 2)[2]
-    return f"{base_dir}/{key}/{relative}"
+class _Batch(NamedTuple):
+    """Members staged at once by native code: their numbers in the wheel's member list, where
+    each was staged, and the sha256 (RECORD's form) and size of each staged file."""
+
+    numbers: Sequence[int]
+    paths: Sequence[str]
+    digests: Sequence[str]
+    sizes: Sequence[int]
+    #: Whether each is executable (members unpacked from the archive only).
+    executables: Sequence[bool] = ()
+
+
+_NO_BATCH = _Batch((), (), (), ())
+#: The executable bits of a zip entry's Unix mode, in its external attributes.
+_EXECUTABLE_BITS = 0o111 << 16
+
+
+def _native_paths(base_dir: str, members: Sequence[tuple[str, str, str]]) -> list[str]:
+    """Where the native code stages each member: `<key>/<path under the key's directory>`
+    (joined as strings: it is built for POSIX systems only)."""
+    root = f"{base_dir}/{ROOT_KEY}/"
+    data = f"{base_dir}/"
+    # A `.data` member is `<data dir>/<key>/<path>`.
+    return [
+        root + member if key == ROOT_KEY else data + member.partition("/")[2]
+        for member, _, key in members
+    ]
 
 
 def _unpack_natively(
     archive: WheelArchive,
     members: list[tuple[str, str, str]],
-    by_path: dict[str, RecordEntry],
+    names: list[str],
+    entries: list[RecordEntry],
     base_dir: str,
     script_prefix: str,
     draft: EntryDraft | None,
-) -> dict[str, tuple[str, str, int, bool]]:
+) -> _Batch:
     """Unpack every member the native unpacker can take (stored or deflated, hashed with
     sha256 in RECORD, not a script) in one call without the GIL, linking each into `draft`;
-    returns member → (staged path, digest, size, executable). The rest is left to the caller."""
-    if _native is None or archive.buffer is None:
-        return {}
-    jobs: list[_native_job] = []
-    chosen: list[tuple[str, str, bool]] = []
-    for number, (member, _, key) in enumerate(members):
-        info = archive.getinfo(member)
-        if (
-            info.compress_type not in MAPPED_METHODS
-            or info.flag_bits & ENCRYPTED
-            or by_path[member].hash_algorithm != "sha256"
-            or member.startswith(script_prefix)
-        ):
-            continue
-        path = _native_path(base_dir, key, member)
-        executable = bool((info.external_attr >> 16) & 0o111)
-        jobs.append(
-            (
-                info.header_offset,
-                info.compress_size,
-                info.compress_type,
-                info.file_size,
-                path.encode(*_FS_CODEC),
-                executable,
-                number,
-            )
-        )
-        chosen.append((member, path, executable))
-    if not jobs:
-        return {}
+    `names` and `entries` are the members' names and RECORD entries. The rest is left to the
+    caller."""
+    if _native is None or archive.buffer is None or not members:
+        return _NO_BATCH
+    infos: list[Any] = archive.getinfos(names)
+    # Entries of the native directory are tuples of their fields: read by column.
+    _, offsets, compressed, sizes, methods, flags, modes, _ = zip(*infos, strict=True)
+    numbers: Sequence[int] = range(len(members))
+    # Thousands of members, nearly always all taken: checked at once, one by one only if not.
+    if not (
+        set(methods).issubset(MAPPED_METHODS)
+        and not functools.reduce(operator.or_, flags) & ENCRYPTED
+        and {entry.hash_algorithm for entry in entries} == {"sha256"}
+        and not any(map(str.startswith, names, itertools.repeat(script_prefix)))
+    ):
+        numbers = [
+            number
+            for number in numbers
+            if methods[number] in MAPPED_METHODS
+            and not flags[number] & ENCRYPTED
+            and entries[number].hash_algorithm == "sha256"
+            and not names[number].startswith(script_prefix)
+        ]
+        if not numbers:
+            return _NO_BATCH
+        members = [members[number] for number in numbers]
+        infos = [infos[number] for number in numbers]
+        _, offsets, compressed, sizes, methods, _, modes, _ = zip(*infos, strict=True)
+    paths = _native_paths(base_dir, members)
+    executables = tuple(map(bool, map(_EXECUTABLE_BITS.__and__, modes)))
+    encoded = map(str.encode, paths, *map(itertools.repeat, _FS_CODEC))
+    jobs: list[_native_job] = list(
+        zip(offsets, compressed, methods, sizes, encoded, executables, numbers, strict=True)
+    )
     link_dir = os.fsencode(draft.directory) if draft is not None else None
     parts = _parts(jobs)
     try:
@@ -718,45 +779,69 @@ def _unpack_natively(
             results, linked = _unpack_in_parts(archive.buffer, jobs, parts, link_dir)
     except _native.UnpackError as exc:
         index, problem = exc.args
-        raise archive.corrupt(chosen[index][0], problem) from None
+        raise archive.corrupt(members[index][0], problem) from None
     if draft is not None and not linked:
         draft.spoil()
-    return {
-        member: (path, digest, size, executable)
-        for (member, path, executable), (digest, size) in zip(chosen, results, strict=True)
-    }
+    digests = list(map(operator.itemgetter(0), results))
+    unpacked = list(map(operator.itemgetter(1), results))
+    return _Batch(numbers, paths, digests, unpacked, executables)
+
+
+def _first_mismatch(batch: _Batch, entries: list[RecordEntry]) -> int | None:
+    """Where in `batch` the first member is whose content differs from its RECORD entry, or
+    None (compared at once, then one by one only if one differs)."""
+    if not batch.numbers:
+        return None
+    chosen = entries if len(batch.numbers) == len(entries) else [entries[i] for i in batch.numbers]
+    digests = list(map(operator.attrgetter("digest"), chosen))
+    if digests == batch.digests and list(map(operator.attrgetter("size"), chosen)) == batch.sizes:
+        return None
+    return next(
+        (
+            index
+            for index, (entry, digest, size) in enumerate(
+                zip(chosen, batch.digests, batch.sizes, strict=True)
+            )
+            if digest != entry.digest or size != entry.size
+        ),
+        None,
+    )
 
 
 def _describe(draft: EntryDraft, archive: WheelArchive, wheel: VerifiedWheel) -> None:
     """Give the cache entry what the wheel's checks read besides its members."""
-    names = [m.filename for m in archive.infolist() if not m.filename.endswith("/")]
     record = f"{wheel.dist_info}/RECORD"
     size = len(archive.buffer) if archive.buffer is not None else 0
-    draft.describe(size, names, record, archive.read(record))
+    draft.describe(size, archive.file_names(), record, archive.read(record))
 
 
 def _link_natively(
-    cached: CachedWheel, members: list[tuple[str, str, str]], base_dir: str, script_prefix: str
-) -> dict[str, tuple[str, str, int]]:
+    cached: CachedWheel,
+    members: list[tuple[str, str, str]],
+    names: list[str],
+    base_dir: str,
+    script_prefix: str,
+) -> _Batch:
     """Hard-link every member but the scripts (their first line is rewritten) from the cache in
-    one native call without the GIL; returns member → (staged path, sha256, size). Raises
-    `StaleEntry` (the entry removed) for a cached file that was changed."""
+    one native call without the GIL; `names` are the members' names. Raises `StaleEntry` (the
+    entry removed) for a cached file that was changed."""
     if _native is None:
-        return {}
-    jobs: list[tuple[int, int, bytes]] = []
-    chosen: list[tuple[str, str, CachedMember]] = []
-    for member, _, key in members:
-        if member.startswith(script_prefix):
-            continue
-        cached_member = cached.members[member]
-        path = _native_path(base_dir, key, member)
-        jobs.append((cached_member.number, cached_member.size, path.encode(*_FS_CODEC)))
-        chosen.append((member, path, cached_member))
+        return _NO_BATCH
+    numbers: Sequence[int] = range(len(members))
+    if any(map(str.startswith, names, itertools.repeat(script_prefix))):
+        numbers = [number for number in numbers if not names[number].startswith(script_prefix)]
+        members = [members[number] for number in numbers]
+        names = [names[number] for number in numbers]
+    kept = list(map(cached.members.__getitem__, names))
+    paths = _native_paths(base_dir, members)
+    encoded = map(str.encode, paths, *map(itertools.repeat, _FS_CODEC))
+    sizes = [m.size for m in kept]
+    jobs = list(zip([m.number for m in kept], sizes, encoded, strict=True))
     try:
         _native.link(os.fsencode(cached.directory), jobs, cached.created_ns)
     except _native.UnpackError:
         raise cached.stale() from None
-    return {member: (path, entry.sha256, entry.size) for member, path, entry in chosen}
+    return _Batch(numbers, paths, [m.sha256 for m in kept], sizes)
 
 
 def _stream_member(

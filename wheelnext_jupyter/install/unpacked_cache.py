@@ -31,8 +31,10 @@ import os
 import shutil
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterable
+from itertools import repeat
 from pathlib import Path
+from typing import NamedTuple
 
 from wheelnext_jupyter.record import Record
 
@@ -56,8 +58,9 @@ class StaleEntry(Exception):
     """A cached file differs from its manifest: the entry was removed, unpack the wheel."""
 
 
-@dataclass(frozen=True)
-class CachedMember:
+class CachedMember(NamedTuple):
+    """A cached member (a named tuple: an entry has thousands, made at once)."""
+
     number: int
     #: urlsafe base64 sha256 without padding, as RECORD writes it.
     sha256: str
@@ -110,8 +113,7 @@ class CachedWheel(Record):
         return StaleEntry(f"cached files of {self.directory.name} were changed")
 
 
-@dataclass(frozen=True)
-class CachedName:
+class CachedName(NamedTuple):
     """A member of a `CachedArchive` (as much of a zip entry as the wheel's checks read)."""
 
     filename: str
@@ -124,10 +126,17 @@ class CachedArchive:
 
     def __init__(self, entry: CachedWheel) -> None:
         self._entry = entry
-        self._members = [CachedName(name) for name in entry.names]
+        self._members: list[CachedName] | None = None
 
     def infolist(self) -> list[CachedName]:
+        if self._members is None:
+            # Made as plain tuples of the named tuple's type: its constructor is a Python call.
+            self._members = list(map(tuple.__new__, repeat(CachedName), zip(self._entry.names)))
         return self._members
+
+    def file_names(self) -> tuple[str, ...]:
+        """The names of the wheel's members (directories were never listed)."""
+        return self._entry.names
 
     def read(self, name: str) -> bytes:
         """A member's content; KeyError if the wheel has no such member."""
@@ -174,6 +183,23 @@ class EntryDraft:
     def record(self, member: str, number: int, sha256: str, size: int, executable: bool) -> None:
         """List a member whose file `number` is already in the draft."""
         self._listed[member] = [number, sha256, size, executable]
+
+    def record_all(
+        self,
+        members: Iterable[str],
+        numbers: Iterable[int],
+        sha256s: Iterable[str],
+        sizes: Iterable[int],
+        executables: Iterable[bool],
+    ) -> None:
+        """`record` for many members at once (one call for thousands)."""
+        listed = map(list, zip(numbers, sha256s, sizes, executables, strict=True))
+        self._listed.update(zip(members, listed, strict=True))
+
+    def order(self, members: Iterable[str]) -> None:
+        """List the members recorded so far in this order (the wheel's)."""
+        listed = self._listed
+        self._listed = {member: listed[member] for member in members if member in listed}
 
     def link(
         self, member: str, number: int, path: str, sha256: str, size: int, executable: bool
@@ -272,16 +298,29 @@ class UnpackedCache:
         try:
             document = marshal.loads(data)
             if document.get("format") == _FORMAT:
-                members = {
-                    name: CachedMember(int(number), str(digest), int(size), bool(executable))
-                    for name, (number, digest, size, executable) in document["members"].items()
-                }
+                listed = document["members"]
+                listings = listed.values()
+                members: dict[str, CachedMember] = {}
+                if listings:
+                    # Column by column (thousands of members), each field converted to its
+                    # type; made as plain tuples of the named tuple's type (its own constructor
+                    # is a Python call).
+                    numbers, digests, sizes, executables = zip(*listings, strict=True)
+                    fields = zip(
+                        map(int, numbers),
+                        map(str, digests),
+                        map(int, sizes),
+                        map(bool, executables),
+                        strict=True,
+                    )
+                    made = map(tuple.__new__, repeat(CachedMember), fields)
+                    members = dict(zip(listed, made, strict=True))
                 return CachedWheel(
                     directory,
                     int(document["created_ns"]),
                     members,
                     int(document["size"]),
-                    tuple(str(name) for name in document["names"]),
+                    tuple(map(str, document["names"])),
                     str(document["record_name"]),
                     str(document["record"]).encode("utf-8"),
                 )

@@ -10,9 +10,11 @@ import base64
 import csv
 import hashlib
 import io
+import operator
 import posixpath
 import re
 from collections.abc import Iterable, Sequence, Set
+from itertools import repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
@@ -45,10 +47,6 @@ _DRIVE_RE = re.compile(r"^[A-Za-z]:")
 #: In archive names, each wrapped in newlines: what any name `check_member_path` refuses
 #: contains (an absolute path, a drive, a `..` part), besides the `.data` directory rule.
 _SUSPECT_MARKS = ("\n/", "\\", ":", "..")
-#: In paths, each wrapped in newlines: what any path contains that is absolute or that
-#: `posixpath.normpath` would change (empty, a `.` or `..` part, a doubled or trailing slash).
-#: Broader than needed (a name starting with a dot has one), so that a few searches do.
-_UNNORMALISED_MARKS = ("\n/", "//", "/.", "\n.", "/\n", "\n\n")
 
 
 class WheelError(Exception):
@@ -80,16 +78,13 @@ class VariantMismatch(WheelError):
     """A variant wheel whose `variant.json` is missing, unreadable or does not name its label."""
 
 
-class _Named(Protocol):
-    @property
-    def filename(self) -> str: ...
-
-
 class ArchiveReader(Protocol):
     """What the checks read of a wheel: a `WheelArchive`, or a cache entry standing in for
     one (`unpacked_cache.CachedArchive`)."""
 
-    def infolist(self) -> Sequence[_Named]: ...
+    def file_names(self) -> Sequence[str]:
+        """The names of the members but directories, in the archive's order."""
+        ...
 
     def read(self, name: str) -> bytes: ...
 
@@ -165,7 +160,11 @@ def check_member_path(wheel: str, member: str, data_dir: str) -> None:
 def all_normalised(paths: Iterable[str]) -> bool:
     """Whether every path is relative and unchanged by `posixpath.normpath`. Thousands of
     paths are joined and searched a few times; a newline inside a name may answer False."""
-    return not _marked(paths, _UNNORMALISED_MARKS)
+    # Joined and wrapped in newlines, then newlines made slashes: any path that is absolute or
+    # that `normpath` would change (empty, a doubled or trailing slash, a `.` or `..` part)
+    # shows a doubled slash or a dot part between slashes.
+    text = ("\n" + "\n".join(paths) + "\n").replace("\n", "/")
+    return "//" not in text and "/./" not in text and "/../" not in text
 
 
 def _marked(names: Iterable[str], marks: tuple[str, ...]) -> bool:
@@ -240,8 +239,7 @@ def _verify_archive(
     path: Path, filename: WheelFilename, archive: ArchiveReader, check_contents: bool
 ) -> VerifiedWheel:
     wheel = path.name
-    members = [info for info in archive.infolist() if not info.filename.endswith("/")]
-    names = {info.filename for info in members}
+    names = set(archive.file_names())
     tops = {name.partition("/")[0] for name in names if "/" in name}
     dist_infos = {top for top in tops if top.endswith(".dist-info")}
     if len(dist_infos) != 1:
@@ -354,8 +352,9 @@ def _verify_record(
     record_name = f"{dist_info}/RECORD"
     text = _read(archive, wheel, record_name).decode("utf-8", errors="replace")
     unrecorded = {record_name} | {f"{dist_info}/{s}" for s in _SIGNATURE_FILES}
-    recorded: dict[str, RecordEntry] = {}
-    for row in csv.reader(io.StringIO(text)):
+    plain = _plain_record(text, names, unrecorded)
+    recorded: dict[str, RecordEntry] = plain if plain is not None else {}
+    for row in csv.reader(io.StringIO(text)) if plain is None else ():
         if not row:
             continue
         if len(row) != 3:
@@ -398,6 +397,62 @@ def _verify_record(
         first = next(entry.path for entry in recorded.values() if entry.path in absent)
         raise RecordMismatch(wheel, f"RECORD lists {first}, which is not in the archive")
     return tuple(recorded.values())
+
+
+def _plain_record(
+    text: str, names: set[str], unrecorded: set[str]
+) -> dict[str, RecordEntry] | None:
+    """RECORD's entries by path, made at once where every row is plainly well formed (the
+    usual case: thousands of rows); None where any row needs the row-by-row checks, which find
+    its problem. Every path must be an archive member (one that is not is checked first).
+
+    Without quotes or NULs, with lines that all end in CRLF or all in LF, and with no line
+    over the `csv` field limit, `csv` reads a RECORD exactly as splitting its lines at commas
+    does; with two commas on each line, the lines joined by commas split into the rows' fields
+    in turn.
+    """
+    if '"' in text or "\0" in text:
+        return None
+    # Lines end in CRLF or in LF throughout, as a rule: any other line end stays in a line.
+    lines = text.split("\r\n" if "\r" in text else "\n")
+    if lines[-1] == "":
+        lines.pop()
+    if "" in lines:  # `csv` yields no row for an empty line
+        lines = [line for line in lines if line]
+    if not lines or max(map(len, lines)) > csv.field_size_limit():
+        return None
+    if set(map(str.count, lines, repeat(","))) != {2}:
+        return None
+    joined = ",".join(lines)
+    if "\r" in joined or "\n" in joined:
+        return None
+    fields = joined.split(",")
+    paths, hashes, sizes = fields[0::3], fields[1::3], fields[2::3]
+    if not names.issuperset(paths):
+        return None
+    # The rows of RECORD itself and its signatures, found by place (once each, as a rule).
+    for path in unrecorded.intersection(paths):
+        index = paths.index(path)
+        del paths[index], hashes[index], sizes[index]
+    if not paths or not unrecorded.isdisjoint(paths):
+        return None
+    # Every hash is `<algorithm>=<digest>`, nearly always with one algorithm.
+    algorithm = hashes[0].partition("=")[0]
+    prefix = algorithm + "="
+    if algorithm not in _ACCEPTED_HASHES or not all(map(str.startswith, hashes, repeat(prefix))):
+        return None
+    digests = list(map(operator.itemgetter(slice(len(prefix), None)), hashes))
+    if "" in digests:
+        return None
+    try:
+        numbers = list(map(int, sizes))
+    except ValueError:
+        return None
+    # Made as plain tuples of the named tuple's type: its own constructor is a Python call.
+    entries = map(
+        tuple.__new__, repeat(RecordEntry), zip(paths, repeat(algorithm), digests, numbers)
+    )
+    return dict(zip(paths, entries, strict=True))
 
 
 def _check_contents(archive: WheelArchive, wheel: str, entries: tuple[RecordEntry, ...]) -> None:

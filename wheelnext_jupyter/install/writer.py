@@ -15,6 +15,7 @@ import py_compile
 import re
 import subprocess
 from collections.abc import Mapping
+from itertools import repeat
 from pathlib import Path
 
 from packaging.utils import NormalizedName
@@ -25,6 +26,7 @@ from wheelnext_jupyter.install.wheelfile import (
     DATA_SCHEME_KEYS,
     PathEscape,
     VerifiedWheel,
+    all_normalised,
 )
 from wheelnext_jupyter.record import Record, field
 
@@ -100,29 +102,38 @@ def layout_of(wheel: VerifiedWheel, target: TargetEnvironment, options: WriteOpt
     bases: dict[str, Path] = {ROOT_KEY: root, "scripts": scheme.scripts}
     members: list[tuple[str, str, str]] = []
     # Per key: the directory, itself with a separator (members are joined by concatenation:
-    # thousands per wheel), and its normalised form with one (the escape check).
-    homes: dict[str, tuple[str, str, str]] = {ROOT_KEY: _home(root)}
+    # thousands per wheel), its normalised form with one (the escape check), and whether a
+    # normalised path joined to it needs no check (`_home`).
+    homes: dict[str, tuple[str, str, str, bool]] = {ROOT_KEY: _home(root)}
     data_prefix = wheel.data_dir + "/"
-    for entry in wheel.entries:
-        member = entry.path
-        if member.startswith(data_prefix):
-            _, key, relative = [*member.split("/", 2), ""][:3]
-            if key not in DATA_SCHEME_KEYS:
-                raise PathEscape(wheel.path.name, f"unknown data directory in {member!r}")
-            if key not in homes:
-                base = scheme.path_for(key)
-                if key == "headers":
-                    base = base / wheel.display_name
-                bases[key] = base
-                homes[key] = _home(base)
-        else:
-            key, relative = ROOT_KEY, member
-        home, joined, prefix = homes[key]
-        destination = joined + relative
-        # The filename checks already refuse '..' and absolute names; this guards the rest.
-        if not os.path.normpath(destination).startswith(prefix):
-            raise PathEscape(wheel.path.name, f"{member!r} would be written outside {home}")
-        members.append((member, destination, key))
+    paths = [entry.path for entry in wheel.entries]
+    # Whether `normpath` leaves every path as it is (searched at once, not path by path).
+    normalised = all_normalised(paths)
+    _, root_joined, _, root_plain = homes[ROOT_KEY]
+    if normalised and root_plain and not any(map(str.startswith, paths, repeat(data_prefix))):
+        # Every member goes to the root scheme, and none needs a check of its own.
+        members = [(member, root_joined + member, ROOT_KEY) for member in paths]
+    else:
+        for member in paths:
+            if member.startswith(data_prefix):
+                _, key, relative = [*member.split("/", 2), ""][:3]
+                if key not in DATA_SCHEME_KEYS:
+                    raise PathEscape(wheel.path.name, f"unknown data directory in {member!r}")
+                if key not in homes:
+                    base = scheme.path_for(key)
+                    if key == "headers":
+                        base = base / wheel.display_name
+                    bases[key] = base
+                    homes[key] = _home(base)
+            else:
+                key, relative = ROOT_KEY, member
+            home, joined, prefix, plain = homes[key]
+            destination = joined + relative
+            # The filename checks already refuse '..' and absolute names; this guards the rest.
+            trusted = normalised and plain and relative
+            if not trusted and not os.path.normpath(destination).startswith(prefix):
+                raise PathEscape(wheel.path.name, f"{member!r} would be written outside {home}")
+            members.append((member, destination, key))
     scripts = tuple((script, scheme.scripts / script.name) for script in entry_point_scripts(wheel))
     pyc: list[tuple[str, Path]] = []
     if options.compile_bytecode and target.cache_tag:
@@ -141,9 +152,16 @@ def layout_of(wheel: VerifiedWheel, target: TargetEnvironment, options: WriteOpt
     )
 
 
-def _home(base: Path) -> tuple[str, str, str]:
+def _home(base: Path) -> tuple[str, str, str, bool]:
     home = str(base)
-    return home, os.path.join(home, ""), os.path.normpath(base) + os.sep  # noqa: PTH118
+    joined = os.path.join(home, "")  # noqa: PTH118
+    prefix = os.path.normpath(base) + os.sep
+    # Whether a relative path that `normpath` leaves as it is stays so joined to the home
+    # (hence inside it): "/" the only separator, the home plain.
+    plain = (
+        os.altsep is None and joined == prefix and os.path.normpath(prefix + "x") == prefix + "x"
+    )
+    return home, joined, prefix, plain
 
 
 def _is_under(path: Path, bases: tuple[Path, ...]) -> bool:
@@ -151,6 +169,19 @@ def _is_under(path: Path, bases: tuple[Path, ...]) -> bool:
 
 
 def record_name(path: str | Path, root: Path) -> str:
+    text, home = str(path), str(root)
+    # A path that is a normalised absolute root, a separator and a normalised relative rest not
+    # climbing out is named by that rest (`relpath` takes ten times as long).
+    if (
+        os.altsep is None
+        and text[len(home) : len(home) + 1] == os.sep
+        and text.startswith(home)
+        and home.startswith(os.sep)
+        and os.path.normpath(home) == home
+    ):
+        rest = text[len(home) + 1 :]
+        if os.path.normpath(rest) == rest and not rest.startswith((os.sep, "..")):
+            return rest
     return os.path.relpath(path, root).replace(os.sep, "/")
 
 
