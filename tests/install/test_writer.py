@@ -164,7 +164,9 @@ def test_bytecode_for_this_interpreter_loads_and_names_the_installed_path(
     if refused == "subprocess":
         monkeypatch.setattr(writer.subprocess, "run", refuse)
     else:
-        monkeypatch.setattr(writer.py_compile, "compile", refuse)
+        import py_compile
+
+        monkeypatch.setattr(py_compile, "compile", refuse)
     sources = []
     for number in range(count):
         source = tmp_path / "staged" / f"module{number}.py"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import configparser
 import json
 import os
-import py_compile
 import re
 import subprocess
 from collections.abc import Mapping
@@ -205,6 +204,8 @@ def compile_bytecode(
     # A few files compile sooner here than a new interpreter starts. More go to a child process:
     # compiling holds the interpreter's lock, and wheels staged at once then compile on one core.
     if target.is_current and len(pairs) <= _COMPILE_HERE:
+        import py_compile  # here: an install without bytecode never needs it
+
         done = []
         for (source, cached), dfile in zip(pairs, shown, strict=True):
             try:
