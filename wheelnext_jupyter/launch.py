@@ -13,8 +13,13 @@ import atexit
 import gc
 import os
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
+
+# `typing` (with `re` and more) would take milliseconds before the probe starts; the engine's
+# imports bring it afterwards.
+TYPE_CHECKING = False  # mypy treats this name as true
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import NoReturn
 
 
 def _option(args: Sequence[str], name: str) -> str | None:
