@@ -12,8 +12,9 @@ import logging
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from wheelnext_jupyter.index.auth import CredentialStore
 from wheelnext_jupyter.index.cache import CacheControl, CacheEntry, DiskCache
@@ -27,7 +28,6 @@ from wheelnext_jupyter.workers import RequestPool
 if TYPE_CHECKING:
     import ssl
     from collections.abc import Callable, Iterable
-    from pathlib import Path
 
     import httpx
 
@@ -218,6 +218,8 @@ class HttpClient:
         the caches' freshness (a stored validator is still sent, so an unchanged page costs a
         304). `source` names the index in error messages.
         """
+        if url.startswith("file:"):
+            return _read_local(url, source)
         url = self.credentials.remember(url)
         key = (url, accept)
         if refresh:
@@ -434,6 +436,37 @@ def _content_range(value: str | None) -> tuple[int, int] | None:
     if not (first.isdigit() and size.isdigit()):
         return None
     return int(first), int(size)
+
+
+def _read_local(url: str, source: str | None) -> Response:
+    """A `file:` URL as pip reads a local index: a directory stands for its `index.html`; a
+    file or directory that is not there is a 404 (pip ignores such a location with a warning),
+    so a configured local index that is missing holds no project rather than failing them all."""
+    from urllib.request import url2pathname  # local indexes only: imported when needed
+
+    path = Path(url2pathname(unquote(urlsplit(url).path)))
+    if path.is_dir():
+        path = path / "index.html"
+    try:
+        body = path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return Response(url, 404, None, b"")
+    except OSError as exc:
+        where = f"index {source!r}: " if source else ""
+        raise IndexNetworkError(
+            f"{where}cannot read {path}: {exc.strerror}; check the index's directory",
+            url=url,
+            source=source,
+        ) from None
+    suffix = path.suffix.lower()
+    content_type = (
+        "text/html"
+        if suffix in (".html", ".htm")
+        else "application/json"
+        if suffix == ".json"
+        else "application/octet-stream"
+    )
+    return Response(url, 200, content_type, body)
 
 
 class _Fetched(Record):
