@@ -82,3 +82,13 @@ def test_a_directory_url_answers_with_its_index_page_and_a_missing_one_with_404(
     assert (page.status, page.content_type) == (200, "text/html")
     assert b"wjl_app-1.0-py3-none-any.whl" in page.body
     assert missing.status == 404
+
+
+def test_a_percent_sign_in_a_directory_name_is_read_as_itself(tmp_path: Path) -> None:
+    # `as_uri` writes "%" as "%25": decoded once, the name comes back as it is.
+    page = tmp_path / "mirror%41" / "simple" / "wjl-app"
+    page.mkdir(parents=True)
+    (page / "index.html").write_text("<html></html>", encoding="utf-8")
+    with HttpClient() as client:
+        got = client.get(page.as_uri() + "/")
+    assert (got.status, got.body) == (200, b"<html></html>")

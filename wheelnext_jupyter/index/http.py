@@ -14,7 +14,7 @@ import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from wheelnext_jupyter.index.auth import CredentialStore
 from wheelnext_jupyter.index.cache import CacheControl, CacheEntry, DiskCache
@@ -444,7 +444,7 @@ def _read_local(url: str, source: str | None) -> Response:
     so a configured local index that is missing holds no project rather than failing them all."""
     from urllib.request import url2pathname  # local indexes only: imported when needed
 
-    path = Path(url2pathname(unquote(urlsplit(url).path)))
+    path = Path(url2pathname(urlsplit(url).path))
     if path.is_dir():
         path = path / "index.html"
     try:

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from wheelnext_jupyter.index.errors import HashMismatch, IndexHTTPError, IndexNetworkError
 from wheelnext_jupyter.index.http import network_error
@@ -358,7 +358,7 @@ class Downloader:
         from urllib.request import url2pathname  # local files only: imported when needed
 
         parts = urlsplit(file.url)
-        path = Path(url2pathname(unquote(parts.path)))
+        path = Path(url2pathname(parts.path))
         digests = _Digests(file.hashes)
         _hash_file(path, digests, on_bytes)
         _check(digests, {k.lower(): v for k, v in file.hashes.items()}, file.filename, source)

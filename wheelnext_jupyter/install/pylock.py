@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from wheelnext_jupyter.index.redact import strip_credentials
@@ -130,7 +130,7 @@ def _locked(fetched: FetchedWheel, default_index: str | None) -> LockedWheel:
         local = (
             fetched.path
             if fetched.source is None
-            else url2pathname(unquote(urlsplit(file.url).path))
+            else url2pathname(urlsplit(file.url).path)
         )
         path = str(local)
     elif index is not None and index.url is not None:
