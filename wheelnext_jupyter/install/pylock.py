@@ -127,11 +127,7 @@ def _locked(fetched: FetchedWheel, default_index: str | None) -> LockedWheel:
     )
     url = path = None
     if fetched.source is None or urlsplit(file.url).scheme == "file":
-        local = (
-            fetched.path
-            if fetched.source is None
-            else url2pathname(urlsplit(file.url).path)
-        )
+        local = fetched.path if fetched.source is None else url2pathname(urlsplit(file.url).path)
         path = str(local)
     elif index is not None and index.url is not None:
         url = strip_credentials(file.url)[0]
