@@ -43,3 +43,11 @@ def user_config_path() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
+
+
+def file_url_path(url: str) -> Path:
+    """The local path a `file:` URL names (its percent escapes decoded once)."""
+    from urllib.parse import urlsplit
+    from urllib.request import url2pathname  # only for local files: it takes ms to import
+
+    return Path(url2pathname(urlsplit(url).path))

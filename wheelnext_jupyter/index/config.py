@@ -20,13 +20,13 @@ import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from wheelnext_jupyter.index.errors import ConfigError
 from wheelnext_jupyter.index.priority import SourceSet, Strategy
 from wheelnext_jupyter.index.redact import redact_url
 from wheelnext_jupyter.index.sources import FindLinksDirectory, FlatPageSource, IndexSource
-from wheelnext_jupyter.paths import user_base, user_config_path
+from wheelnext_jupyter.paths import file_url_path, user_base, user_config_path
 from wheelnext_jupyter.record import MutableRecord, Record
 from wheelnext_jupyter.record import field as record_field
 
@@ -106,7 +106,7 @@ def open_source(spec: SourceSpec, client: HttpClient) -> Source:
     parts = urlsplit(spec.location)
     if parts.scheme in ("http", "https"):
         return FlatPageSource(spec.location, client, name=spec.name)
-    path = Path(unquote(parts.path)) if parts.scheme == "file" else Path(spec.location)
+    path = file_url_path(spec.location) if parts.scheme == "file" else Path(spec.location)
     return FindLinksDirectory(path.expanduser(), name=spec.name)
 
 

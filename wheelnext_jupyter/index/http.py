@@ -21,6 +21,7 @@ from wheelnext_jupyter.index.cache import CacheControl, CacheEntry, DiskCache
 from wheelnext_jupyter.index.errors import IndexHTTPError, IndexNetworkError
 from wheelnext_jupyter.index.redact import redact_text, redact_url
 from wheelnext_jupyter.index.transfer import NotDirect, TransferError, Transfers
+from wheelnext_jupyter.paths import file_url_path
 from wheelnext_jupyter.record import MutableRecord, Record, field, replace
 from wheelnext_jupyter.trust_store import default_context, default_verify, tls_context
 from wheelnext_jupyter.workers import RequestPool
@@ -442,9 +443,7 @@ def _read_local(url: str, source: str | None) -> Response:
     """A `file:` URL as pip reads a local index: a directory stands for its `index.html`; a
     file or directory that is not there is a 404 (pip ignores such a location with a warning),
     so a configured local index that is missing holds no project rather than failing them all."""
-    from urllib.request import url2pathname  # local indexes only: imported when needed
-
-    path = Path(url2pathname(urlsplit(url).path))
+    path = file_url_path(url)
     if path.is_dir():
         path = path / "index.html"
     try:

@@ -32,6 +32,7 @@ from wheelnext_jupyter.index.errors import HashMismatch, IndexHTTPError, IndexNe
 from wheelnext_jupyter.index.http import network_error
 from wheelnext_jupyter.index.redact import redact_text, redact_url
 from wheelnext_jupyter.index.transfer import NotDirect, Transfer
+from wheelnext_jupyter.paths import file_url_path
 from wheelnext_jupyter.record import Record
 
 if TYPE_CHECKING:
@@ -355,10 +356,7 @@ class Downloader:
         return FetchedFile(None, file.filename, sha256.lower(), file.size, False, content=content)
 
     def _local(self, file: IndexFile, source: str, on_bytes: BytesCallback | None) -> FetchedFile:
-        from urllib.request import url2pathname  # local files only: imported when needed
-
-        parts = urlsplit(file.url)
-        path = Path(url2pathname(parts.path))
+        path = file_url_path(file.url)
         digests = _Digests(file.hashes)
         _hash_file(path, digests, on_bytes)
         _check(digests, {k.lower(): v for k, v in file.hashes.items()}, file.filename, source)

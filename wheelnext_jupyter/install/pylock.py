@@ -23,9 +23,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 from wheelnext_jupyter.index.redact import strip_credentials
+from wheelnext_jupyter.paths import file_url_path
 
 if TYPE_CHECKING:
     from wheelnext_jupyter.engine import FetchedWheel, InstallResult
@@ -127,7 +127,7 @@ def _locked(fetched: FetchedWheel, default_index: str | None) -> LockedWheel:
     )
     url = path = None
     if fetched.source is None or urlsplit(file.url).scheme == "file":
-        local = fetched.path if fetched.source is None else url2pathname(urlsplit(file.url).path)
+        local = fetched.path if fetched.source is None else file_url_path(file.url)
         path = str(local)
     elif index is not None and index.url is not None:
         url = strip_credentials(file.url)[0]
