@@ -27,7 +27,12 @@ site directories, so nothing counts as installed there). Only the magic's call i
 its caches are as cold (or warm) as the command line's.
 
 Nothing is deleted while the tools run: every install gets its own directories, removed at the
-end. `--churn` instead deletes the previous install's environment right before each timed run.
+end — except where they are held in memory (`TMPDIR=/dev/shm`, a tmpfs). A run leaves about two
+gigabytes there, and kept, they press on memory until every tool slows down, some more than
+others (by the seventh run of one pass: uv and a kernel's install 60 % slower than in the first,
+the command line 16 %), so there each run's directories are removed once every tool has had its
+turn, untimed. `--churn` instead deletes the previous install's environment right before each
+timed run.
 That is its own benchmark: on a file system that checks recently freed inodes on every create
 (ext4 without a journal, as on the machines this benchmark was first run on), creating files
 within minutes of deleting thousands is several times slower, for every tool; it rewards tools
@@ -141,6 +146,25 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     return elapsed, used
 
 
+def in_memory(path: Path) -> bool:
+    """Whether `path` is on a tmpfs (Linux: its mount in /proc/mounts; elsewhere False)."""
+    try:
+        mounts = Path("/proc/mounts").read_text().splitlines()
+    except OSError:
+        return False
+    best, kind = "", ""
+    resolved = str(path.resolve())
+    for line in mounts:
+        fields = line.split()
+        if len(fields) < 3:
+            continue
+        point = fields[1].replace("\\040", " ")
+        inside = resolved == point or resolved.startswith(point.rstrip("/") + "/")
+        if inside and len(point) > len(best):
+            best, kind = point, fields[2]
+    return kind == "tmpfs"
+
+
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -208,10 +232,16 @@ def main() -> None:
         wheels = list(tree.glob("*/*.whl"))
         size = sum(w.stat().st_size for w in wheels)
         print(f"stack: {' '.join(packages)} — {len(wheels)} wheels, {size / 1e6:.0f} MB")
-    print("environments deleted before each run" if args.churn else "nothing deleted between runs")
     if args.no_metadata_files:
         print("no metadata files announced: the wheels themselves give their metadata")
     work = Path(tempfile.mkdtemp(prefix="wheelnext-bench-"))
+    tidy = not args.churn and in_memory(work)
+    if args.churn:
+        print("environments deleted before each run")
+    elif tidy:
+        print("held in memory (tmpfs): each run's directories removed after the run")
+    else:
+        print("nothing deleted between runs")
     profile = work / "cpu.json"
     profile.write_text(CPU_PROFILE)
     uv = uv_executable()
@@ -284,14 +314,14 @@ def main() -> None:
                 ):
                     if tool not in tools:
                         continue
-                    cache = work / f"cache-{tool}-{run}-{int(compile_)}"
+                    cache = work / f"run-{run}" / f"cache-{tool}-{int(compile_)}"
                     for phase in ("cold", "warm"):
                         slot = f"{tool}-{run}-{int(compile_)}-{phase}"
-                        python = fresh_venv(work / f"venv-{slot}", with_pip=with_pip)
+                        python = fresh_venv(work / f"run-{run}" / f"venv-{slot}", with_pip=with_pip)
                         if tool == "pip" and phase == "cold":
                             argv, env = pip(None, compile_)(python)
                             # Fill pip's cache untimed for the warm run.
-                            prime = fresh_venv(work / f"prime-{slot}", with_pip=True)
+                            prime = fresh_venv(work / f"run-{run}" / f"prime-{slot}", with_pip=True)
                             subprocess.run(
                                 pip(cache, compile_)(prime)[0],
                                 env=env,
@@ -309,6 +339,9 @@ def main() -> None:
                             f"  {tool:9} {phase} {tag:6} {seconds:6.2f} s  processor {cpu:6.2f} s",
                             flush=True,
                         )
+            if tidy:
+                shutil.rmtree(work / f"run-{run}", ignore_errors=True)
+                previous = None
     shutil.rmtree(work, ignore_errors=True)
 
     for title, column in (("seconds", 0), ("processor seconds", 1)):
