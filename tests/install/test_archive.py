@@ -190,3 +190,22 @@ def test_a_member_whose_bytes_changed_fails_its_crc_when_read_whole(tmp_path: Pa
         pytest.raises(InvalidWheel, match=r"meta/METADATA cannot be unpacked .*CRC-32"),
     ):
         archive.read("meta/METADATA")
+
+
+def test_a_small_deflated_member_whose_data_is_broken_is_refused_naming_it(
+    tmp_path: Path,
+) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("meta/METADATA", b"Name: alpha\nVersion: 1.0\n" * 50)
+    data = bytearray(buffer.getvalue())
+    member = zipfile.ZipFile(buffer).getinfo("meta/METADATA")
+    start = member.header_offset + 30 + len("meta/METADATA")
+    data[start : start + 8] = b"\xff" * 8  # an invalid block type at the start of the stream
+    path = tmp_path / "alpha-1.0-py3-none-any.whl"
+    path.write_bytes(bytes(data))
+    with (
+        WheelArchive(path) as archive,
+        pytest.raises(InvalidWheel, match=r"meta/METADATA cannot be unpacked"),
+    ):
+        archive.read("meta/METADATA")

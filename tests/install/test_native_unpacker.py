@@ -18,6 +18,7 @@ import signal
 import stat
 import time
 import zipfile
+import zlib
 from base64 import urlsafe_b64encode
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -524,3 +525,50 @@ def test_release_buffers_frees_every_kept_buffer(tmp_path: Path) -> None:
     assert kept > 0
     assert native.release_buffers() == kept
     assert native.kept_buffers() == []
+
+
+def _raw_deflate(data: bytes) -> bytes:
+    """`data` as a zip member stores it deflated: a raw stream, without zlib's header."""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush()
+
+
+@pytest.mark.parametrize("size", [0, 1, 200_000, 1 << 20], ids=["empty", "one", "200k", "limit"])
+def test_small_members_inflate_with_the_gil_held_to_the_bytes_zlib_gives(size: int) -> None:
+    assert native is not None
+    assert native.SMALL_LIMIT == 1 << 20
+    data = (os.urandom(1000) * (size // 1000 + 1))[:size]
+    assert native.inflate_small(_raw_deflate(data), size) == data
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda raw, size: (raw, size + 1), "it inflates to less than its recorded size"),
+        (lambda raw, size: (raw, size - 1), "it inflates beyond its recorded size"),
+        (lambda raw, size: (b"\xff" * 40, size), "invalid deflate data"),
+    ],
+    ids=["short", "long", "garbage"],
+)
+def test_a_small_member_that_does_not_inflate_to_its_size_names_the_problem(
+    change: Callable[[bytes, int], tuple[bytes, int]], problem: str
+) -> None:
+    assert native is not None
+    data = b"Name: alpha\nVersion: 1.0\n" * 40
+    with pytest.raises(ValueError, match=f"^{problem}$"):
+        native.inflate_small(*change(_raw_deflate(data), len(data)))
+
+
+def test_inflate_small_refuses_a_member_above_its_limit() -> None:
+    assert native is not None
+    with pytest.raises(ValueError, match="up to 1048576 bytes"):
+        native.inflate_small(_raw_deflate(b""), native.SMALL_LIMIT + 1)
+
+
+@pytest.mark.parametrize("size", [0, 5, 70_000, 1 << 20])
+def test_crc32_small_is_the_crc_zlib_computes(size: int) -> None:
+    assert native is not None
+    data = os.urandom(size)
+    assert native.crc32_small(data) == zlib.crc32(data)
+    with pytest.raises(ValueError, match="up to 1048576 bytes"):
+        native.crc32_small(bytes(native.SMALL_LIMIT + 1))

@@ -19,6 +19,9 @@
  * a failing system call raises `OSError` naming the file. Files written before an error are
  * left for the caller, which removes its staging directory.
  *
+ * `inflate_small(data, size)` and `crc32_small(data)` read a small member (a dist-info file)
+ * whole, keeping the GIL: letting it go and waiting to have it back would take longer.
+ *
  * `link(source_dir, jobs, created_ns)` stages a wheel from the unpacked-wheel cache instead: per
  * job `(cache number, size, path)` it hard-links `source_dir/<number / 256>/<number>` to `path`
  * (making its parents), after checking that the cached file still has its size and was not
@@ -205,6 +208,15 @@ static void buffer_free(unsigned char *buffer, size_t capacity) {
     free(buffer);
 }
 
+/* Lane buffers kept from one call (one wheel, or part of one) to the next. A new buffer's
+ * pages are zeroed by the system as they are first written; kept, a buffer is written again
+ * without that (in a cold install of a data-science stack on a memory file system, that
+ * zeroing was about 0.6 % of the processor time, and more on a disk). At most POOL_SLOTS
+ * buffers and POOL_BYTES in all are kept; `release_buffers` frees them when an install is
+ * done. Only builds with libdeflate inflate members whole, into these buffers. */
+#define POOL_SLOTS 4
+#define POOL_BYTES ((size_t)256 << 20)
+
 #ifdef HAVE_LIBDEFLATE
 /* A lane buffer of at least `*capacity` bytes (raised to what was mapped); NULL when out of
  * memory. Every page of a new buffer faults when it is first written: in 4 KiB pages that is
@@ -233,15 +245,6 @@ static unsigned char *buffer_alloc(size_t *capacity) {
 #endif
     return malloc(*capacity);
 }
-
-/* Lane buffers kept from one call (one wheel, or part of one) to the next. A new buffer's
- * pages are zeroed by the system as they are first written; kept, a buffer is written again
- * without that (in a cold install of a data-science stack on a memory file system, that
- * zeroing was about 0.6 % of the processor time, and more on a disk). At most POOL_SLOTS
- * buffers and POOL_BYTES in all are kept; `release_buffers` frees them when an install is
- * done. */
-#define POOL_SLOTS 4
-#define POOL_BYTES ((size_t)256 << 20)
 
 typedef struct {
     unsigned char *buffer;
@@ -1065,6 +1068,97 @@ done:
     return result;
 }
 
+/* --- small members, with the GIL held ------------------------------------------------------ */
+
+/* `inflate_small` and `crc32_small` take data of up to this size. They keep the GIL: a
+ * dist-info file inflates in microseconds, while a thread that lets the GIL go waits up to the
+ * switch interval (5 ms) to have it back whenever other threads are running Python. */
+#define SMALL_LIMIT (1024 * 1024)
+
+#ifdef HAVE_LIBDEFLATE
+/* Only ever used with the GIL held, so one serves every thread. */
+static struct libdeflate_decompressor *small_inflater;
+#endif
+
+/* The problem with deflated `data` that should inflate to exactly `size` bytes into `out`; NULL
+ * when it does. */
+static const char *inflate_exactly(const unsigned char *data, size_t length, unsigned char *out,
+                                   size_t size) {
+#ifdef HAVE_LIBDEFLATE
+    if (small_inflater == NULL) {
+        small_inflater = libdeflate_alloc_decompressor();
+        if (small_inflater == NULL)
+            return "out of memory";
+    }
+    size_t used = 0;
+    switch (libdeflate_deflate_decompress_ex(small_inflater, data, length, out, size, &used, NULL)) {
+    case LIBDEFLATE_SUCCESS:
+        return NULL;
+    case LIBDEFLATE_SHORT_OUTPUT:
+        return "it inflates to less than its recorded size";
+    case LIBDEFLATE_INSUFFICIENT_SPACE:
+        return "it inflates beyond its recorded size";
+    default:
+        return "invalid deflate data";
+    }
+#else
+    z_stream stream;
+    memset(&stream, 0, sizeof(stream));
+    if (inflateInit2(&stream, -MAX_WBITS) != Z_OK)
+        return "the inflater cannot start";
+    stream.next_in = (unsigned char *)data;
+    stream.avail_in = (uInt)length;
+    stream.next_out = out;
+    stream.avail_out = (uInt)size;
+    int status = inflate(&stream, Z_FINISH);
+    uInt left = stream.avail_out;
+    inflateEnd(&stream);
+    if (status == Z_STREAM_END)
+        return left == 0 ? NULL : "it inflates to less than its recorded size";
+    if (status == Z_BUF_ERROR)
+        return left == 0 ? "it inflates beyond its recorded size" : "it is truncated";
+    return "invalid deflate data";
+#endif
+}
+
+static PyObject *inflate_small(PyObject *module, PyObject *args) {
+    Py_buffer data;
+    Py_ssize_t size;
+    if (!PyArg_ParseTuple(args, "y*n:inflate_small", &data, &size))
+        return NULL;
+    PyObject *output = NULL;
+    if (size < 0 || size > SMALL_LIMIT || data.len > SMALL_LIMIT) {
+        PyErr_Format(PyExc_ValueError, "inflate_small takes up to %d bytes in and out",
+                     SMALL_LIMIT);
+        goto end;
+    }
+    output = PyBytes_FromStringAndSize(NULL, size);
+    if (output == NULL)
+        goto end;
+    const char *problem = inflate_exactly(data.buf, (size_t)data.len,
+                                          (unsigned char *)PyBytes_AS_STRING(output), (size_t)size);
+    if (problem != NULL) {
+        PyErr_SetString(PyExc_ValueError, problem);
+        Py_CLEAR(output);
+    }
+end:
+    PyBuffer_Release(&data);
+    return output;
+}
+
+static PyObject *crc32_small(PyObject *module, PyObject *arg) {
+    Py_buffer data;
+    if (PyObject_GetBuffer(arg, &data, PyBUF_SIMPLE) < 0)
+        return NULL;
+    PyObject *result = NULL;
+    if (data.len > SMALL_LIMIT)
+        PyErr_Format(PyExc_ValueError, "crc32_small takes up to %d bytes", SMALL_LIMIT);
+    else
+        result = PyLong_FromUnsignedLong(crc32(0L, data.buf, (uInt)data.len));
+    PyBuffer_Release(&data);
+    return result;
+}
+
 /* Free the lane buffers kept between calls; the bytes freed. */
 static PyObject *release_buffers(PyObject *module, PyObject *unused) {
     size_t freed = 0;
@@ -1130,6 +1224,11 @@ static PyMethodDef methods[] = {
      "to their paths."},
     {"directory", directory, METH_VARARGS,
      "directory(archive) -> list[Member]: the entries of a zip's central directory."},
+    {"inflate_small", inflate_small, METH_VARARGS,
+     "inflate_small(data, size) -> bytes: inflate raw deflate data to exactly `size` bytes, with "
+     "the GIL held (up to SMALL_LIMIT bytes in and out); ValueError names the problem."},
+    {"crc32_small", crc32_small, METH_O,
+     "crc32_small(data) -> int: the CRC-32 of up to SMALL_LIMIT bytes, with the GIL held."},
     {"release_buffers", release_buffers, METH_NOARGS,
      "release_buffers() -> int: free the inflating buffers kept between calls; the bytes freed."},
     {"kept_buffers", kept_buffers, METH_NOARGS,
@@ -1174,6 +1273,8 @@ static int exec_module(PyObject *module) {
     if (PyModule_AddIntConstant(module, "BLOCK", BLOCK) < 0)
         return -1;
     if (PyModule_AddIntConstant(module, "POOL_BYTES", (long)POOL_BYTES) < 0)
+        return -1;
+    if (PyModule_AddIntConstant(module, "SMALL_LIMIT", SMALL_LIMIT) < 0)
         return -1;
     return PyModule_AddIntConstant(module, "WHOLE_LIMIT", WHOLE_LIMIT);
 }

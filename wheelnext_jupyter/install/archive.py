@@ -3,9 +3,12 @@
 `zipfile` builds a `ZipInfo` per member in Python (about 4 µs each, thousands per wheel) and
 reads a member through a locked, seeking file object in small pieces. Here the central
 directory is read by the native unpacker (`_unpack.directory`) when it is built, by `zipfile`
-otherwise; a member's compressed bytes are one slice of the mapping, inflated in one call that
-runs without the GIL, so two threads really unpack two wheels at once. Members in other
-compression methods, or encrypted, are left to `zipfile`.
+otherwise; a member's compressed bytes are one slice of the mapping, inflated in one call. A
+large member is inflated without the GIL, so two threads really unpack two wheels at once; a
+small one (the dist-info files read to check a wheel) by the native unpacker with the GIL held,
+because a thread that lets the GIL go waits up to the switch interval (5 ms) to have it back
+while other threads run Python, and inflating a few kilobytes takes microseconds. Members in
+other compression methods, or encrypted, are left to `zipfile`.
 """
 
 from __future__ import annotations
@@ -133,7 +136,11 @@ class WheelArchive:
         data = self.content(member)
         if data is None:
             return self._zipfile().read(name)
-        if zlib.crc32(data) != member.CRC:
+        if _native is not None and len(data) <= _native.SMALL_LIMIT:
+            crc = _native.crc32_small(data)
+        else:
+            crc = zlib.crc32(data)
+        if crc != member.CRC:
             raise self.corrupt(name, "its CRC-32 does not match")
         return data
 
@@ -150,6 +157,12 @@ class WheelArchive:
         raw = self._map[span[0] : span[1]]
         if member.compress_type == zipfile.ZIP_STORED:
             return raw
+        if _native is not None and max(len(raw), member.file_size) <= _native.SMALL_LIMIT:
+            try:
+                small: bytes = _native.inflate_small(raw, member.file_size)
+            except ValueError as exc:
+                raise self.corrupt(member.filename, str(exc)) from None
+            return small
         try:
             inflated: bytes = _inflater.decompress(raw, -zlib.MAX_WBITS, max(member.file_size, 1))
         except _inflater.error as exc:
