@@ -534,7 +534,7 @@ def _raw_deflate(data: bytes) -> bytes:
 
 
 @pytest.mark.parametrize("size", [0, 1, 200_000, 1 << 20], ids=["empty", "one", "200k", "limit"])
-def test_small_members_inflate_with_the_gil_held_to_the_bytes_zlib_gives(size: int) -> None:
+def test_small_members_inflate_whole_to_the_bytes_zlib_gives(size: int) -> None:
     assert native is not None
     assert native.SMALL_LIMIT == 1 << 20
     data = (os.urandom(1000) * (size // 1000 + 1))[:size]
