@@ -11,7 +11,8 @@ once, as a real index stores them, not on every page request). Every run install
 a fresh virtual environment (creation not timed). "cold" starts with empty caches (HTTP, wheel and
 unpacked-wheel caches for us, `--no-cache-dir` for pip, a fresh `UV_CACHE_DIR` for uv); "warm"
 reuses the cache of a previous run. Each is measured with bytecode compilation off and on. The
-tools take turns within every run (interleaved), so a noisy machine slows all of them alike.
+tools take turns within every run (interleaved, in reverse order every other run), so a noisy
+machine slows all of them alike and none always runs first or last.
 Prints the median wall-clock seconds and processor seconds (user and system time, a tool's
 child processes included) and their ratios to uv, then each tool paired with uv's turn of the
 same run: the median of those ratios and in how many runs the tool was faster. The pairs hold
@@ -302,16 +303,20 @@ def main() -> None:
 
             return command
 
+        lineup = (
+            ("wheelnext", ours, False),
+            ("kernel", kernel, False),
+            ("uv", uv_cmd, False),
+            ("pip", pip, True),
+        )
         previous: Path | None = None
         for run in range(args.runs):
+            # Every other run takes the tools in reverse: none always goes first (right after the
+            # last run's directories were removed) or last.
+            order = lineup if run % 2 == 0 else lineup[::-1]
             for compile_ in modes:
                 tag = "pyc" if compile_ else "no pyc"
-                for tool, make, with_pip in (
-                    ("wheelnext", ours, False),
-                    ("kernel", kernel, False),
-                    ("uv", uv_cmd, False),
-                    ("pip", pip, True),
-                ):
+                for tool, make, with_pip in order:
                     if tool not in tools:
                         continue
                     cache = work / f"run-{run}" / f"cache-{tool}-{int(compile_)}"
