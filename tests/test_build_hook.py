@@ -59,6 +59,7 @@ def test_without_libdeflate_the_module_builds_on_zlib_and_unpacks_the_same(
     done = _compile(checkout / SOURCE, built, libdeflate=False)
     assert done.returncode == 0, done.stderr
     module = _load(built)
+    assert module.INFLATES_WHOLE is False
     data = b"import os\n" * 5000
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:

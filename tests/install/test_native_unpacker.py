@@ -474,6 +474,8 @@ def test_members_around_two_mebibytes_are_inflated_whole_byte_for_byte(tmp_path:
 @pytest.fixture
 def no_kept_buffers() -> Iterator[None]:
     assert native is not None
+    if not native.INFLATES_WHOLE:
+        pytest.skip("built without libdeflate: members stream through zlib, no buffer is kept")
     native.release_buffers()
     yield
     native.release_buffers()

@@ -1276,6 +1276,13 @@ static int exec_module(PyObject *module) {
         return -1;
     if (PyModule_AddIntConstant(module, "SMALL_LIMIT", SMALL_LIMIT) < 0)
         return -1;
+#ifdef HAVE_LIBDEFLATE
+    PyObject *inflates_whole = Py_True;
+#else
+    PyObject *inflates_whole = Py_False;
+#endif
+    if (PyModule_AddObjectRef(module, "INFLATES_WHOLE", inflates_whole) < 0)
+        return -1;
     return PyModule_AddIntConstant(module, "WHOLE_LIMIT", WHOLE_LIMIT);
 }
 

@@ -9,6 +9,9 @@ BLOCK: int
 WHOLE_LIMIT: int
 POOL_BYTES: int
 SMALL_LIMIT: int
+#: Built with libdeflate: deflated members are inflated whole, into buffers kept between calls
+#: (`kept_buffers`); otherwise they stream through zlib and nothing is kept.
+INFLATES_WHOLE: bool
 
 class UnpackError(ValueError):
     """A member's data cannot be unpacked; `args` is (job index, problem)."""
