@@ -171,10 +171,12 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-#: `%wninstall LINE` as a kernel runs it, after the extension and the engine are loaded.
+#: `%wninstall LINE` as a kernel runs it, after the extension and the engine are loaded (and
+#: Jupyter's `comm` package, which a kernel has loaded and the sidebar's events go through).
 _IN_KERNEL = """
 import resource, sys, time
-import IPython.core.interactiveshell
+import comm, IPython.core.interactiveshell
+import wheelnext_jupyter.comm
 from wheelnext_jupyter import cli, display, engine, magics, report
 def cpu():
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
