@@ -572,5 +572,9 @@ def test_crc32_small_is_the_crc_zlib_computes(size: int) -> None:
     assert native is not None
     data = os.urandom(size)
     assert native.crc32_small(data) == zlib.crc32(data)
+
+
+def test_crc32_small_refuses_data_above_its_limit() -> None:
+    assert native is not None
     with pytest.raises(ValueError, match="up to 1048576 bytes"):
         native.crc32_small(bytes(native.SMALL_LIMIT + 1))
