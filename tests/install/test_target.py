@@ -15,6 +15,7 @@ from packaging.tags import Tag, sys_tags
 
 from tests.support.venvs import Venv
 from wheelnext_jupyter.install import _probe, probe_ahead
+from wheelnext_jupyter.install import target as target_module
 from wheelnext_jupyter.install.target import (
     EnvironmentKind,
     TargetError,
@@ -51,7 +52,58 @@ def test_probed_venv_is_described_by_its_own_interpreter(venv: Venv) -> None:
 def test_the_tags_of_this_interpreter_are_the_same_in_process_and_probed() -> None:
     # In process they are taken from `sys_tags` as they are; probed, written out and read back.
     assert current_target().tags == tuple(sys_tags())
-    assert probe_target(sys.executable).tags == tuple(sys_tags())
+    done = subprocess.run(
+        probe_ahead.probe_command(sys.executable, tags=True),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(done.stdout)["tags"] == [str(tag) for tag in sys_tags()]
+
+
+def test_only_this_interpreters_own_executable_runs_this_binary(venv: Venv, tmp_path: Path) -> None:
+    script = tmp_path / "python"
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    assert probe_ahead.runs_this_binary(sys.executable)
+    assert probe_ahead.runs_this_binary(venv.python)
+    assert not probe_ahead.runs_this_binary(script)
+
+
+def test_a_venv_of_this_interpreter_gets_this_interpreters_tags_without_writing_them(
+    venv: Venv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[bool] = []
+    run_probe = probe_ahead.run_probe
+
+    def recording(python: Path, *, tags: bool = True) -> subprocess.Popen[str]:
+        asked.append(tags)
+        return run_probe(python, tags=tags)
+
+    monkeypatch.setattr(probe_ahead, "run_probe", recording)
+    target = probe_target(venv.python)
+    assert asked == [False]
+    assert target.tags == tuple(sys_tags())
+    assert target.prefix == venv.root and target.scheme.purelib == venv.site_packages
+
+
+def test_a_target_whose_abi_differs_from_this_interpreters_is_asked_for_its_tags(
+    venv: Venv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[bool] = []
+    run_probe = probe_ahead.run_probe
+
+    def recording(python: Path, *, tags: bool = True) -> subprocess.Popen[str]:
+        asked.append(tags)
+        return run_probe(python, tags=tags)
+
+    monkeypatch.setattr(probe_ahead, "run_probe", recording)
+    # The same binary always has the same ABI: a different one is what a changed file between
+    # the two looks would give.
+    monkeypatch.setattr(target_module, "_same_abi", lambda facts: False)
+    target = probe_target(venv.python)
+    assert asked == [False, True]
+    assert target.tags == tuple(sys_tags())
 
 
 def test_the_marker_environment_is_the_one_packaging_gives() -> None:
@@ -79,6 +131,23 @@ def test_the_probe_does_not_import_packagings_marker_parser() -> None:
         check=True,
     )
     assert json.loads(done.stdout)["tags"]
+    assert done.stderr.strip() == "False"
+
+
+def test_a_probe_without_tags_imports_no_packaging() -> None:
+    script = (
+        "import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__'); "
+        "print(any(name.startswith('packaging') for name in sys.modules), file=sys.stderr)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-E", "-c", script, _probe.__file__, "--no-tags"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    facts = json.loads(done.stdout)
+    assert facts["tags"] == []
+    assert facts["soabi"] == sysconfig.get_config_var("SOABI")
     assert done.stderr.strip() == "False"
 
 

@@ -1,8 +1,10 @@
 """Describe the interpreter that runs this file, as JSON on stdout.
 
-Runs inside the *target* interpreter (`python _probe.py [extra sys.path entry]`), so it uses only
-the standard library and packaging; the caller appends the directory holding its own packaging
-to `sys.path` in case the target has none.
+Runs inside the *target* interpreter (`python _probe.py [--no-tags | extra sys.path entry]`), so
+it uses only the standard library and packaging; the caller appends the directory holding its own
+packaging to `sys.path` in case the target has none. With `--no-tags` it leaves out the tags and
+does not import packaging (about half of its time): the caller runs the same interpreter binary
+and takes them from its own.
 """
 
 from __future__ import annotations
@@ -50,8 +52,6 @@ def marker_environment() -> dict[str, str]:
 def describe(*, tags: bool = True) -> dict[str, object]:
     """The facts `TargetEnvironment` is built from (plain JSON types only); without `tags`
     when the caller takes them from `sys_tags` itself."""
-    from packaging.tags import sys_tags
-
     in_venv = sys.prefix != getattr(sys, "base_prefix", sys.prefix)
     user_paths: dict[str, str] = {}
     try:
@@ -76,10 +76,23 @@ def describe(*, tags: bool = True) -> dict[str, object]:
         "stdlib": sysconfig.get_path("stdlib"),
         "platform": sysconfig.get_platform(),
         "markers": marker_environment(),
-        "tags": [str(tag) for tag in sys_tags()] if tags else [],
+        # What the tags follow from: the caller compares these with its own before it takes
+        # its own tags for a probe run without them.
+        "soabi": sysconfig.get_config_var("SOABI"),
+        "ext_suffix": sysconfig.get_config_var("EXT_SUFFIX"),
+        "tags": _tags() if tags else [],
     }
 
 
+def _tags() -> list[str]:
+    from packaging.tags import sys_tags
+
+    return [str(tag) for tag in sys_tags()]
+
+
 if __name__ == "__main__":
-    sys.path.extend(sys.argv[1:])
-    json.dump(describe(), sys.stdout)
+    if sys.argv[1:] == ["--no-tags"]:
+        json.dump(describe(tags=False), sys.stdout)
+    else:
+        sys.path.extend(sys.argv[1:])
+        json.dump(describe(), sys.stdout)

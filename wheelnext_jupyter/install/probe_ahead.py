@@ -12,27 +12,37 @@ from __future__ import annotations
 import atexit
 import os
 import subprocess
+import sys
 import threading
 
 _started: dict[str, subprocess.Popen[str]] = {}
 _lock = threading.Lock()
 
 
-def probe_command(python: str | os.PathLike[str]) -> list[str]:
+def runs_this_binary(python: str | os.PathLike[str]) -> bool:
+    """Whether `python` is this interpreter's own executable file (a virtual environment's
+    link to it included): its tags are then this interpreter's."""
+    # os.path, not pathlib: this runs before the engine's imports, and pathlib takes milliseconds.
+    ours = {getattr(sys, "_base_executable", ""), sys.executable} - {""}
+    return os.path.realpath(python) in {os.path.realpath(path) for path in ours}
+
+
+def probe_command(python: str | os.PathLike[str], *, tags: bool = True) -> list[str]:
     """How the target describes itself; our `packaging` goes last on its path, so a target
-    with its own keeps using it."""
+    with its own keeps using it. Without `tags`, packaging is not needed at all."""
+    probe = os.path.join(os.path.dirname(os.path.realpath(__file__)), "_probe.py")  # noqa: PTH118, PTH120
+    if not tags:
+        return [os.fspath(python), "-E", probe, "--no-tags"]
     import packaging
 
-    # os.path, not pathlib: this runs before the engine's imports, and pathlib takes milliseconds.
     ours = os.path.dirname(os.path.dirname(os.path.realpath(packaging.__file__)))  # noqa: PTH120
-    probe = os.path.join(os.path.dirname(os.path.realpath(__file__)), "_probe.py")  # noqa: PTH118, PTH120
     return [os.fspath(python), "-E", probe, ours]
 
 
-def run_probe(python: str | os.PathLike[str]) -> subprocess.Popen[str]:
+def run_probe(python: str | os.PathLike[str], *, tags: bool = True) -> subprocess.Popen[str]:
     """Start the probe (raises `OSError` when the interpreter cannot be run)."""
     return subprocess.Popen(
-        probe_command(python),
+        probe_command(python, tags=tags),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -48,7 +58,7 @@ def start(python: str | os.PathLike[str]) -> None:
         if key in _started:
             return
         try:
-            _started[key] = run_probe(key)
+            _started[key] = run_probe(key, tags=not runs_this_binary(key))
         except OSError:
             return
         if len(_started) == 1:
@@ -71,4 +81,4 @@ def _reap() -> None:
         process.communicate()
 
 
-__all__ = ["probe_command", "run_probe", "start", "take"]
+__all__ = ["probe_command", "run_probe", "runs_this_binary", "start", "take"]

@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import sysconfig
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -108,12 +109,29 @@ def current_target(*, user: bool = False) -> TargetEnvironment:
 
 def probe_target(python: str | os.PathLike[str], *, user: bool = False) -> TargetEnvironment:
     """Describe another interpreter by asking it once (one subprocess, JSON out); a probe the
-    entry point started ahead for the same path is taken over."""
+    entry point started ahead for the same path is taken over. An interpreter that runs this
+    one's executable file is asked without its tags, which are then this interpreter's, once its
+    version, ABI and platform are seen to be the same."""
     executable = Path(python)
-    process = probe_ahead.take(python)
+    own_tags = probe_ahead.runs_this_binary(executable)
+    facts = _ask(executable, probe_ahead.take(python), tags=not own_tags)
+    tags: tuple[Tag, ...] | None = None
+    if own_tags:
+        if _same_abi(facts):
+            tags = tuple(sys_tags())
+        else:
+            facts = _ask(executable, None, tags=True)
+    is_current = facts.get("executable") == sys.executable and facts.get("prefix") == sys.prefix
+    return _from_facts(facts, user=user, is_current=is_current, tags=tags)
+
+
+def _ask(
+    executable: Path, process: subprocess.Popen[str] | None, *, tags: bool
+) -> Mapping[str, object]:
+    """The facts the probe prints: `process`'s, or a new probe's."""
     try:
         if process is None:
-            process = probe_ahead.run_probe(executable)
+            process = probe_ahead.run_probe(executable, tags=tags)
         stdout, stderr = process.communicate(timeout=60)
     except (OSError, subprocess.TimeoutExpired) as exc:
         if process is not None:
@@ -136,8 +154,23 @@ def probe_target(python: str | os.PathLike[str], *, user: bool = False) -> Targe
             f"the target interpreter {executable} printed something that is not JSON; "
             "is it a Python interpreter?"
         ) from None
-    is_current = facts.get("executable") == sys.executable and facts.get("prefix") == sys.prefix
-    return _from_facts(facts, user=user, is_current=is_current)
+    if not isinstance(facts, dict):
+        raise TargetError(
+            f"the target interpreter {executable} printed JSON that is not its description"
+        )
+    return facts
+
+
+def _same_abi(facts: Mapping[str, object]) -> bool:
+    """Whether a probe's facts are this interpreter's as far as tags go."""
+    return (
+        facts.get("version") == list(sys.version_info[:3])
+        and facts.get("implementation") == sys.implementation.name
+        and facts.get("cache_tag") == sys.implementation.cache_tag
+        and facts.get("soabi") == sysconfig.get_config_var("SOABI")
+        and facts.get("ext_suffix") == sysconfig.get_config_var("EXT_SUFFIX")
+        and facts.get("platform") == sysconfig.get_platform()
+    )
 
 
 def _from_facts(
