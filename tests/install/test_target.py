@@ -172,6 +172,31 @@ def test_probing_something_that_is_not_python_fails_clearly(tmp_path: Path) -> N
         probe_target(fake)
 
 
+def test_a_probe_printing_json_that_is_no_description_fails_clearly(tmp_path: Path) -> None:
+    fake = tmp_path / "python"
+    fake.write_text("#!/bin/sh\necho '[1, 2]'\n")
+    fake.chmod(0o755)
+    with pytest.raises(TargetError, match="JSON that is not its description"):
+        probe_target(fake)
+
+
+def test_a_description_without_tags_from_another_binary_is_asked_again(
+    tmp_path: Path,
+) -> None:
+    facts = _probe.describe()
+    without = dict(facts, tags=[])
+    fake = tmp_path / "python"
+    # The first run prints no tags (as a probe started for this interpreter's binary would),
+    # every later one prints them.
+    fake.write_text(
+        "#!/bin/sh\n"
+        f"if [ -e {tmp_path}/asked ]; then cat <<'EOF'\n{json.dumps(facts)}\nEOF\n"
+        f"else touch {tmp_path}/asked; cat <<'EOF'\n{json.dumps(without)}\nEOF\nfi\n"
+    )
+    fake.chmod(0o755)
+    assert probe_target(fake).tags == tuple(sys_tags())
+
+
 def test_probing_a_missing_interpreter_fails_clearly(tmp_path: Path) -> None:
     with pytest.raises(TargetError, match="cannot run the target interpreter"):
         probe_target(tmp_path / "missing" / "python")

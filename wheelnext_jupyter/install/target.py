@@ -116,8 +116,9 @@ def probe_target(python: str | os.PathLike[str], *, user: bool = False) -> Targe
     own_tags = probe_ahead.runs_this_binary(executable)
     facts = _ask(executable, probe_ahead.take(python), tags=not own_tags)
     tags: tuple[Tag, ...] | None = None
-    if own_tags:
-        if _same_abi(facts):
+    if not facts.get("tags"):
+        # Left out (or a probe started ahead before the path changed): ours, or asked again.
+        if own_tags and _same_abi(facts):
             tags = tuple(sys_tags())
         else:
             facts = _ask(executable, None, tags=True)
