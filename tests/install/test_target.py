@@ -70,9 +70,9 @@ def test_only_this_interpreters_own_executable_runs_this_binary(venv: Venv, tmp_
     assert not probe_ahead.runs_this_binary(script)
 
 
-def test_a_venv_of_this_interpreter_gets_this_interpreters_tags_without_writing_them(
-    venv: Venv, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def asked(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each probe run from now on was asked for tags, in order."""
     asked: list[bool] = []
     run_probe = probe_ahead.run_probe
 
@@ -81,6 +81,12 @@ def test_a_venv_of_this_interpreter_gets_this_interpreters_tags_without_writing_
         return run_probe(python, tags=tags)
 
     monkeypatch.setattr(probe_ahead, "run_probe", recording)
+    return asked
+
+
+def test_a_venv_of_this_interpreter_gets_this_interpreters_tags_without_writing_them(
+    venv: Venv, asked: list[bool]
+) -> None:
     target = probe_target(venv.python)
     assert asked == [False]
     assert target.tags == tuple(sys_tags())
@@ -88,16 +94,8 @@ def test_a_venv_of_this_interpreter_gets_this_interpreters_tags_without_writing_
 
 
 def test_a_target_whose_abi_differs_from_this_interpreters_is_asked_for_its_tags(
-    venv: Venv, monkeypatch: pytest.MonkeyPatch
+    venv: Venv, asked: list[bool], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    asked: list[bool] = []
-    run_probe = probe_ahead.run_probe
-
-    def recording(python: Path, *, tags: bool = True) -> subprocess.Popen[str]:
-        asked.append(tags)
-        return run_probe(python, tags=tags)
-
-    monkeypatch.setattr(probe_ahead, "run_probe", recording)
     # The same binary always has the same ABI: a different one is what a changed file between
     # the two looks would give.
     monkeypatch.setattr(target_module, "_same_abi", lambda facts: False)
