@@ -227,6 +227,14 @@ def main() -> None:
     # the environment writes none (PYTHONDONTWRITEBYTECODE), every command-line run would
     # compile the modules changed since it was last written.
     compileall.compile_dir(REPO / "wheelnext_jupyter", quiet=1)
+    # And, as after an installed copy's first run, the regular expressions its imports compile
+    # (`wheelnext_jupyter.pattern_cache`), kept beside that bytecode.
+    subprocess.run(
+        [sys.executable, "-m", "wheelnext_jupyter", "list", "--json"],
+        env=clean_env(),
+        capture_output=True,
+        check=True,
+    )
     if args.default_index:
         remote = default_index()
         print(f"stack: {' '.join(packages)} — from {redact_url(remote)}, over the network")

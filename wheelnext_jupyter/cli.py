@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 
@@ -408,17 +410,53 @@ _COMMANDS: dict[str, tuple[str, str, Callable[[argparse.ArgumentParser], None]]]
 COMMANDS = tuple(_COMMANDS)
 
 
+def _terminal_columns() -> int:
+    """The width help is wrapped to, as `shutil.get_terminal_size` finds it: `COLUMNS`, else
+    the terminal standard output is, else 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, told its width: left to find it, argparse imports `shutil` (and with
+    it `bz2` and `lzma`), milliseconds at every start, for a width only `--help` uses."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+        **options: Any,
+    ) -> None:
+        width = _terminal_columns() - 2 if width is None else width
+        super().__init__(prog, indent_increment, max_help_position, width, **options)
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The command line's parser; with `only`, one that knows that command alone (the
     others' hundred-odd arguments take milliseconds to set up at every start)."""
     parser = argparse.ArgumentParser(
         prog="wheelnext-jupyter",
         description="Install the package builds that fit this machine's hardware.",
+        formatter_class=_HelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (summary, description, add_arguments) in _COMMANDS.items():
         if only in (None, name):
-            add_arguments(commands.add_parser(name, help=summary, description=description))
+            add_arguments(
+                commands.add_parser(
+                    name, help=summary, description=description, formatter_class=_HelpFormatter
+                )
+            )
     return parser
 
 

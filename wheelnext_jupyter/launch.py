@@ -79,6 +79,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from wheelnext_jupyter import trust_store
 
         trust_store.load_ahead()
+    # The regular expressions the imports compile, as the last run left them (the process's
+    # entry point only: a caller's own patterns are not ours to keep).
+    from wheelnext_jupyter import pattern_cache
+
+    restored = pattern_cache.restore() if argv is None else None
     # Imports only create objects that live as long as the process: nothing for the cycle
     # collector to find. Without it they import faster, and frozen afterwards they are never
     # walked again (the next collection would otherwise go through all of them).
@@ -90,8 +95,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         gc.freeze()
         if collecting:
             gc.enable()
+    imported = pattern_cache.compiled() if restored is not None else []
     code = run(args)
     if argv is None:
+        # Once per interpreter and release, after the command's work: what the imports compiled
+        # that the file lacked (a first run, a new version of a dependency) is written down.
+        if not restored or not restored.issuperset(imported):
+            pattern_cache.save(imported)
         _end(code)
     return code
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from tests.support.venvs import Venv
-from wheelnext_jupyter import launch, trust_store
+from wheelnext_jupyter import launch, pattern_cache, trust_store
 from wheelnext_jupyter.launch import _fetches_over_https, _option
 
 WATCH = """
@@ -82,6 +84,20 @@ def test_the_command_line_starts_without_what_its_first_request_does_not_need() 
     code = f"import sys, wheelnext_jupyter.cli\nprint([n for n in {later!r} if n in sys.modules])"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_what_the_engine_makes_before_its_resolver_starts_imports_no_shutil() -> None:
+    # The downloader and the unpacked cache are made between the first requests and the
+    # resolver's start; shutil (with bz2 and lzma) comes with the staging area, on its own thread.
+    installer = "wheelnext_jupyter.install"
+    code = (
+        "import sys, wheelnext_jupyter.cli\n"
+        f"import {installer}.download, {installer}.prefetch, {installer}.unpacked_cache\n"
+        f"import {installer}.cores, {installer}.externally_managed\n"
+        "print('shutil' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
 
 
 def test_installing_from_an_index_imports_nothing_only_rare_cases_need() -> None:
@@ -189,3 +205,71 @@ def test_an_install_starts_loading_the_trust_store_unless_a_target_is_probed(
     with pytest.raises(SystemExit), contextlib.redirect_stdout(io.StringIO()):
         launch.main(args)
     assert started == ([True] if loads else [])
+
+
+PATTERNS = """
+import atexit, json, sys
+from wheelnext_jupyter import pattern_cache
+
+seen = {}
+restore = pattern_cache.restore
+
+def watched(path=None):
+    keys = restore(path)
+    seen["restored"] = len(keys)
+    seen["location"] = pattern_cache.location()
+    return keys
+
+pattern_cache.restore = watched
+atexit.register(lambda: print(json.dumps(seen)))
+sys.argv = ["wheelnext-jupyter", *sys.argv[1:]]
+from wheelnext_jupyter.launch import main
+
+main()
+"""
+
+
+def _entry_point_run(prefix: Path, *, bytecode: bool = True) -> dict[str, object]:
+    """`list --json` as the process's entry point, its bytecode (and patterns) under `prefix`."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    if not bytecode:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    command = [sys.executable, "-X", f"pycache_prefix={prefix}", "-c", PATTERNS, "list", "--json"]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+    assert done.returncode == 0, done.stderr
+    seen: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return seen
+
+
+def test_the_entry_point_keeps_the_patterns_its_imports_compile_for_the_next_run(
+    tmp_path: Path,
+) -> None:
+    first = _entry_point_run(tmp_path)
+    location = Path(str(first["location"]))
+    assert first["restored"] == 0
+    assert location.is_relative_to(tmp_path)
+    written = location.read_bytes()
+    second = _entry_point_run(tmp_path)
+    # Every pattern the imports compile came from the file, which is left as it was.
+    assert second["restored"] > 50
+    assert location.read_bytes() == written
+
+
+def test_the_entry_point_writes_no_patterns_where_bytecode_is_not_written(
+    tmp_path: Path,
+) -> None:
+    seen = _entry_point_run(tmp_path, bytecode=False)
+    assert seen["restored"] == 0
+    assert not Path(str(seen["location"])).exists()
+
+
+def test_a_command_run_in_process_leaves_the_pattern_file_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A caller's own patterns are not the command line's to keep.
+    calls: list[str] = []
+    monkeypatch.setattr(pattern_cache, "restore", lambda path=None: calls.append("restore"))
+    monkeypatch.setattr(pattern_cache, "save", lambda keys, path=None: calls.append("save"))
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert launch.main(["list", "--json"]) == 0
+    assert calls == []

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
+import subprocess
+import sys
 
 import pytest
 
@@ -46,3 +49,34 @@ def test_help_without_a_command_lists_every_command() -> None:
     with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
         cli.main(["--help"])
     assert all(command in out.getvalue() for command in cli.COMMANDS)
+
+
+def test_building_the_parser_imports_no_shutil() -> None:
+    # argparse finds the terminal's width with shutil, which imports bz2 and lzma: milliseconds
+    # at every start for a width only help uses.
+    code = (
+        "import sys, wheelnext_jupyter.cli as cli\n"
+        "cli.build_parser('install').parse_args(['install', 'x'])\n"
+        "print('shutil' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
+def test_help_is_wrapped_to_the_columns_the_environment_gives(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def widest(columns: int) -> int:
+        monkeypatch.setenv("COLUMNS", str(columns))
+        return max(len(line) for line in cli.build_parser("install").format_help().splitlines())
+
+    assert widest(50) <= 50
+    assert 50 < widest(120) <= 120
+
+
+def test_help_is_wrapped_as_argparse_wraps_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "72")
+    ours = cli.build_parser("install")
+    plain = cli.build_parser("install")
+    plain.formatter_class = argparse.HelpFormatter
+    assert ours.format_help() == plain.format_help()

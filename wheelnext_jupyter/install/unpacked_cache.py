@@ -28,9 +28,7 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
-import shutil
 import time
-import uuid
 from collections.abc import Iterable
 from itertools import repeat
 from pathlib import Path
@@ -52,6 +50,15 @@ _PER_DIRECTORY = 256
 def member_path(directory: str, number: int) -> str:
     """Where member `number` of an entry in `directory` is kept."""
     return os.path.join(directory, str(number // _PER_DIRECTORY), str(number))
+
+
+def _remove_tree(directory: Path) -> None:
+    """Remove `directory` and what it holds, as far as possible."""
+    # shutil (with bz2 and lzma) is imported only when an entry is removed: the engine makes
+    # this cache before its resolver starts, and the command line imports it on every run.
+    import shutil
+
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 class StaleEntry(Exception):
@@ -109,7 +116,7 @@ class CachedWheel(Record):
 
     def stale(self) -> StaleEntry:
         """The error for a changed entry, which is removed (the wheel is unpacked again)."""
-        shutil.rmtree(self.directory, ignore_errors=True)
+        _remove_tree(self.directory)
         return StaleEntry(f"cached files of {self.directory.name} were changed")
 
 
@@ -261,7 +268,7 @@ class EntryDraft:
     def discard(self) -> None:
         with contextlib.suppress(OSError):
             if self._part.exists():
-                shutil.rmtree(self._part, ignore_errors=True)
+                _remove_tree(self._part)
 
 
 class UnpackedCache:
@@ -291,7 +298,7 @@ class UnpackedCache:
                 data = file.read()
         except FileNotFoundError:
             if any((directory / name).exists() for name in _OLDER_MANIFESTS):
-                shutil.rmtree(directory, ignore_errors=True)
+                _remove_tree(directory)
             return None
         except OSError:
             return None
@@ -326,7 +333,7 @@ class UnpackedCache:
                 )
         except (AttributeError, ValueError, KeyError, TypeError, EOFError):
             pass
-        shutil.rmtree(directory, ignore_errors=True)
+        _remove_tree(directory)
         return None
 
     def draft(self, wheel_sha256: str) -> EntryDraft | None:
@@ -335,7 +342,7 @@ class UnpackedCache:
         final = self.root / wheel_sha256
         if final.exists():
             return None
-        part = self.root / f"{wheel_sha256}.{uuid.uuid4().hex}.part"
+        part = self.root / f"{wheel_sha256}.{os.urandom(16).hex()}.part"
         try:
             part.mkdir(parents=True)
         except OSError:
