@@ -160,4 +160,11 @@ def test_the_file_sits_beside_this_modules_bytecode() -> None:
     assert location is not None
     cached = pattern_cache.__cached__
     assert Path(location).parent == Path(cached).parent
-    assert Path(location).name == Path(cached).stem + ".patterns"
+    assert Path(location).name.startswith(Path(cached).stem + ".")
+    assert Path(location).suffix == ".patterns"
+
+
+def test_two_builds_of_one_python_version_keep_a_file_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    first = pattern_cache.location()
+    monkeypatch.setattr(sys, "version", sys.version + " (another build)")
+    assert pattern_cache.location() != first

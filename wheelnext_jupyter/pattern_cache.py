@@ -23,6 +23,7 @@ import marshal
 import os
 import re
 import sys
+import zlib
 
 TYPE_CHECKING = False  # mypy treats this name as true; `typing` stays off the start-up path
 if TYPE_CHECKING:
@@ -46,11 +47,13 @@ _LEFT_ALONE = re.DEBUG | re.LOCALE | getattr(re, "TEMPLATE", 0)
 
 
 def location() -> str | None:
-    """Where this interpreter's file is: beside this module's bytecode, with its own suffix."""
+    """Where this interpreter's file is: beside this module's bytecode, named for the build too
+    (two builds of one Python version that share a package directory keep a file each)."""
     cached = globals().get("__cached__")
     if not isinstance(cached, str):
         return None
-    return os.path.splitext(cached)[0] + ".patterns"  # noqa: PTH122 - pathlib costs milliseconds here
+    build = zlib.crc32(sys.version.encode()).to_bytes(4, "big").hex()
+    return f"{os.path.splitext(cached)[0]}.{build}.patterns"  # noqa: PTH122 - pathlib costs milliseconds here
 
 
 def _identity() -> tuple[object, ...]:
@@ -104,16 +107,12 @@ def restore(path: str | None = None) -> frozenset[Key]:
 
 def _encode(content: Any) -> bytes:
     """A file's bytes for `content`."""
-    import zlib
-
     payload = marshal.dumps(content)
     return _MAGIC + zlib.crc32(payload).to_bytes(4, "little") + payload
 
 
 def _decode(data: bytes) -> tuple[object, object]:
     """A file's content (an identity and entries); ValueError if it is not whole."""
-    import zlib
-
     payload = memoryview(data)[_HEADER:]
     checksum = zlib.crc32(payload).to_bytes(4, "little")
     if data[: len(_MAGIC)] != _MAGIC or data[len(_MAGIC) : _HEADER] != checksum:
