@@ -168,3 +168,22 @@ def test_two_builds_of_one_python_version_keep_a_file_each(monkeypatch: pytest.M
     first = pattern_cache.location()
     monkeypatch.setattr(sys, "version", sys.version + " (another build)")
     assert pattern_cache.location() != first
+
+
+def test_a_pattern_res_internals_cannot_describe_is_left_out_without_failing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As with a future `re` whose parser is laid out otherwise.
+    path = tmp_path / "patterns"
+    parse = re._parser.parse  # type: ignore[attr-defined]
+
+    def changed(pattern: str | bytes, flags: int = 0) -> object:
+        if pattern == PATTERNS[0][0]:
+            raise AttributeError("a parser laid out otherwise")
+        return parse(pattern, flags)
+
+    monkeypatch.setattr(re._parser, "parse", changed)  # type: ignore[attr-defined]
+    assert pattern_cache.save([_key(*item) for item in PATTERNS[:2]], str(path))
+    monkeypatch.undo()
+    re.purge()
+    assert pattern_cache.restore(str(path)) == {_key(*PATTERNS[1])}

@@ -11,8 +11,9 @@ bytecode is not written), and at the next start the patterns are rebuilt from it
 A file is used only by the interpreter that wrote it (same version and build, same format of
 the engine's instructions); anything else, or anything unreadable or damaged (a checksum covers
 the file), is ignored and the patterns compile as usual. The engine also checks every
-instruction list it is given: an entry it refuses is left out. Interpreters whose `re` is laid out otherwise
-(before 3.11) keep compiling their patterns.
+instruction list it is given: an entry it refuses is left out. Interpreters whose `re` is laid
+out otherwise (before 3.11) keep compiling their patterns. Nothing here ever fails a command:
+at worst the patterns compile as they would without it.
 """
 
 from __future__ import annotations
@@ -135,26 +136,28 @@ def _entry(key: Key) -> Entry | None:
     flags = int(flags)  # as `re` keys its cache: a `re.RegexFlag` by its value
     if flags & _LEFT_ALONE:
         return None
-    from re import _compiler, _parser  # type: ignore[attr-defined]
-
+    # `re`'s own parser and code generator, not public: a version that changed them leaves the
+    # pattern out rather than failing the command that is saving it.
     try:
+        from re import _compiler, _parser  # type: ignore[attr-defined]
+
         parsed = _parser.parse(pattern, flags)
         code = _compiler._code(parsed, flags)
-    except (re.error, TypeError, ValueError, OverflowError, RecursionError):
+        groupindex = {str(name): int(index) for name, index in parsed.state.groupdict.items()}
+        indexgroup: list[str | None] = [None] * parsed.state.groups
+        for name, index in groupindex.items():
+            indexgroup[index] = name
+        return (
+            pattern,
+            flags,
+            int(flags | parsed.state.flags),
+            [int(instruction) for instruction in code],
+            parsed.state.groups - 1,
+            groupindex,
+            tuple(indexgroup),
+        )
+    except Exception:  # see above
         return None
-    groupindex = dict(parsed.state.groupdict)
-    indexgroup: list[str | None] = [None] * parsed.state.groups
-    for name, index in groupindex.items():
-        indexgroup[index] = name
-    return (
-        pattern,
-        flags,
-        int(flags | parsed.state.flags),
-        [int(instruction) for instruction in code],
-        parsed.state.groups - 1,
-        groupindex,
-        tuple(indexgroup),
-    )
 
 
 def save(keys: Iterable[Key], path: str | None = None) -> bool:
