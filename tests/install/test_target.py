@@ -24,6 +24,14 @@ from wheelnext_jupyter.install.target import (
 )
 
 
+def _fake_interpreter(tmp_path: Path, body: str) -> Path:
+    """An executable `python` in `tmp_path` that runs the shell script `body`."""
+    fake = tmp_path / "python"
+    fake.write_text("#!/bin/sh\n" + body)
+    fake.chmod(0o755)
+    return fake
+
+
 def test_current_target_uses_this_interpreters_scheme() -> None:
     target = current_target()
     assert target.python == Path(sys.executable)
@@ -62,9 +70,7 @@ def test_the_tags_of_this_interpreter_are_the_same_in_process_and_probed() -> No
 
 
 def test_only_this_interpreters_own_executable_runs_this_binary(venv: Venv, tmp_path: Path) -> None:
-    script = tmp_path / "python"
-    script.write_text("#!/bin/sh\n")
-    script.chmod(0o755)
+    script = _fake_interpreter(tmp_path, "")
     assert probe_ahead.runs_this_binary(sys.executable)
     assert probe_ahead.runs_this_binary(venv.python)
     assert not probe_ahead.runs_this_binary(script)
@@ -152,9 +158,7 @@ def test_a_probe_without_tags_imports_no_packaging() -> None:
 def test_compressed_tags_written_by_a_probe_are_expanded(tmp_path: Path) -> None:
     facts = _probe.describe()
     facts["tags"] = ["cp311-cp311-manylinux1_x86_64.manylinux2010_x86_64", "py3-none-any"]
-    fake = tmp_path / "python"
-    fake.write_text(f"#!/bin/sh\ncat <<'EOF'\n{json.dumps(facts)}\nEOF\n")
-    fake.chmod(0o755)
+    fake = _fake_interpreter(tmp_path, f"cat <<'EOF'\n{json.dumps(facts)}\nEOF\n")
     assert probe_target(fake).tags == (
         Tag("cp311", "cp311", "manylinux1_x86_64"),
         Tag("cp311", "cp311", "manylinux2010_x86_64"),
@@ -163,17 +167,13 @@ def test_compressed_tags_written_by_a_probe_are_expanded(tmp_path: Path) -> None
 
 
 def test_probing_something_that_is_not_python_fails_clearly(tmp_path: Path) -> None:
-    fake = tmp_path / "python"
-    fake.write_text("#!/bin/sh\necho not json\n")
-    fake.chmod(0o755)
+    fake = _fake_interpreter(tmp_path, "echo not json\n")
     with pytest.raises(TargetError, match="not JSON"):
         probe_target(fake)
 
 
 def test_a_probe_printing_json_that_is_no_description_fails_clearly(tmp_path: Path) -> None:
-    fake = tmp_path / "python"
-    fake.write_text("#!/bin/sh\necho '[1, 2]'\n")
-    fake.chmod(0o755)
+    fake = _fake_interpreter(tmp_path, "echo '[1, 2]'\n")
     with pytest.raises(TargetError, match="JSON that is not its description"):
         probe_target(fake)
 
@@ -183,15 +183,13 @@ def test_a_description_without_tags_from_another_binary_is_asked_again(
 ) -> None:
     facts = _probe.describe()
     without = dict(facts, tags=[])
-    fake = tmp_path / "python"
     # The first run prints no tags (as a probe started for this interpreter's binary would),
     # every later one prints them.
-    fake.write_text(
-        "#!/bin/sh\n"
+    fake = _fake_interpreter(
+        tmp_path,
         f"if [ -e {tmp_path}/asked ]; then cat <<'EOF'\n{json.dumps(facts)}\nEOF\n"
-        f"else touch {tmp_path}/asked; cat <<'EOF'\n{json.dumps(without)}\nEOF\nfi\n"
+        f"else touch {tmp_path}/asked; cat <<'EOF'\n{json.dumps(without)}\nEOF\nfi\n",
     )
-    fake.chmod(0o755)
     assert probe_target(fake).tags == tuple(sys_tags())
 
 
@@ -222,9 +220,7 @@ def test_a_probe_started_ahead_for_a_missing_interpreter_fails_as_clearly(tmp_pa
 
 
 def test_a_probe_started_ahead_that_fails_is_reported_with_its_last_line(tmp_path: Path) -> None:
-    fake = tmp_path / "python"
-    fake.write_text("#!/bin/sh\necho 'no such module' >&2\nexit 3\n")
-    fake.chmod(0o755)
+    fake = _fake_interpreter(tmp_path, "echo 'no such module' >&2\nexit 3\n")
     probe_ahead.start(fake)
     with pytest.raises(TargetError, match=r"exit 3\): no such module"):
         probe_target(fake)
