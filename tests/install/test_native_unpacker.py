@@ -210,6 +210,38 @@ def test_a_malformed_job_is_a_type_error_before_anything_is_written(
     assert not (tmp_path / "out").exists()
 
 
+def test_paths_relative_to_a_base_directory_are_made_under_it_and_linked_into_a_new_directory(
+    archive: Path, mapped: mmap.mmap, tmp_path: Path
+) -> None:
+    assert native is not None
+    base, links = tmp_path / "stage" / "7", tmp_path / "entry.part"
+    jobs = _jobs(archive, Path())  # relative paths: `pkg/__init__.py`, ...
+    results, linked = native.unpack(
+        mapped, jobs, os.fsencode(links), native.WHOLE_LIMIT, os.fsencode(base)
+    )
+    assert linked is True
+    with zipfile.ZipFile(archive) as zipped:
+        for name in zipped.namelist():
+            assert (base / name).read_bytes() == zipped.read(name)
+            assert not Path(name).exists()  # not under the working directory
+    for job in jobs:
+        assert Path(member_path(str(links), job[6])).samefile(base / os.fsdecode(job[4]))
+    assert len(results) == len(jobs)
+
+
+def test_an_error_under_a_base_directory_names_the_whole_path(
+    archive: Path, mapped: mmap.mmap, tmp_path: Path
+) -> None:
+    assert native is not None
+    base = tmp_path / "stage"
+    (base / "pkg").mkdir(parents=True)
+    (base / "pkg" / "__init__.py").write_bytes(b"mine")
+    with pytest.raises(FileExistsError) as caught:
+        native.unpack(mapped, _jobs(archive, Path()), None, native.WHOLE_LIMIT, os.fsencode(base))
+    assert caught.value.filename == str(base / "pkg" / "__init__.py")
+    assert (base / "pkg" / "__init__.py").read_bytes() == b"mine"
+
+
 # -- linking from the unpacked-wheel cache ----------------------------------------------------
 
 
@@ -299,6 +331,36 @@ def test_a_malformed_link_job_is_a_type_error_before_anything_is_linked(
     with pytest.raises(TypeError, match="a link job is"):
         native.link(os.fsencode(cached_entry), jobs, time.time_ns())  # type: ignore[arg-type]
     assert not (tmp_path / "out").exists()
+
+
+def test_cached_members_are_linked_to_paths_relative_to_a_base_directory(
+    cached_entry: Path, tmp_path: Path
+) -> None:
+    assert native is not None
+    base = tmp_path / "stage"
+    jobs = [
+        (number, size, os.fsencode(os.path.relpath(os.fsdecode(path), tmp_path / "out")))
+        for number, size, path in _link_jobs(tmp_path / "out")
+    ]
+    native.link(os.fsencode(cached_entry), jobs, time.time_ns(), os.fsencode(base))
+    assert (base / "pkg" / "deep" / "b.py").read_bytes() == b"one!"
+    assert (base / "c.txt").samefile(member_path(str(cached_entry), 300))
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_link_under_a_base_directory_over_an_existing_file_names_the_whole_path(
+    cached_entry: Path, tmp_path: Path
+) -> None:
+    assert native is not None
+    base = tmp_path / "stage"
+    base.mkdir()
+    (base / "c.txt").write_bytes(b"mine")
+    with pytest.raises(FileExistsError) as caught:
+        native.link(
+            os.fsencode(cached_entry), [(300, 13, b"c.txt")], time.time_ns(), os.fsencode(base)
+        )
+    assert caught.value.filename == str(base / "c.txt")
+    assert (base / "c.txt").read_bytes() == b"mine"
 
 
 @pytest.fixture

@@ -190,7 +190,9 @@ def test_links_the_file_system_refuses_fall_back_to_unpacking(
         # reached here): everything else of the native module stays as it is.
         native = staging._native
 
-        def refuse_all(source_dir: bytes, jobs: object, created_ns: int) -> None:
+        def refuse_all(
+            source_dir: bytes, jobs: object, created_ns: int, base_dir: bytes | None = None
+        ) -> None:
             raise OSError(errno.EMLINK, "Too many links", os.fsdecode(source_dir))
 
         monkeypatch.setattr(

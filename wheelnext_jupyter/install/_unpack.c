@@ -1,15 +1,16 @@
 /* Unpack the members of one mapped wheel without returning to Python per member.
  *
- * `unpack(archive, jobs, link_dir[, whole_limit])` takes the wheel's bytes (any buffer,
- * normally the mmap `staging` already holds) and a sequence of jobs, one per member:
+ * `unpack(archive, jobs, link_dir[, whole_limit[, base_dir]])` takes the wheel's bytes (any
+ * buffer, normally the mmap `staging` already holds) and a sequence of jobs, one per member:
  *
  *     (local header offset, compressed size, method, size, path, executable, cache number)
  *
  * with the offsets and sizes from the zip's central directory (method 0 = stored, 8 =
- * deflated), `path` the staged file to create (bytes; it must not exist) and `cache number`
- * the hard link to make as `link_dir/<number / 256>/<number>` (-1 = none). For every member it
- * inflates the data, hashes it with SHA-256, writes it and closes the file, all with the GIL
- * released, so two threads unpack two wheels on two cores and the interpreter is free meanwhile.
+ * deflated), `path` the staged file to create (bytes, relative to `base_dir` when it is given;
+ * it must not exist) and `cache number` the hard link to make as
+ * `link_dir/<number / 256>/<number>` (-1 = none). For every member it inflates the data, hashes
+ * it with SHA-256, writes it and closes the file, all with the GIL released, so two threads
+ * unpack two wheels on two cores and the interpreter is free meanwhile.
  * Members are hashed two at a time (`_sha256.h`): where the processor has the SHA extensions,
  * that takes about two thirds of the time of hashing them one after the other.
  *
@@ -22,10 +23,11 @@
  * `inflate_small(data, size)` and `crc32_small(data)` read a small member (a dist-info file)
  * whole, keeping the GIL: letting it go and waiting to have it back would take longer.
  *
- * `link(source_dir, jobs, created_ns)` stages a wheel from the unpacked-wheel cache instead: per
- * job `(cache number, size, path)` it hard-links `source_dir/<number / 256>/<number>` to `path`
- * (making its parents), after checking that the cached file still has its size and was not
- * modified after `created_ns`. A file that fails the check raises `UnpackError(index, problem)`.
+ * `link(source_dir, jobs, created_ns[, base_dir])` stages a wheel from the unpacked-wheel cache
+ * instead: per job `(cache number, size, path)` it hard-links `source_dir/<number / 256>/<number>`
+ * to `path` (relative to `base_dir` when given; its parents made), after checking that the
+ * cached file still has its size and was not modified after `created_ns`. A file that fails the
+ * check raises `UnpackError(index, problem)`.
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -85,8 +87,19 @@ typedef struct {
     Py_ssize_t index;    /* the failing job */
     int os_errno;        /* non-zero: a system call failed on `os_path` */
     const char *os_path;
+    const char *os_base; /* the directory `os_path` is relative to, or NULL */
     char problem[160];   /* otherwise: what is wrong with the member's data */
 } failure_t;
+
+/* Where a call's paths are: jobs' paths relative to `fd` (a directory opened once per call, or
+ * AT_FDCWD for paths as given), cache links relative to `link_fd` (-1: none). Each system call
+ * then walks the few components under the directory, not the whole path from the root: for a
+ * wheel of thousands of members deep in a virtual environment that is about a tenth of the
+ * time of creating and linking its files. */
+typedef struct {
+    int fd;
+    int link_fd;
+} places_t;
 
 static uint16_t read_u16(const unsigned char *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
 
@@ -105,8 +118,8 @@ static int write_all(int fd, const unsigned char *data, size_t length) {
     return 0;
 }
 
-/* mkdir -p for the parent directories of `path`. */
-static int make_parents(const char *path) {
+/* mkdir -p for the parent directories of `path` (relative to `dir`). */
+static int make_parents(int dir, const char *path) {
     char buffer[PATH_MAX];
     size_t length = strlen(path);
     if (length >= sizeof(buffer)) {
@@ -118,23 +131,43 @@ static int make_parents(const char *path) {
     if (slash == NULL || slash == buffer)
         return 0;
     *slash = '\0';
-    if (mkdir(buffer, 0777) == 0 || errno == EEXIST)
+    if (mkdirat(dir, buffer, 0777) == 0 || errno == EEXIST)
         return 0;
     if (errno != ENOENT)
         return -1;
-    if (make_parents(buffer) < 0)
+    if (make_parents(dir, buffer) < 0)
         return -1;
-    if (mkdir(buffer, 0777) == 0 || errno == EEXIST)
+    if (mkdirat(dir, buffer, 0777) == 0 || errno == EEXIST)
         return 0;
     return -1;
 }
 
-static int create_file(const char *path) {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+static int create_file(int dir, const char *path) {
+    int fd = openat(dir, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0 && errno == ENOENT) {
-        if (make_parents(path) < 0)
+        if (make_parents(dir, path) < 0)
             return -1;
-        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        fd = openat(dir, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    }
+    return fd;
+}
+
+/* The directory `path` (mkdir -p), opened to be walked from; -1 when it cannot be. */
+static int open_directory(const char *path, int make) {
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT && make) {
+        size_t length = strlen(path);
+        char buffer[PATH_MAX];
+        if (length + 3 > sizeof(buffer)) {
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        /* The parents of `<path>/x` are `path` and its own. */
+        memcpy(buffer, path, length);
+        memcpy(buffer + length, "/x", 3);
+        if (make_parents(AT_FDCWD, buffer) < 0)
+            return -1;
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     }
     return fd;
 }
@@ -417,7 +450,7 @@ static int stream_member(tools_t *tools, const unsigned char *data, const job_t 
 
 /* Make a written member's file executable if it should be, close it and link it into the
  * cache; 0 on success. The file descriptor is closed either way. */
-static int close_member(const job_t *job, int fd, const char *link_dir, int *linked,
+static int close_member(const job_t *job, int fd, const places_t *places, int *linked,
                         failure_t *failure) {
     int status = 0;
     if (job->executable && fchmod(fd, 0755) < 0) {
@@ -430,16 +463,14 @@ static int close_member(const job_t *job, int fd, const char *link_dir, int *lin
     }
     if (status < 0)
         return -1;
-    if (link_dir != NULL && *linked && job->number >= 0) {
+    if (places->link_fd >= 0 && *linked && job->number >= 0) {
         /* `<link_dir>/<number / 256>/<number>`, as unpacked_cache.member_path. */
-        char link_path[PATH_MAX];
-        int length = snprintf(link_path, sizeof(link_path), "%s/%ld/%ld", link_dir,
-                              job->number / PER_DIRECTORY, job->number);
-        if (length < 0 || (size_t)length >= sizeof(link_path))
-            *linked = 0;
-        else if (link(job->path, link_path) < 0
-                 && (errno != ENOENT || make_parents(link_path) < 0
-                     || link(job->path, link_path) < 0))
+        char link_path[64];
+        snprintf(link_path, sizeof(link_path), "%ld/%ld", job->number / PER_DIRECTORY,
+                 job->number);
+        if (linkat(places->fd, job->path, places->link_fd, link_path, 0) < 0
+            && (errno != ENOENT || make_parents(places->link_fd, link_path) < 0
+                || linkat(places->fd, job->path, places->link_fd, link_path, 0) < 0))
             *linked = 0;
     }
     return 0;
@@ -448,7 +479,7 @@ static int close_member(const job_t *job, int fd, const char *link_dir, int *lin
 /* Start job `index`: its file is created, and its bytes put in the lane to be hashed (1), or,
  * for a member too large to inflate whole, unpacked here and now (0); -1 on failure. */
 static int load_lane(const unsigned char *archive, size_t archive_size, const job_t *jobs,
-                     Py_ssize_t index, tools_t *tools, lane_t *lane, const char *link_dir,
+                     Py_ssize_t index, tools_t *tools, lane_t *lane, const places_t *places,
                      int *linked, result_t *results, failure_t *failure) {
     const job_t *job = &jobs[index];
     failure->index = index;
@@ -459,7 +490,7 @@ static int load_lane(const unsigned char *archive, size_t archive_size, const jo
         set_problem(failure, "its stored size differs from its recorded size");
         return -1;
     }
-    int fd = create_file(job->path);
+    int fd = create_file(places->fd, job->path);
     if (fd < 0) {
         set_os_error(failure, job->path);
         return -1;
@@ -495,11 +526,11 @@ static int load_lane(const unsigned char *archive, size_t archive_size, const jo
         close(fd);
         return -1;
     }
-    return close_member(job, fd, link_dir, linked, failure);
+    return close_member(job, fd, places, linked, failure);
 }
 
 /* A lane whose member is hashed up to its last partial block: digest, write, close, link. */
-static int finish_lane(const job_t *jobs, lane_t *lane, const char *link_dir, int *linked,
+static int finish_lane(const job_t *jobs, lane_t *lane, const places_t *places, int *linked,
                        result_t *results, failure_t *failure) {
     const job_t *job = &jobs[lane->job];
     result_t *result = &results[lane->job];
@@ -513,7 +544,7 @@ static int finish_lane(const job_t *jobs, lane_t *lane, const char *link_dir, in
         close(fd);
         return -1;
     }
-    return close_member(job, fd, link_dir, linked, failure);
+    return close_member(job, fd, places, linked, failure);
 }
 
 static size_t blocks_left(const lane_t *lane) { return (lane->size - lane->hashed) / 64; }
@@ -553,7 +584,7 @@ static int larger_first(const void *left, const void *right) {
  * `failure` names). Members are hashed two at a time (see `_sha256.h`), each lane taking the
  * next member as soon as its own is written. */
 static Py_ssize_t run_jobs(const unsigned char *archive, size_t archive_size, const job_t *jobs,
-                           Py_ssize_t count, const char *link_dir, int *linked,
+                           Py_ssize_t count, const places_t *places, int *linked,
                            unsigned long long whole_limit, result_t *results, failure_t *failure) {
     tools_t tools;
     lane_t lanes[2];
@@ -608,7 +639,7 @@ static Py_ssize_t run_jobs(const unsigned char *archive, size_t archive_size, co
                 /* One lane takes the largest members, the other the smallest. */
                 Py_ssize_t index = i == 0 ? order[front++].index : order[--back].index;
                 int status = load_lane(archive, archive_size, jobs, index, &tools, &lanes[i],
-                                       link_dir, linked, results, failure);
+                                       places, linked, results, failure);
                 if (status < 0) {
                     failed = 1;
                     break;
@@ -646,7 +677,7 @@ static Py_ssize_t run_jobs(const unsigned char *archive, size_t archive_size, co
                 failed = 1;
         for (int i = 0; i < 2 && !failed; i++) {
             if (lanes[i].job >= 0 && blocks_left(&lanes[i]) == 0) {
-                if (finish_lane(jobs, &lanes[i], link_dir, linked, results, failure) < 0)
+                if (finish_lane(jobs, &lanes[i], places, linked, results, failure) < 0)
                     failed = 1;
                 else
                     done++;
@@ -681,7 +712,20 @@ end:
 static void raise_failure(const failure_t *failure) {
     if (failure->os_errno) {
         errno = failure->os_errno;
-        PyErr_SetFromErrnoWithFilename(PyExc_OSError, failure->os_path);
+        if (failure->os_base == NULL || failure->os_path == failure->os_base) {
+            PyErr_SetFromErrnoWithFilename(PyExc_OSError, failure->os_path);
+            return;
+        }
+        /* A job's path is relative to the call's directory: the error names the whole path. */
+        PyObject *path = PyBytes_FromFormat("%s/%s", failure->os_base, failure->os_path);
+        PyObject *name = path != NULL ? PyUnicode_DecodeFSDefaultAndSize(
+                                            PyBytes_AS_STRING(path), PyBytes_GET_SIZE(path))
+                                      : NULL;
+        errno = failure->os_errno;
+        if (name != NULL)
+            PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, name);
+        Py_XDECREF(name);
+        Py_XDECREF(path);
         return;
     }
     PyObject *error = Py_BuildValue("(ns)", failure->index, failure->problem);
@@ -725,23 +769,62 @@ static int parse_job(PyObject *item, job_t *job) {
     return 0;
 }
 
+/* `run_jobs` with the jobs' paths relative to `base_dir` (NULL: as given) and links made in
+ * `link_dir` (NULL: none; made if missing, and linking stops if it cannot be). */
+static Py_ssize_t run_jobs_in(const char *base_dir, const char *link_dir,
+                              const unsigned char *archive, size_t archive_size, const job_t *jobs,
+                              Py_ssize_t count, int *linked, unsigned long long whole_limit,
+                              result_t *results, failure_t *failure) {
+    places_t places = {AT_FDCWD, -1};
+    if (base_dir != NULL) {
+        places.fd = open_directory(base_dir, 1);
+        if (places.fd < 0) {
+            set_os_error(failure, base_dir);
+            return 0;
+        }
+        failure->os_base = base_dir;
+    }
+    if (*linked && count > 0) {
+        places.link_fd = open_directory(link_dir, 1);
+        if (places.link_fd < 0)
+            *linked = 0;
+    }
+    Py_ssize_t done =
+        run_jobs(archive, archive_size, jobs, count, &places, linked, whole_limit, results, failure);
+    if (places.link_fd >= 0)
+        close(places.link_fd);
+    if (places.fd != AT_FDCWD)
+        close(places.fd);
+    return done;
+}
+
+/* An optional directory argument: bytes, or NULL for None; -1 (with TypeError) otherwise. */
+static int optional_directory(PyObject *arg, const char *name, const char **directory) {
+    *directory = NULL;
+    if (arg == NULL || arg == Py_None)
+        return 0;
+    if (!PyBytes_Check(arg)) {
+        PyErr_Format(PyExc_TypeError, "%s must be bytes or None", name);
+        return -1;
+    }
+    *directory = PyBytes_AS_STRING(arg);
+    return 0;
+}
+
 static PyObject *unpack(PyObject *module, PyObject *args) {
     Py_buffer archive;
-    PyObject *jobs_arg, *link_dir_arg;
+    PyObject *jobs_arg, *link_dir_arg, *base_dir_arg = NULL;
     unsigned long long whole_limit = WHOLE_LIMIT;
-    if (!PyArg_ParseTuple(args, "y*OO|K:unpack", &archive, &jobs_arg, &link_dir_arg, &whole_limit))
+    if (!PyArg_ParseTuple(args, "y*OO|KO:unpack", &archive, &jobs_arg, &link_dir_arg,
+                          &whole_limit, &base_dir_arg))
         return NULL;
     PyObject *jobs_tuple = NULL, *output = NULL, *results_list = NULL;
     job_t *jobs = NULL;
     result_t *results = NULL;
-    const char *link_dir = NULL;
-    if (link_dir_arg != Py_None) {
-        if (!PyBytes_Check(link_dir_arg)) {
-            PyErr_SetString(PyExc_TypeError, "link_dir must be bytes or None");
-            goto end;
-        }
-        link_dir = PyBytes_AS_STRING(link_dir_arg);
-    }
+    const char *link_dir, *base_dir;
+    if (optional_directory(link_dir_arg, "link_dir", &link_dir) < 0
+        || optional_directory(base_dir_arg, "base_dir", &base_dir) < 0)
+        goto end;
     /* A tuple of our own: nothing can change it while the GIL is released. */
     jobs_tuple = PySequence_Tuple(jobs_arg);
     if (jobs_tuple == NULL)
@@ -761,8 +844,8 @@ static PyObject *unpack(PyObject *module, PyObject *args) {
     int linked = link_dir != NULL;
     Py_ssize_t done;
     Py_BEGIN_ALLOW_THREADS
-    done = run_jobs(archive.buf, (size_t)archive.len, jobs, count, link_dir, &linked, whole_limit,
-                    results, &failure);
+    done = run_jobs_in(base_dir, link_dir, archive.buf, (size_t)archive.len, jobs, count, &linked,
+                       whole_limit, results, &failure);
     Py_END_ALLOW_THREADS
     if (done < count) {
         raise_failure(&failure);
@@ -799,22 +882,36 @@ typedef struct {
 /* Runs without the GIL: hard-link every job's cached file to its path (making the parents), after
  * checking the file has the recorded size and was not modified after `created_ns`. Returns the
  * number of jobs done; at a failure, `failure` says which and why. */
-static Py_ssize_t run_links(const char *source_dir, const link_job_t *jobs, Py_ssize_t count,
-                            long long created_ns, failure_t *failure) {
-    char source[PATH_MAX];
+static Py_ssize_t run_links(const char *source_dir, const char *base_dir, const link_job_t *jobs,
+                            Py_ssize_t count, long long created_ns, failure_t *failure) {
+    char source[64];
     Py_ssize_t done = 0;
+    int base = AT_FDCWD;
+    int cached = open(source_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (cached < 0) {
+        failure->index = 0;
+        if (errno == ENOENT)
+            set_problem(failure, "its cached file is missing");
+        else
+            set_os_error(failure, source_dir);
+        return 0;
+    }
+    if (base_dir != NULL) {
+        base = open_directory(base_dir, 1);
+        if (base < 0) {
+            set_os_error(failure, base_dir);
+            close(cached);
+            return 0;
+        }
+        failure->os_base = base_dir;
+    }
     for (; done < count; done++) {
         const link_job_t *job = &jobs[done];
         failure->index = done;
         /* `<source_dir>/<number / 256>/<number>`, as unpacked_cache.member_path. */
-        int length = snprintf(source, sizeof(source), "%s/%ld/%ld", source_dir,
-                              job->number / PER_DIRECTORY, job->number);
-        if (length < 0 || (size_t)length >= sizeof(source)) {
-            set_problem(failure, "its cached file's path is too long");
-            break;
-        }
+        snprintf(source, sizeof(source), "%ld/%ld", job->number / PER_DIRECTORY, job->number);
         struct stat facts;
-        if (stat(source, &facts) < 0) {
+        if (fstatat(cached, source, &facts, 0) < 0) {
             if (errno == ENOENT) {
                 set_problem(failure, "its cached file is missing");
             } else {
@@ -827,19 +924,26 @@ static Py_ssize_t run_links(const char *source_dir, const link_job_t *jobs, Py_s
             set_problem(failure, "its cached file was changed");
             break;
         }
-        if (link(source, job->path) < 0
-            && (errno != ENOENT || make_parents(job->path) < 0 || link(source, job->path) < 0)) {
+        if (linkat(cached, source, base, job->path, 0) < 0
+            && (errno != ENOENT || make_parents(base, job->path) < 0
+                || linkat(cached, source, base, job->path, 0) < 0)) {
             set_os_error(failure, job->path);
             break;
         }
     }
+    close(cached);
+    if (base != AT_FDCWD)
+        close(base);
     return done;
 }
 
 static PyObject *link_cached(PyObject *module, PyObject *args) {
-    PyObject *source_arg, *jobs_arg;
+    PyObject *source_arg, *jobs_arg, *base_dir_arg = NULL;
     long long created_ns;
-    if (!PyArg_ParseTuple(args, "O!OL:link", &PyBytes_Type, &source_arg, &jobs_arg, &created_ns))
+    const char *base_dir;
+    if (!PyArg_ParseTuple(args, "O!OL|O:link", &PyBytes_Type, &source_arg, &jobs_arg, &created_ns,
+                          &base_dir_arg)
+        || optional_directory(base_dir_arg, "base_dir", &base_dir) < 0)
         return NULL;
     PyObject *output = NULL;
     link_job_t *jobs = NULL;
@@ -866,7 +970,7 @@ static PyObject *link_cached(PyObject *module, PyObject *args) {
     memset(&failure, 0, sizeof(failure));
     Py_ssize_t done;
     Py_BEGIN_ALLOW_THREADS
-    done = run_links(source_dir, jobs, count, created_ns, &failure);
+    done = run_links(source_dir, base_dir, jobs, count, created_ns, &failure);
     Py_END_ALLOW_THREADS
     if (done < count) {
         raise_failure(&failure);
@@ -1217,11 +1321,11 @@ static PyObject *use_sha_extensions(PyObject *module, PyObject *arg) {
 
 static PyMethodDef methods[] = {
     {"unpack", unpack, METH_VARARGS,
-     "unpack(archive, jobs, link_dir[, whole_limit]) -> (results, linked): unpack members of a "
-     "mapped wheel."},
+     "unpack(archive, jobs, link_dir[, whole_limit[, base_dir]]) -> (results, linked): unpack "
+     "members of a mapped wheel (paths relative to base_dir when given)."},
     {"link", link_cached, METH_VARARGS,
-     "link(source_dir, jobs, created_ns) -> None: hard-link cached members (number, size, path) "
-     "to their paths."},
+     "link(source_dir, jobs, created_ns[, base_dir]) -> None: hard-link cached members (number, "
+     "size, path) to their paths (relative to base_dir when given)."},
     {"directory", directory, METH_VARARGS,
      "directory(archive) -> list[Member]: the entries of a zip's central directory."},
     {"inflate_small", inflate_small, METH_VARARGS,

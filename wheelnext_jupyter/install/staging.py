@@ -562,7 +562,8 @@ def _unpack(
     if wanted_pyc:
         for (_, dest, _), path in zip(members, paths, strict=True):
             if dest in wanted_pyc:
-                staged_sources[dest] = path
+                # Staged natively: relative to the wheel's directory; one by one: a whole path.
+                staged_sources[dest] = os.path.join(base_dir, path)
     for script, script_dest in layout.scripts:
         add("scripts", script.name, script_dest, launcher(script, target.python).encode(), True)
     dist_info_rel = wheel.dist_info
@@ -642,7 +643,11 @@ def _parts(jobs: list[_native_job]) -> list[list[int]]:
 
 
 def _unpack_in_parts(
-    buffer: mmap.mmap, jobs: list[_native_job], parts: list[list[int]], link_dir: bytes | None
+    buffer: mmap.mmap,
+    jobs: list[_native_job],
+    parts: list[list[int]],
+    link_dir: bytes | None,
+    base: bytes,
 ) -> tuple[list[tuple[str, int]], bool]:
     """The native unpacker on each part at once (it runs without the GIL), this thread
     taking the first; results in job order. The first failure by job order is raised."""
@@ -657,7 +662,7 @@ def _unpack_in_parts(
         assert _native is not None
         try:
             done: tuple[list[tuple[str, int]], bool] = _native.unpack(
-                buffer, [jobs[i] for i in part], link_dir, _native_whole_limit
+                buffer, [jobs[i] for i in part], link_dir, _native_whole_limit, base
             )
         except _native.UnpackError as exc:
             # Name the job by its place in the whole list, not in the part.
@@ -698,7 +703,8 @@ _FS_CODEC = (sys.getfilesystemencoding(), sys.getfilesystemencodeerrors())
 
 class _Batch(NamedTuple):
     """Members staged at once by native code: their numbers in the wheel's member list, where
-    each was staged, and the sha256 (RECORD's form) and size of each staged file."""
+    each was staged (relative to the wheel's staging directory), and the sha256 (RECORD's form)
+    and size of each staged file."""
 
     numbers: Sequence[int]
     paths: Sequence[str]
@@ -713,15 +719,14 @@ _NO_BATCH = _Batch((), (), (), ())
 _EXECUTABLE_BITS = 0o111 << 16
 
 
-def _native_paths(base_dir: str, members: Sequence[tuple[str, str, str]]) -> list[str]:
-    """Where the native code stages each member: `<key>/<path under the key's directory>`
-    (joined as strings: it is built for POSIX systems only)."""
-    root = f"{base_dir}/{ROOT_KEY}/"
-    data = f"{base_dir}/"
+def _native_paths(members: Sequence[tuple[str, str, str]]) -> list[str]:
+    """Where the native code stages each member, relative to the wheel's staging directory (it
+    creates and links files from that directory, not from the root): `<key>/<path under the
+    key's directory>` (joined as strings: it is built for POSIX systems only)."""
+    root = f"{ROOT_KEY}/"
     # A `.data` member is `<data dir>/<key>/<path>`.
     return [
-        root + member if key == ROOT_KEY else data + member.partition("/")[2]
-        for member, _, key in members
+        root + member if key == ROOT_KEY else member.partition("/")[2] for member, _, key in members
     ]
 
 
@@ -764,19 +769,22 @@ def _unpack_natively(
         members = [members[number] for number in numbers]
         infos = [infos[number] for number in numbers]
         _, offsets, compressed, sizes, methods, _, modes, _ = zip(*infos, strict=True)
-    paths = _native_paths(base_dir, members)
+    paths = _native_paths(members)
     executables = tuple(map(bool, map(_EXECUTABLE_BITS.__and__, modes)))
     encoded = map(str.encode, paths, *map(itertools.repeat, _FS_CODEC))
     jobs: list[_native_job] = list(
         zip(offsets, compressed, methods, sizes, encoded, executables, numbers, strict=True)
     )
     link_dir = os.fsencode(draft.directory) if draft is not None else None
+    base = os.fsencode(base_dir)
     parts = _parts(jobs)
     try:
         if len(parts) == 1:
-            results, linked = _native.unpack(archive.buffer, jobs, link_dir, _native_whole_limit)
+            results, linked = _native.unpack(
+                archive.buffer, jobs, link_dir, _native_whole_limit, base
+            )
         else:
-            results, linked = _unpack_in_parts(archive.buffer, jobs, parts, link_dir)
+            results, linked = _unpack_in_parts(archive.buffer, jobs, parts, link_dir, base)
     except _native.UnpackError as exc:
         index, problem = exc.args
         raise archive.corrupt(members[index][0], problem) from None
@@ -833,12 +841,12 @@ def _link_natively(
         members = [members[number] for number in numbers]
         names = [names[number] for number in numbers]
     kept = list(map(cached.members.__getitem__, names))
-    paths = _native_paths(base_dir, members)
+    paths = _native_paths(members)
     encoded = map(str.encode, paths, *map(itertools.repeat, _FS_CODEC))
     sizes = [m.size for m in kept]
     jobs = list(zip([m.number for m in kept], sizes, encoded, strict=True))
     try:
-        _native.link(os.fsencode(cached.directory), jobs, cached.created_ns)
+        _native.link(os.fsencode(cached.directory), jobs, cached.created_ns, os.fsencode(base_dir))
     except _native.UnpackError:
         raise cached.stale() from None
     return _Batch(numbers, paths, [m.sha256 for m in kept], sizes)
