@@ -14,6 +14,7 @@ import pytest
 
 from tests.support.venvs import Venv
 from wheelnext_jupyter import launch, pattern_cache, trust_store
+from wheelnext_jupyter.install import staging
 from wheelnext_jupyter.launch import _fetches_over_https, _option
 
 WATCH = """
@@ -98,6 +99,21 @@ def test_what_the_engine_makes_before_its_resolver_starts_imports_no_shutil() ->
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.skipif(staging._native is None, reason="the native unpacker is not built")
+def test_the_staging_area_imports_neither_zipfile_nor_isa_l_nor_uuid() -> None:
+    # With the native unpacker, unpacking reads no member through zipfile and inflates none
+    # through ISA-L (a member too large to inflate with the GIL held is rare), and the staging
+    # directory's name needs no uuid: the staging modules are imported while the resolver runs.
+    installer = "wheelnext_jupyter.install"
+    code = (
+        "import sys, wheelnext_jupyter.cli\n"
+        f"import {installer}.staging, {installer}.transaction, {installer}.archive\n"
+        "print([n for n in ('zipfile', 'isal', 'uuid') if n in sys.modules])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 def test_installing_from_an_index_imports_nothing_only_rare_cases_need() -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import io
 import mmap
 import struct
-import zipfile
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -26,16 +25,35 @@ from typing import IO, TYPE_CHECKING, TypeAlias
 from wheelnext_jupyter.install.wheelfile import InvalidWheel
 
 if TYPE_CHECKING:
+    import zipfile
+
     from wheelnext_jupyter.install._unpack import Member as NativeMember
 
-_inflater: ModuleType
-try:
-    # ISA-L inflates about twice as fast as zlib; it is installed where it has wheels.
-    from isal import isal_zlib as _isal_zlib
+# `zipfile` (other compression methods, no native unpacker) and ISA-L (members too large for the
+# native unpacker to read with the GIL held) are imported where first needed: with the native
+# unpacker, an install needs neither, and importing them took a few milliseconds of the
+# interpreter while the resolver was busy with it.
+_inflater_module: ModuleType | None = None
 
-    _inflater = _isal_zlib
-except ImportError:  # pragma: no cover - platforms without isal wheels
-    _inflater = zlib
+
+def _inflater() -> ModuleType:
+    global _inflater_module
+    if _inflater_module is None:
+        try:
+            # ISA-L inflates about twice as fast as zlib; it is installed where it has wheels.
+            from isal import isal_zlib
+
+            _inflater_module = isal_zlib
+        except ImportError:  # pragma: no cover - platforms without isal wheels
+            _inflater_module = zlib
+    return _inflater_module
+
+
+def _zipfile_module() -> ModuleType:
+    import zipfile
+
+    return zipfile
+
 
 _native: ModuleType | None
 try:
@@ -49,7 +67,8 @@ _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
 _LOCAL_MAGIC = b"PK\x03\x04"
 ENCRYPTED = 0x1
 #: The compression methods read here (and by the native unpacker); others go to `zipfile`.
-MAPPED_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+_STORED, _DEFLATED = 0, 8  # zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED
+MAPPED_METHODS = (_STORED, _DEFLATED)
 
 
 #: An entry of the central directory: the native reader's or `zipfile`'s (same attributes).
@@ -84,7 +103,7 @@ class WheelArchive:
                 members = _native.directory(self._map)
             else:
                 members = self._zipfile().infolist()
-        except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        except (OSError, ValueError, _zipfile_module().BadZipFile) as exc:
             self.close()
             raise InvalidWheel(self._name, f"not a readable zip archive ({exc})") from None
         self._members = members
@@ -155,7 +174,7 @@ class WheelArchive:
         if span is None or self._map is None:
             return None
         raw = self._map[span[0] : span[1]]
-        if member.compress_type == zipfile.ZIP_STORED:
+        if member.compress_type == _STORED:
             return raw
         if _native is not None and max(len(raw), member.file_size) <= _native.SMALL_LIMIT:
             try:
@@ -163,9 +182,10 @@ class WheelArchive:
             except ValueError as exc:
                 raise self.corrupt(member.filename, str(exc)) from None
             return small
+        inflater = _inflater()
         try:
-            inflated: bytes = _inflater.decompress(raw, -zlib.MAX_WBITS, max(member.file_size, 1))
-        except _inflater.error as exc:
+            inflated: bytes = inflater.decompress(raw, -zlib.MAX_WBITS, max(member.file_size, 1))
+        except inflater.error as exc:
             raise self.corrupt(member.filename, str(exc)) from None
         return inflated
 
@@ -175,7 +195,7 @@ class WheelArchive:
         if span is None or self._map is None:
             return self._zip_blocks(member, size)
         mapped, (start, end) = self._map, span
-        if member.compress_type == zipfile.ZIP_STORED:
+        if member.compress_type == _STORED:
             return (mapped[i : min(i + size, end)] for i in range(start, end, size))
         return self._inflate_blocks(start, end, member.filename, size)
 
@@ -206,7 +226,8 @@ class WheelArchive:
         # Compressed input goes in 1 MiB at a time and output is capped, so a member that
         # inflates enormously never needs more than a block of memory.
         assert self._map is not None
-        inflater = _inflater.decompressobj(-zlib.MAX_WBITS)
+        module = _inflater()
+        inflater = module.decompressobj(-zlib.MAX_WBITS)
         try:
             for i in range(start, end, 1 << 20):
                 pending = self._map[i : min(i + (1 << 20), end)]
@@ -218,7 +239,7 @@ class WheelArchive:
             tail: bytes = inflater.flush()
             if tail:
                 yield tail
-        except _inflater.error as exc:
+        except module.error as exc:
             raise self.corrupt(name, str(exc)) from None
 
     def _zip_blocks(self, member: Member, size: int) -> Iterator[bytes]:
@@ -227,11 +248,12 @@ class WheelArchive:
 
     def _zipfile(self) -> zipfile.ZipFile:
         if self._zip is None:
+            module = _zipfile_module()
             if self._owned:
-                self._zip = zipfile.ZipFile(self.path)
+                self._zip = module.ZipFile(self.path)
             else:
                 assert self._map is not None
-                self._zip = zipfile.ZipFile(io.BytesIO(self._map))
+                self._zip = module.ZipFile(io.BytesIO(self._map))
         return self._zip
 
 

@@ -34,7 +34,6 @@ import shutil
 import stat
 import sys
 import threading
-import uuid
 from base64 import urlsafe_b64encode
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -130,7 +129,7 @@ class StagingArea:
         self.target = target
         self.root = staging_root(target)
         sweep_staging(target)
-        name = uuid.uuid4().hex
+        name = os.urandom(16).hex()  # as unique as a uuid4, without importing uuid
         self._owner_path = self.root / (name + _OWNER_SUFFIX)
         # The owner lock exists before the directory, so a directory without a held lock is dead.
         for _ in range(3):
