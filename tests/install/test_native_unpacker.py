@@ -45,6 +45,8 @@ MEMBERS = {
 }
 #: Inflated whole (libdeflate where built with it) and streamed through zlib in blocks.
 LIMITS = pytest.mark.parametrize("limit", [64 << 20, 0], ids=["whole", "streamed"])
+#: Jobs with whole paths, or with paths relative to a base directory given with them.
+BASES = pytest.mark.parametrize("relative", [False, True], ids=["whole-paths", "under-a-base"])
 
 
 def _b64_sha256(data: bytes) -> str:
@@ -158,15 +160,19 @@ def test_compressed_data_cut_short_is_refused_as_truncated(archive: Path, tmp_pa
     assert caught.value.args == (0, "it is truncated")
 
 
-def test_an_existing_file_is_never_overwritten_and_is_named_in_the_error(
-    archive: Path, mapped: mmap.mmap, tmp_path: Path
+@BASES
+def test_an_existing_file_is_never_overwritten_and_is_named_whole_in_the_error(
+    archive: Path, mapped: mmap.mmap, tmp_path: Path, relative: bool
 ) -> None:
     assert native is not None
     out = tmp_path / "out"
     (out / "pkg").mkdir(parents=True)
     (out / "pkg" / "__init__.py").write_bytes(b"mine")
+    # Paths relative to a base directory are named whole, as whole paths are.
+    jobs = _jobs(archive, Path() if relative else out)
+    base = os.fsencode(out) if relative else None
     with pytest.raises(FileExistsError) as caught:
-        native.unpack(mapped, _jobs(archive, out), None)
+        native.unpack(mapped, jobs, None, native.WHOLE_LIMIT, base)
     assert caught.value.filename == str(out / "pkg" / "__init__.py")
     assert (out / "pkg" / "__init__.py").read_bytes() == b"mine"
 
@@ -229,19 +235,6 @@ def test_paths_relative_to_a_base_directory_are_made_under_it_and_linked_into_a_
     assert len(results) == len(jobs)
 
 
-def test_an_error_under_a_base_directory_names_the_whole_path(
-    archive: Path, mapped: mmap.mmap, tmp_path: Path
-) -> None:
-    assert native is not None
-    base = tmp_path / "stage"
-    (base / "pkg").mkdir(parents=True)
-    (base / "pkg" / "__init__.py").write_bytes(b"mine")
-    with pytest.raises(FileExistsError) as caught:
-        native.unpack(mapped, _jobs(archive, Path()), None, native.WHOLE_LIMIT, os.fsencode(base))
-    assert caught.value.filename == str(base / "pkg" / "__init__.py")
-    assert (base / "pkg" / "__init__.py").read_bytes() == b"mine"
-
-
 # -- linking from the unpacked-wheel cache ----------------------------------------------------
 
 
@@ -264,12 +257,15 @@ def _link_jobs(out: Path) -> list[tuple[int, int, bytes]]:
     ]
 
 
+@BASES
 def test_cached_members_are_hard_linked_to_their_paths_whose_directories_are_made(
-    cached_entry: Path, tmp_path: Path
+    cached_entry: Path, tmp_path: Path, relative: bool
 ) -> None:
     assert native is not None
     out = tmp_path / "out"
-    native.link(os.fsencode(cached_entry), _link_jobs(out), time.time_ns())
+    jobs = _link_jobs(Path() if relative else out)
+    base = os.fsencode(out) if relative else None
+    native.link(os.fsencode(cached_entry), jobs, time.time_ns(), base)
     assert (out / "pkg" / "deep" / "b.py").read_bytes() == b"one!"
     assert (out / "c.txt").samefile(member_path(str(cached_entry), 300))
 
@@ -310,15 +306,18 @@ def test_a_cached_file_that_changed_is_refused_and_named_by_its_job(
     assert caught.value.args == expected
 
 
-def test_a_link_over_an_existing_file_fails_naming_it_and_leaves_it(
-    cached_entry: Path, tmp_path: Path
+@BASES
+def test_a_link_over_an_existing_file_fails_naming_it_whole_and_leaves_it(
+    cached_entry: Path, tmp_path: Path, relative: bool
 ) -> None:
     assert native is not None
     out = tmp_path / "out"
     out.mkdir()
     (out / "c.txt").write_text("mine")
+    jobs = _link_jobs(Path() if relative else out)
+    base = os.fsencode(out) if relative else None
     with pytest.raises(FileExistsError) as caught:
-        native.link(os.fsencode(cached_entry), _link_jobs(out), time.time_ns())
+        native.link(os.fsencode(cached_entry), jobs, time.time_ns(), base)
     assert caught.value.filename == str(out / "c.txt")
     assert (out / "c.txt").read_text() == "mine"
 
@@ -331,36 +330,6 @@ def test_a_malformed_link_job_is_a_type_error_before_anything_is_linked(
     with pytest.raises(TypeError, match="a link job is"):
         native.link(os.fsencode(cached_entry), jobs, time.time_ns())  # type: ignore[arg-type]
     assert not (tmp_path / "out").exists()
-
-
-def test_cached_members_are_linked_to_paths_relative_to_a_base_directory(
-    cached_entry: Path, tmp_path: Path
-) -> None:
-    assert native is not None
-    base = tmp_path / "stage"
-    jobs = [
-        (number, size, os.fsencode(os.path.relpath(os.fsdecode(path), tmp_path / "out")))
-        for number, size, path in _link_jobs(tmp_path / "out")
-    ]
-    native.link(os.fsencode(cached_entry), jobs, time.time_ns(), os.fsencode(base))
-    assert (base / "pkg" / "deep" / "b.py").read_bytes() == b"one!"
-    assert (base / "c.txt").samefile(member_path(str(cached_entry), 300))
-    assert not (tmp_path / "out").exists()
-
-
-def test_a_link_under_a_base_directory_over_an_existing_file_names_the_whole_path(
-    cached_entry: Path, tmp_path: Path
-) -> None:
-    assert native is not None
-    base = tmp_path / "stage"
-    base.mkdir()
-    (base / "c.txt").write_bytes(b"mine")
-    with pytest.raises(FileExistsError) as caught:
-        native.link(
-            os.fsencode(cached_entry), [(300, 13, b"c.txt")], time.time_ns(), os.fsencode(base)
-        )
-    assert caught.value.filename == str(base / "c.txt")
-    assert (base / "c.txt").read_bytes() == b"mine"
 
 
 @pytest.fixture
