@@ -93,9 +93,9 @@ typedef struct {
 
 /* Where a call's paths are: jobs' paths relative to `fd` (a directory opened once per call, or
  * AT_FDCWD for paths as given), cache links relative to `link_fd` (-1: none). Each system call
- * then walks the few components under the directory, not the whole path from the root: for a
- * wheel of thousands of members deep in a virtual environment that is about a tenth of the
- * time of creating and linking its files. */
+ * then walks the few components under the directory, not the whole path from the root (in a
+ * cold install of a data-science stack, creating and linking the files took about a quarter
+ * less processor time). */
 typedef struct {
     int fd;
     int link_fd;
@@ -712,7 +712,8 @@ end:
 static void raise_failure(const failure_t *failure) {
     if (failure->os_errno) {
         errno = failure->os_errno;
-        if (failure->os_base == NULL || failure->os_path == failure->os_base) {
+        if (failure->os_base == NULL || failure->os_path == failure->os_base
+            || failure->os_path[0] == '/') {
             PyErr_SetFromErrnoWithFilename(PyExc_OSError, failure->os_path);
             return;
         }

@@ -103,6 +103,7 @@ class WheelArchive:
                 members = _native.directory(self._map)
             else:
                 members = self._zipfile().infolist()
+        # (The exception classes are looked up only when there is an exception to match.)
         except (OSError, ValueError, _zipfile_module().BadZipFile) as exc:
             self.close()
             raise InvalidWheel(self._name, f"not a readable zip archive ({exc})") from None

@@ -561,7 +561,8 @@ def _unpack(
     if wanted_pyc:
         for (_, dest, _), path in zip(members, paths, strict=True):
             if dest in wanted_pyc:
-                # Staged natively: relative to the wheel's directory; one by one: a whole path.
+                # Natively staged members are relative to the wheel's staging directory, the
+                # others whole paths (which `join` leaves as they are).
                 staged_sources[dest] = os.path.join(base_dir, path)
     for script, script_dest in layout.scripts:
         add("scripts", script.name, script_dest, launcher(script, target.python).encode(), True)
