@@ -13,6 +13,7 @@ import pytest
 from packaging.markers import default_environment
 from packaging.tags import Tag, sys_tags
 
+from tests.peers.peer_runners import find_interpreters
 from tests.support.venvs import Venv
 from wheelnext_jupyter.install import _probe, probe_ahead
 from wheelnext_jupyter.install import target as target_module
@@ -20,6 +21,7 @@ from wheelnext_jupyter.install.target import (
     EnvironmentKind,
     TargetError,
     current_target,
+    derived_tags,
     probe_target,
 )
 
@@ -191,6 +193,104 @@ def test_a_description_without_tags_from_another_binary_is_asked_again(
         f"else touch {tmp_path}/asked; cat <<'EOF'\n{json.dumps(without)}\nEOF\nfi\n",
     )
     assert probe_target(fake).tags == tuple(sys_tags())
+
+
+def _probe_facts(python: Path, *path: Path) -> dict[str, object]:
+    """What the probe prints when run in `python` with `path` added to its `sys.path`."""
+    done = subprocess.run(
+        [str(python), "-E", _probe.__file__, *map(str, path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    facts: dict[str, object] = json.loads(done.stdout)
+    return facts
+
+
+def _probed_interpreters() -> dict[str, dict[str, object]]:
+    """The facts, tags asked for, of every interpreter on this machine the probe runs in (by
+    version; Python 3.6 and older cannot run it)."""
+    probed = {}
+    for version, python in find_interpreters().items():
+        if tuple(map(int, version.split(".")[:2])) < (3, 7):
+            continue
+        probed[version] = _probe_facts(python, Path(probe_ahead.probe_command(python)[-1]))
+    return probed
+
+
+def test_tags_derived_from_this_interpreters_facts_are_exactly_its_tags() -> None:
+    assert derived_tags(_probe.describe(tags=False)) == tuple(sys_tags())
+
+
+def test_tags_derived_from_other_interpreters_facts_are_exactly_theirs() -> None:
+    # Every interpreter on this machine that runs this packaging: what it gives, what is made
+    # here from its facts.
+    compared = []
+    for version, facts in _probed_interpreters().items():
+        if "packaging_error" in facts or facts["executable"] == sys.executable:
+            continue
+        derived = derived_tags(facts)
+        assert derived is not None, version
+        assert [str(tag) for tag in derived] == facts["tags"], version
+        compared.append(version)
+    if not compared:
+        pytest.skip("no other interpreter on this machine runs this packaging")
+
+
+def test_a_probe_whose_packaging_does_not_compile_names_the_error(
+    venv: Venv, tmp_path: Path
+) -> None:
+    # As this packaging in a Python older than it supports: its code is a syntax error there.
+    broken = tmp_path / "broken" / "packaging"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text("match = case :\n")
+    facts = _probe_facts(venv.python, broken.parent)
+    assert facts["tags"] == []
+    assert str(facts["packaging_error"]).startswith("SyntaxError")
+    assert derived_tags(facts) == tuple(sys_tags())
+
+
+def test_a_target_that_cannot_run_this_packaging_gets_its_tags_made_here_asked_once(
+    tmp_path: Path, asked: list[bool]
+) -> None:
+    facts = dict(_probe.describe(tags=False), packaging_error="SyntaxError: invalid syntax")
+    fake = _fake_interpreter(tmp_path, f"cat <<'EOF'\n{json.dumps(facts)}\nEOF\n")
+    assert probe_target(fake).tags == tuple(sys_tags())
+    assert asked == [True]
+
+
+def test_an_older_python_than_this_packaging_supports_is_described_with_its_tags() -> None:
+    older = [
+        Path(str(facts["executable"]))
+        for facts in _probed_interpreters().values()
+        if "packaging_error" in facts
+    ]
+    if not older:
+        pytest.skip("no interpreter here that cannot run this packaging")
+    for python in older:
+        target = probe_target(python)
+        version = f"{target.version[0]}{target.version[1]}"
+        assert target.tags[0].interpreter == f"cp{version}"
+        assert Tag(f"cp{version}", "abi3", "manylinux_2_17_x86_64") in target.supported_tags()
+        assert Tag("py3", "none", "any") in target.supported_tags()
+
+
+@pytest.mark.parametrize(
+    ("changed", "value"),
+    [("implementation", "pypy"), ("platform", "another-platform"), ("soabi", None)],
+)
+def test_a_target_whose_tags_cannot_be_made_here_says_to_install_packaging_into_it(
+    tmp_path: Path, changed: str, value: object
+) -> None:
+    facts = dict(_probe.describe(tags=False), packaging_error="SyntaxError: invalid syntax")
+    facts[changed] = value
+    assert derived_tags(facts) is None
+    fake = _fake_interpreter(tmp_path, f"cat <<'EOF'\n{json.dumps(facts)}\nEOF\n")
+    with pytest.raises(TargetError, match=r"cannot run this installation's packaging") as raised:
+        probe_target(fake)
+    assert "-m pip install packaging" in str(raised.value)
+    assert "SyntaxError: invalid syntax" in str(raised.value)
 
 
 def test_probing_a_missing_interpreter_fails_clearly(tmp_path: Path) -> None:

@@ -4,7 +4,9 @@ Runs inside the *target* interpreter (`python _probe.py [--no-tags | extra sys.p
 it uses only the standard library and packaging; the caller appends the directory holding its own
 packaging to `sys.path` in case the target has none. With `--no-tags` it leaves out the tags and
 does not import packaging (about half of its time): the caller runs the same interpreter binary
-and takes them from its own.
+and takes them from its own. A target that cannot import that packaging (an older Python than
+the release supports: its code does not even compile there) is described without tags, with
+the reason in `packaging_error`; the caller then works its tags out from the other facts.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ def describe(*, tags: bool = True) -> dict[str, object]:
         # Some distributions ship a sysconfig without a user scheme.
         user_paths = {}
     version = sys.version_info
-    return {
+    facts: dict[str, object] = {
         "executable": sys.executable,
         "prefix": sys.prefix,
         "base_prefix": getattr(sys, "base_prefix", sys.prefix),
@@ -80,14 +82,18 @@ def describe(*, tags: bool = True) -> dict[str, object]:
         # its own tags for a probe run without them.
         "soabi": sysconfig.get_config_var("SOABI"),
         "ext_suffix": sysconfig.get_config_var("EXT_SUFFIX"),
-        "tags": _tags() if tags else [],
     }
-
-
-def _tags() -> list[str]:
-    from packaging.tags import sys_tags
-
-    return [str(tag) for tag in sys_tags()]
+    if tags:
+        try:
+            from packaging.tags import sys_tags
+        except (ImportError, SyntaxError) as exc:
+            facts["tags"] = []
+            facts["packaging_error"] = f"{type(exc).__name__}: {exc}"
+        else:
+            facts["tags"] = [str(tag) for tag in sys_tags()]
+    else:
+        facts["tags"] = []
+    return facts
 
 
 if __name__ == "__main__":

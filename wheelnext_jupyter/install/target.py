@@ -2,7 +2,9 @@
 
 The running interpreter is described in-process; another one (`--python PATH`) by running
 `_probe.py` in it once and reading its JSON, so every fact comes from the interpreter that will
-import the installed files.
+import the installed files. Its tags come from `packaging` run in it, its own or ours; where
+neither runs there (ours may need a newer Python than the target is), a CPython target on this
+platform has them made here from its version and ABI (`derived_tags`).
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ import enum
 import functools
 import json
 import os
+import re
 import subprocess
 import sys
 import sysconfig
 from collections.abc import Mapping
 from pathlib import Path
 
-from packaging.tags import Tag, parse_tag, sys_tags
+from packaging.tags import Tag, compatible_tags, cpython_tags, parse_tag, platform_tags, sys_tags
 
 from wheelnext_jupyter.install import _probe, probe_ahead
 from wheelnext_jupyter.record import Record
@@ -116,12 +119,21 @@ def probe_target(python: str | os.PathLike[str], *, user: bool = False) -> Targe
     own_tags = probe_ahead.runs_this_binary(executable)
     facts = _ask(executable, probe_ahead.take(python), tags=not own_tags)
     tags: tuple[Tag, ...] | None = None
-    if not facts.get("tags"):
+    if not facts.get("tags") and "packaging_error" not in facts:
         # Left out (or a probe started ahead before the path changed): ours, or asked again.
         if own_tags and _same_abi(facts):
             tags = tuple(sys_tags())
         else:
             facts = _ask(executable, None, tags=True)
+    if tags is None and "packaging_error" in facts:
+        # Asked for and not given: asking again would meet the same error.
+        tags = derived_tags(facts)
+        if tags is None:
+            raise TargetError(
+                f"the target interpreter {executable} cannot run this installation's packaging "
+                f"({facts['packaging_error']}), which works out which wheels fit it; install "
+                f"packaging into the target ({executable} -m pip install packaging) and try again"
+            )
     is_current = facts.get("executable") == sys.executable and facts.get("prefix") == sys.prefix
     return _from_facts(facts, user=user, is_current=is_current, tags=tags)
 
@@ -171,6 +183,42 @@ def _same_abi(facts: Mapping[str, object]) -> bool:
         and facts.get("soabi") == sysconfig.get_config_var("SOABI")
         and facts.get("ext_suffix") == sysconfig.get_config_var("EXT_SUFFIX")
         and facts.get("platform") == sysconfig.get_platform()
+    )
+
+
+#: A CPython extension ABI as `SOABI` names it: `cpython-<major><minor><flags>[-<platform>]`,
+#: the flags being those of the ABI tag (`t` free-threaded, `d` debug, `m` pymalloc before 3.8).
+_CPYTHON_SOABI = re.compile(r"cpython-(?P<version>\d+)(?P<flags>[a-z]*)(?:-.*)?")
+
+
+def derived_tags(facts: Mapping[str, object]) -> tuple[Tag, ...] | None:
+    """The tags `sys_tags` gives in a CPython interpreter of these facts on this platform,
+    made here through packaging's own functions from its version and ABI; None for another
+    implementation or platform (their tags are not known here)."""
+    version = facts.get("version")
+    soabi = facts.get("soabi")
+    if (
+        facts.get("implementation") != "cpython"
+        or facts.get("platform") != sysconfig.get_platform()
+        or not isinstance(version, list)
+        or len(version) < 2
+        or not isinstance(soabi, str)
+    ):
+        return None
+    python_version = (int(version[0]), int(version[1]))
+    nodot = f"{python_version[0]}{python_version[1]}"
+    match = _CPYTHON_SOABI.fullmatch(soabi)
+    if match is None or match["version"] != nodot:
+        return None
+    flags = match["flags"]
+    abis = [f"cp{nodot}{flags}"]
+    if "d" in flags and python_version >= (3, 8):
+        # A debug build also loads the extensions of the regular one.
+        abis.append(f"cp{nodot}{flags.replace('d', '')}")
+    platforms = list(platform_tags())
+    return (
+        *cpython_tags(python_version, abis, platforms),
+        *compatible_tags(python_version, f"cp{nodot}", platforms),
     )
 
 
