@@ -208,7 +208,8 @@ def _probe_facts(python: Path, *path: Path) -> dict[str, object]:
     return facts
 
 
-def _probed_interpreters() -> dict[str, dict[str, object]]:
+@pytest.fixture(scope="module")
+def probed_interpreters() -> dict[str, dict[str, object]]:
     """The facts, tags asked for, of every interpreter on this machine the probe runs in (by
     version; Python 3.6 and older cannot run it)."""
     probed = {}
@@ -223,11 +224,13 @@ def test_tags_derived_from_this_interpreters_facts_are_exactly_its_tags() -> Non
     assert derived_tags(_probe.describe(tags=False)) == tuple(sys_tags())
 
 
-def test_tags_derived_from_other_interpreters_facts_are_exactly_theirs() -> None:
+def test_tags_derived_from_other_interpreters_facts_are_exactly_theirs(
+    probed_interpreters: dict[str, dict[str, object]],
+) -> None:
     # Every interpreter on this machine that runs this packaging: what it gives, what is made
     # here from its facts.
     compared = []
-    for version, facts in _probed_interpreters().items():
+    for version, facts in probed_interpreters.items():
         if "packaging_error" in facts or facts["executable"] == sys.executable:
             continue
         derived = derived_tags(facts)
@@ -260,10 +263,12 @@ def test_a_target_that_cannot_run_this_packaging_gets_its_tags_made_here_asked_o
     assert asked == [True]
 
 
-def test_an_older_python_than_this_packaging_supports_is_described_with_its_tags() -> None:
+def test_an_older_python_than_this_packaging_supports_is_described_with_its_tags(
+    probed_interpreters: dict[str, dict[str, object]],
+) -> None:
     older = [
         Path(str(facts["executable"]))
-        for facts in _probed_interpreters().values()
+        for facts in probed_interpreters.values()
         if "packaging_error" in facts
     ]
     if not older:
@@ -272,7 +277,7 @@ def test_an_older_python_than_this_packaging_supports_is_described_with_its_tags
         target = probe_target(python)
         version = f"{target.version[0]}{target.version[1]}"
         assert target.tags[0].interpreter == f"cp{version}"
-        assert Tag(f"cp{version}", "abi3", "manylinux_2_17_x86_64") in target.supported_tags()
+        assert any(tag.interpreter == f"cp{version}" and tag.abi == "abi3" for tag in target.tags)
         assert Tag("py3", "none", "any") in target.supported_tags()
 
 
