@@ -82,17 +82,15 @@ def describe(*, tags: bool = True) -> dict[str, object]:
         # its own tags for a probe run without them.
         "soabi": sysconfig.get_config_var("SOABI"),
         "ext_suffix": sysconfig.get_config_var("EXT_SUFFIX"),
+        "tags": [],
     }
     if tags:
         try:
             from packaging.tags import sys_tags
         except (ImportError, SyntaxError) as exc:
-            facts["tags"] = []
             facts["packaging_error"] = f"{type(exc).__name__}: {exc}"
         else:
             facts["tags"] = [str(tag) for tag in sys_tags()]
-    else:
-        facts["tags"] = []
     return facts
 
 
