@@ -68,4 +68,26 @@ def test_a_missing_dependency_names_it_and_its_parent(finder):
 
 
 def test_the_explanation_says_how_to_get_out(finder):
-    assert "Loosen one of the conflicting requirements" in failure(finder, "wnr-left", "wnr-right")
+    message = failure(finder, "wnr-left", "wnr-right")
+    assert message.startswith("the requested packages cannot be installed together:")
+    assert "Loosen one of the conflicting requirements" in message
+
+
+def test_a_name_no_source_has_is_not_called_a_conflict_and_the_way_out_adds_a_source(finder):
+    message = failure(finder, "wnr-nowhere")
+    assert message.startswith("the requested packages cannot be installed:")
+    assert message.endswith(
+        "No source has wnr-nowhere: check the name, or add the index or directory that has it "
+        "(`--extra-index-url URL`, `--find-links PATH`)."
+    )
+    assert "Loosen" not in message
+
+
+def test_a_version_no_release_satisfies_is_not_called_a_conflict(finder):
+    message = failure(finder, "wnr-core>5")
+    assert message.startswith("the requested packages cannot be installed:")
+    assert message.splitlines()[-1].startswith(
+        "Change or leave out the version asked for, or pick another version of the package "
+        "that asks for it"
+    )
+    assert "Loosen" not in message

@@ -100,7 +100,12 @@ def _explain(exc: ResolutionImpossible[Requirement, ResolverCandidate], provider
         lines = by_name.setdefault(requirement.name, [])
         if line not in lines:
             lines.append(line)
-    parts = ["the requested packages cannot be installed together:"]
+    # Two requirements on one name disagree: a conflict. Otherwise each failing requirement
+    # fails alone (a name no source has, a version no release satisfies), and the way out is
+    # another name, index or version, not loosening anything against anything else.
+    conflict = any(len(lines) > 1 for lines in by_name.values())
+    parts = [f"the requested packages cannot be installed{' together' if conflict else ''}:"]
+    missing: list[str] = []
     for name, lines in by_name.items():
         parts.append(f"  {'Python' if name == PYTHON else name}:")
         parts.extend(f"    {line}" for line in lines)
@@ -109,16 +114,28 @@ def _explain(exc: ResolutionImpossible[Requirement, ResolverCandidate], provider
         if lookup is not None and lookup.is_empty:
             where = ", ".join(f"{a.source.name}: {a.outcome.value}" for a in lookup.attempts)
             parts.append(f"    no source has {name} ({where or 'no sources configured'})")
+            missing.append(name)
         elif reasons:
             shown = list(reasons.items())[:6]
             parts.append("    versions passed over:")
             parts.extend(f"      {version}: {why}" for version, why in shown)
             if len(reasons) > len(shown):
                 parts.append(f"      … and {len(reasons) - len(shown)} more")
-    parts.append(
-        "Loosen one of the conflicting requirements, or pick versions that agree "
-        "(`wheelnext-jupyter explain NAME` shows what each version offers)."
-    )
+    if missing:
+        parts.append(
+            f"No source has {', '.join(missing)}: check the name, or add the index or "
+            "directory that has it (`--extra-index-url URL`, `--find-links PATH`)."
+        )
+    if conflict:
+        parts.append(
+            "Loosen one of the conflicting requirements, or pick versions that agree "
+            "(`wheelnext-jupyter explain NAME` shows what each version offers)."
+        )
+    elif len(missing) < len(by_name):
+        parts.append(
+            "Change or leave out the version asked for, or pick another version of the package "
+            "that asks for it (`wheelnext-jupyter explain NAME` shows what each version offers)."
+        )
     return "\n".join(parts)
 
 
