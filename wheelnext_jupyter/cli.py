@@ -58,6 +58,21 @@ from wheelnext_jupyter.variants.support import resolve_support
 EXIT_USAGE = 2
 #: What a shell reports for a command that Ctrl-C stopped (128 + SIGINT).
 EXIT_INTERRUPTED = 130
+#: What a shell reports for a command that writing to a closed pipe stopped (128 + SIGPIPE).
+EXIT_BROKEN_PIPE = 141
+
+
+def drop_output() -> None:
+    """Send what is left of standard output nowhere: its reader has gone (`… | head`), and
+    the interpreter's last flush would otherwise report the broken pipe with a traceback."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, sys.stdout.fileno())
+        finally:
+            os.close(devnull)
+    except (OSError, ValueError):
+        pass  # not a file descriptor (a caller's own stream): nothing is flushed at exit
 
 
 class CommandError(Exception):
@@ -677,3 +692,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             # One from an install says whether anything was installed.
             print(f"wheelnext-jupyter: {str(exc) or 'interrupted'}", file=sys.stderr)
             return EXIT_INTERRUPTED
+        except BrokenPipeError:
+            # The reader of the output has gone: stop quietly, as a program that the pipe's
+            # signal ends. An install stopped this way was all or nothing.
+            drop_output()
+            return EXIT_BROKEN_PIPE

@@ -58,6 +58,12 @@ def _end(code: int) -> NoReturn:
     try:
         sys.stdout.flush()
         sys.stderr.flush()
+    except BrokenPipeError:
+        # The reader went before the last of the output: quietly, as within the command.
+        from wheelnext_jupyter.cli import EXIT_BROKEN_PIPE, drop_output
+
+        drop_output()
+        os._exit(EXIT_BROKEN_PIPE)
     except (OSError, ValueError):
         # A closed or broken stream: the interpreter's own exit reports it as usual.
         sys.exit(code)

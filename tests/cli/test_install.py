@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -80,17 +81,31 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def install_words(venv: Venv, index: IndexServer, profile: Path, *args: str) -> list[str]:
+    words = ["install", "--python", str(venv.python), "--index-url", index.index_url]
+    return [*words, "--profile", str(profile), *args]
+
+
 def install(venv: Venv, index: IndexServer, profile: Path, *args: str):
-    return cli(
-        "install",
-        "--python",
-        str(venv.python),
-        "--index-url",
-        index.index_url,
-        "--profile",
-        str(profile),
-        *args,
-    )
+    return cli(*install_words(venv, index, profile, *args))
+
+
+def cli_into_a_closed_pipe(*args: str) -> subprocess.CompletedProcess[str]:
+    """The command with its output going to a pipe whose reader has gone (`… | head` once
+    head has exited): every write to it fails."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "wheelnext_jupyter", *args],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=clean_env(),
+            check=False,
+        )
+    finally:
+        os.close(write)
 
 
 def test_installs_the_cuda_variant_with_its_dependencies_into_a_fresh_venv(index, venv, tmp_path):
@@ -186,6 +201,26 @@ def test_list_shows_the_variant_label(index, venv, tmp_path):
     assert rows["wjc-torch"]["variant"] == "cu12"
     assert rows["wjc-base"]["variant"] is None
     assert rows["wjc-torch"]["installer"] == "wheelnext-jupyter"
+
+
+def test_a_listing_whose_reader_has_gone_stops_quietly_with_the_broken_pipe_status(
+    index, venv, tmp_path
+):
+    assert install(venv, index, profile_file(tmp_path, CPU_PROFILE), "wjc-base").returncode == 0
+    for words in (("list", "--python", str(venv.python)), ("list", "--json")):
+        done = cli_into_a_closed_pipe(*words)
+        assert done.returncode == 141, done.stderr
+        assert done.stderr == ""
+
+
+def test_an_install_whose_reader_has_gone_stops_before_it_changes_anything(index, venv, tmp_path):
+    before, frozen = venv.listing(), venv.pip("freeze", "--all").stdout
+    words = install_words(venv, index, profile_file(tmp_path, CPU_PROFILE), "wjc-chain1")
+    done = cli_into_a_closed_pipe(*words)
+    assert done.returncode == 141, done.stderr
+    assert "Traceback" not in done.stderr
+    assert venv.listing() == before
+    assert venv.pip("freeze", "--all").stdout == frozen
 
 
 def test_explain_a_package_on_an_index(index, tmp_path):
