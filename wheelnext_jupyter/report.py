@@ -181,8 +181,12 @@ def render_plan_text(result: PlanResult, *, dry_run: bool = True) -> str:
         if chosen is not None and pick.label:
             lines.append(f"           why  {chosen.reasons[0]}")
     changes = len(plan.to_install)
-    verb = "Would install" if dry_run else "Installing"
-    lines.append(f"{verb} {changes} package{'s' if changes != 1 else ''}.")
+    if not changes:
+        # As the notebook's report says it.
+        lines.append("Nothing to install: every requirement is already satisfied.")
+    else:
+        verb = "Would install" if dry_run else "Installing"
+        lines.append(f"{verb} {changes} package{'s' if changes != 1 else ''}.")
     lines.extend(f"warning: {w}" for w in plan.warnings)
     return "\n".join(lines) + "\n"
 

@@ -141,6 +141,18 @@ def test_dry_run_changes_nothing(index, venv, tmp_path):
     assert venv.listing() == before
 
 
+def test_installing_what_is_installed_says_there_is_nothing_to_do(index, venv, tmp_path):
+    profile = profile_file(tmp_path, CPU_PROFILE)
+    assert install(venv, index, profile, "wjc-base").returncode == 0
+    before = venv.listing()
+    again = install(venv, index, profile, "wjc-base")
+    assert again.returncode == 0, again.stderr
+    assert "  keep     wjc-base 1.0 (already installed)" in again.stdout
+    assert again.stdout.endswith("Nothing to install: every requirement is already satisfied.\n")
+    assert "Installed" not in again.stdout
+    assert venv.listing() == before
+
+
 def test_report_extends_pips_installation_report(index, venv, tmp_path):
     report = tmp_path / "report.json"
     done = install(
