@@ -158,6 +158,10 @@ def build_report(result: PlanResult, *, restart_required: Sequence[str] = ()) ->
     }
 
 
+#: The width of the plan's action column: its longest word, "downgrade".
+_ACTION = len("downgrade")
+
+
 def render_plan_text(result: PlanResult, *, dry_run: bool = True) -> str:
     """The plan as a person reads it: what changes, from where, which variant and why."""
     plan = result.plan
@@ -167,19 +171,21 @@ def render_plan_text(result: PlanResult, *, dry_run: bool = True) -> str:
     for package in plan.packages:
         pick = package.pick
         if not package.changes:
-            lines.append(f"  keep     {package.name} {package.version} (already installed)")
+            lines.append(
+                f"  {'keep':<{_ACTION}} {package.name} {package.version} (already installed)"
+            )
             continue
         extras = f"[{','.join(sorted(package.extras))}]" if package.extras else ""
         variant = f"  variant {pick.label}" if pick.label else ""
         source = f"  from {pick.source.name}" if pick.source else ""
         lines.append(
-            f"  {package.action:<8} {package.name}{extras} {package.version}{variant}{source}"
+            f"  {package.action:<{_ACTION}} {package.name}{extras} {package.version}{variant}{source}"
         )
         if pick.candidate is not None:
-            lines.append(f"           file {pick.candidate.file.filename}")
+            lines.append(f"  {'':<{_ACTION}} file {pick.candidate.file.filename}")
         chosen = next((f for f in pick.files if f.verdict == "chosen"), None)
         if chosen is not None and pick.label:
-            lines.append(f"           why  {chosen.reasons[0]}")
+            lines.append(f"  {'':<{_ACTION}} why  {chosen.reasons[0]}")
     changes = len(plan.to_install)
     if not changes:
         # As the notebook's report says it.

@@ -147,7 +147,7 @@ def test_installing_what_is_installed_says_there_is_nothing_to_do(index, venv, t
     before = venv.listing()
     again = install(venv, index, profile, "wjc-base")
     assert again.returncode == 0, again.stderr
-    assert "  keep     wjc-base 1.0 (already installed)" in again.stdout
+    assert "  keep      wjc-base 1.0 (already installed)" in again.stdout
     assert again.stdout.endswith("Nothing to install: every requirement is already satisfied.\n")
     assert "Installed" not in again.stdout
     assert venv.listing() == before
