@@ -602,6 +602,10 @@ def _report_and_install(args: argparse.Namespace, result: PlanResult) -> int:
     if args.report != "-":
         sys.stdout.write(render_plan_text(result, dry_run=args.dry_run))
     if args.dry_run or not result.plan.to_install:
+        if args.lock:
+            from wheelnext_jupyter.install.pylock import lock_not_written
+
+            print(f"note: {lock_not_written(dry_run=args.dry_run)}", file=sys.stderr)
         return 0
     done = install(
         result,

@@ -163,7 +163,13 @@ def run_install(args: argparse.Namespace) -> InstallReport:
             _write_report(args.report, build_report(result))
         if args.dry_run or not count:
             result.close()
-            progress.finish(f"Resolved: {count} package{'s' if count != 1 else ''} to install")
+            summary = f"Resolved: {count} package{'s' if count != 1 else ''} to install"
+            if args.lock:
+                from wheelnext_jupyter.install.pylock import lock_not_written
+
+                # On the line that stays in view, not in the log behind "details".
+                summary += f"; {lock_not_written(dry_run=args.dry_run)}"
+            progress.finish(summary)
             return InstallReport(build_report(result), dry_run=True, log=progress.log)
         done = install(
             result,

@@ -135,3 +135,23 @@ def test_an_unwritable_lock_path_is_a_usage_error(tree, venv, tmp_path):
         )
     assert done.returncode == 2
     assert "pylock.toml" in done.stderr
+
+
+def test_an_install_that_writes_nothing_leaves_the_lock_file_alone_and_says_why(
+    tree, venv, tmp_path
+):
+    lock = tmp_path / "pylock.toml"
+    with IndexServer(tree.root) as server:
+        index = f"local={server.index_url}"
+        assert run_install(venv, tmp_path, index, "wjl-dep", "--lock", str(lock)).returncode == 0
+        kept = lock.read_bytes()
+        again = run_install(venv, tmp_path, index, "wjl-dep", "--lock", str(lock))
+        dry = run_install(venv, tmp_path, index, "wjl-gpu", "--dry-run", "--lock", str(lock))
+    assert again.returncode == 0, again.stderr
+    assert (
+        "note: no lock file written: nothing was installed, and a lock records what an install "
+        "wrote (--force-reinstall installs, and locks, the packages again)"
+    ) in again.stderr
+    assert dry.returncode == 0, dry.stderr
+    assert "note: no lock file written: a dry run installs nothing" in dry.stderr
+    assert lock.read_bytes() == kept

@@ -176,6 +176,19 @@ def test_dry_run_reports_the_plan_and_installs_nothing(loaded, index, profiles, 
     assert progress["text/plain"].startswith("Resolved: 1 package to install")
 
 
+def test_a_dry_run_asked_for_a_lock_says_in_view_that_it_wrote_none(
+    loaded, index, profiles, tmp_path
+) -> None:
+    lock = tmp_path / "pylock.toml"
+    line = f"%wninstall --dry-run --lock {lock} {options(index, profiles['cpu'])} wjn-dry"
+    done = loaded.execute(line)
+    assert done.error is None
+    assert done.bundles()[0]["text/plain"].startswith(
+        "Resolved: 1 package to install; no lock file written: a dry run installs nothing"
+    )
+    assert not lock.exists()
+
+
 def test_report_html_names_the_chosen_variant_its_source_and_why_others_lost(
     loaded, index, profiles
 ) -> None:

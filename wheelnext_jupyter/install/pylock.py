@@ -223,6 +223,20 @@ def write_pylock(result: InstallResult, path: str | Path) -> Path:
     return target
 
 
+def lock_not_written(*, dry_run: bool) -> str:
+    """Why `--lock` wrote no file for a dry run or a plan that installs nothing: a lock
+    records what an install wrote, and an empty one would replace a good one."""
+    if dry_run:
+        return (
+            "no lock file written: a dry run installs nothing, and a lock records what an "
+            "install wrote"
+        )
+    return (
+        "no lock file written: nothing was installed, and a lock records what an install wrote "
+        "(--force-reinstall installs, and locks, the packages again)"
+    )
+
+
 # --- a small TOML writer (the standard library reads TOML but does not write it) ---------------
 
 
@@ -278,6 +292,7 @@ __all__ = [
     "LockedWheel",
     "environment_marker",
     "index_for",
+    "lock_not_written",
     "locked_wheels",
     "narrowed_variants_json",
     "render_pylock",
