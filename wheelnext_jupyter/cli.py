@@ -13,7 +13,7 @@ from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from wheelnext_jupyter import collector
+from wheelnext_jupyter import __version__, collector
 from wheelnext_jupyter.demo.command import add_demo_arguments, run_demo
 from wheelnext_jupyter.detection import (
     Detection,
@@ -464,6 +464,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         description="Install the package builds that fit this machine's hardware.",
         formatter_class=_HelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (summary, description, add_arguments) in _COMMANDS.items():
         if only in (None, name):

@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+import wheelnext_jupyter
 from wheelnext_jupyter import cli
 
 
@@ -49,6 +50,14 @@ def test_help_without_a_command_lists_every_command() -> None:
     with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
         cli.main(["--help"])
     assert all(command in out.getvalue() for command in cli.COMMANDS)
+
+
+def test_version_prints_the_packages_version() -> None:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as exited:
+        cli.main(["--version"])
+    assert exited.value.code == 0
+    assert out.getvalue() == f"wheelnext-jupyter {wheelnext_jupyter.__version__}\n"
 
 
 def test_building_the_parser_imports_no_shutil() -> None:
