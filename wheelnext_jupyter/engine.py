@@ -907,9 +907,15 @@ def explain_package(
     ]
     if not versions:
         where = ", ".join(f"{a.source.name}: {a.outcome.value}" for a in lookup.attempts)
+        if lookup.is_empty:
+            raise RequestError(
+                f"no source has {wanted.name} ({where or 'no sources configured'}): check the "
+                "name, or add the index or directory that has it "
+                "(`--extra-index-url URL`, `--find-links PATH`)"
+            )
         raise RequestError(
-            f"no version of {wanted.name} matches {wanted.specifier or 'any version'} "
-            f"({where or 'no sources'})"
+            f"no version of {wanted.name} matches {wanted.specifier or 'any version'} ({where}); "
+            f"`wheelnext-jupyter explain {wanted.name}` shows the newest"
         )
     version, source = versions[0]
     outcome = finder.outcome(wanted.name, lookup, version, source)

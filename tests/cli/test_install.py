@@ -251,3 +251,26 @@ def test_explain_a_package_on_an_index(index, tmp_path):
     assert doc["order"] == ["null"]
     cu12 = next(v for v in doc["variants"] if v["label"] == "cu12")
     assert "`nvidia` is not supported" in cu12["reasons"][0]
+
+
+@pytest.mark.parametrize(
+    ("asked", "says"),
+    [
+        (
+            "wjc-nowhere",
+            "no source has wjc-nowhere ({url}: not-found): check the name, or add the index or "
+            "directory that has it (`--extra-index-url URL`, `--find-links PATH`)",
+        ),
+        (
+            "wjc-base>5",
+            "no version of wjc-base matches >5 ({url}: supplied); "
+            "`wheelnext-jupyter explain wjc-base` shows the newest",
+        ),
+    ],
+    ids=["no-source", "no-version"],
+)
+def test_explaining_what_no_source_offers_says_why_and_the_way_out(index, tmp_path, asked, says):
+    profile = str(profile_file(tmp_path, CPU_PROFILE))
+    done = cli("explain", asked, "--index-url", index.index_url, "--profile", profile)
+    assert done.returncode == 2
+    assert done.stderr == f"wheelnext-jupyter: error: {says.format(url=index.index_url)}\n"
