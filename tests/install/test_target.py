@@ -327,5 +327,6 @@ def test_a_probe_started_ahead_for_a_missing_interpreter_fails_as_clearly(tmp_pa
 def test_a_probe_started_ahead_that_fails_is_reported_with_its_last_line(tmp_path: Path) -> None:
     fake = _fake_interpreter(tmp_path, "echo 'no such module' >&2\nexit 3\n")
     probe_ahead.start(fake)
-    with pytest.raises(TargetError, match=r"exit 3\): no such module"):
+    with pytest.raises(TargetError, match=r"exit 3\): no such module") as raised:
         probe_target(fake)
+    assert str(raised.value).endswith("; pass --python the path of a Python 3 executable")

@@ -158,7 +158,8 @@ def _ask(
         last = (stderr.strip().splitlines() or ["no output"])[-1]
         raise TargetError(
             f"the target interpreter {executable} failed to describe itself "
-            f"(exit {process.returncode}): {last}"
+            f"(exit {process.returncode}): {last}; "
+            "pass --python the path of a Python 3 executable"
         )
     try:
         facts = json.loads(stdout)
