@@ -221,6 +221,12 @@ def add_install_arguments(parser: argparse.ArgumentParser) -> None:
     add("--force-reinstall", action="store_true", help="reinstall even what is up to date")
     add("--pre", action="store_true", help="include pre-release versions")
     add("--no-deps", action="store_true", help="do not install dependencies")
+    add(
+        "--require-hashes",
+        action="store_true",
+        help="install only files matching a --hash given in a requirements file, for every "
+        "package (on as soon as any requirement has a --hash)",
+    )
     add("--dry-run", action="store_true", help="show the plan, install nothing")
     add("--report", metavar="FILE", help="write the JSON report to FILE ('-' for stdout)")
     add("--python", metavar="PATH", help="install into the environment of this interpreter")
@@ -301,6 +307,7 @@ def request_from_args(args: argparse.Namespace) -> InstallRequest:
         index=_index_options(args),
         pre=args.pre,
         no_deps=args.no_deps,
+        require_hashes=args.require_hashes,
         upgrade=args.upgrade,
         force_reinstall=args.force_reinstall,
         python=args.python,

@@ -29,6 +29,15 @@ from wheelnext_jupyter.providers.trust import load_trust_list
 from wheelnext_jupyter.record import MutableRecord, Record, field, replace
 from wheelnext_jupyter.resolve.build import SourceBuilder
 from wheelnext_jupyter.resolve.candidates import CandidateFinder, FileVerdict, VariantPolicy
+from wheelnext_jupyter.resolve.hash_checking import (
+    HashRules,
+    hash_rules,
+    mismatch_message,
+    needed_algorithms,
+    unhashed_message,
+    unpinned_message,
+    verdict,
+)
 from wheelnext_jupyter.resolve.installed import InstalledDistribution, installed_distributions
 from wheelnext_jupyter.resolve.provider import MetadataSource, ResolveOptions
 from wheelnext_jupyter.resolve.requirements import InvalidRequest, Request, parse_request
@@ -38,6 +47,7 @@ from wheelnext_jupyter.variants.properties import ABI_DEPENDENCY_NAMESPACE
 from wheelnext_jupyter.workers import WorkerPool
 
 if TYPE_CHECKING:
+    import mmap
     from collections.abc import Callable, Iterator, Mapping
 
     from wheelnext_jupyter.index.models import IndexFile
@@ -88,6 +98,8 @@ class InstallRequest(MutableRecord):
     index: IndexOptions = field(default_factory=IndexOptions)
     pre: bool = False
     no_deps: bool = False
+    #: pip's hash-checking mode for every package (on anyway once a requirement has a --hash).
+    require_hashes: bool = False
     #: `-U`: upgrade the named packages (not their dependencies, as pip's only-if-needed).
     upgrade: bool = False
     force_reinstall: bool = False
@@ -126,6 +138,8 @@ class PlanResult(MutableRecord):
     metadata: MetadataSource
     #: Downloads started while resolving (`plan(prefetch=True)`); `install()` takes them over.
     prefetched: Prefetcher | None = None
+    #: pip's hash-checking mode: the files `install()` may write.
+    hashes: HashRules = field(default_factory=HashRules)
 
     def close(self) -> None:
         """Cancel downloads started while resolving that no install has used (idempotent)."""
@@ -229,6 +243,7 @@ def _requests(request: InstallRequest) -> tuple[list[Request], list[Request], In
         find_links=list(request.index.find_links),
     )
     pre = request.pre
+    require_hashes = request.require_hashes
     if request.requirement_files or request.constraint_files:
         # Imported only for files (`-r`, `-c`): names on the command line need no file reader.
         from wheelnext_jupyter.resolve.requirements_file import read_requirements_file
@@ -245,6 +260,7 @@ def _requests(request: InstallRequest) -> tuple[list[Request], list[Request], In
             index.find_links += [o.value for o in parsed.find_links]
             index.no_index = index.no_index or parsed.no_index
             pre = pre or parsed.pre
+            require_hashes = require_hashes or parsed.require_hashes
         for path in request.constraint_files:
             parsed = read_requirements_file(path, constraint=True, environ=request.environ)
             constraints.extend(parsed.constraints or parsed.requests)
@@ -254,7 +270,11 @@ def _requests(request: InstallRequest) -> tuple[list[Request], list[Request], In
         raise RequestError(
             "nothing to install: name at least one requirement (e.g. `torch`) or a file with -r"
         )
-    return requests, constraints, replace(request, index=index, pre=pre)
+    return (
+        requests,
+        constraints,
+        replace(request, index=index, pre=pre, require_hashes=require_hashes),
+    )
 
 
 def target_environment(request: InstallRequest) -> TargetEnvironment:
@@ -279,6 +299,9 @@ def plan(
     install will use: uv needs wheel files, the built-in one does not.
     """
     requests, constraints, request = _requests(request)
+    hashes = hash_rules(requests, constraints, require_hashes=request.require_hashes)
+    if hashes.active and (loose := unpinned_message(requests)) is not None:
+        raise RequestError(loose)
     target = target_environment(request)
     installed = installed_distributions([target.scheme.purelib, target.scheme.platlib])
     sources = resolve_index_config(request.index).open(http_client())
@@ -299,7 +322,15 @@ def plan(
     try:
         with _interrupt_says(INTERRUPTED_INSTALL):
             return _plan(
-                request, requests, constraints, target, installed, detection, sources, prefetcher
+                request,
+                requests,
+                constraints,
+                target,
+                installed,
+                detection,
+                sources,
+                prefetcher,
+                hashes,
             )
     except BaseException:
         if prefetcher is not None:
@@ -352,6 +383,7 @@ def _plan(
     detection: Detection | None,
     sources: SourceSet,
     prefetcher: Prefetcher | None,
+    hashes: HashRules,
 ) -> PlanResult:
     if detection is None:
         detection = detect(refresh=request.refresh, profile=request.profile)
@@ -377,6 +409,7 @@ def _plan(
             refresh=request.refresh,
             only_binary=request.only_binary,
             python_version=Version(request.python_version) if request.python_version else None,
+            hashes=hashes,
         )
         metadata = MetadataSource(
             finder,
@@ -410,9 +443,31 @@ def _plan(
         if not _uses_abi_dependency(result) or built == versions:
             break
         versions = built
+    if hashes.active:
+        _check_hashes_given(result, hashes)
     return PlanResult(
-        result, request, target, detection, sources, finder, installed, metadata, prefetcher
+        result, request, target, detection, sources, finder, installed, metadata, prefetcher, hashes
     )
+
+
+def _check_hashes_given(plan: Plan, hashes: HashRules) -> None:
+    """In hash-checking mode, before anything is fetched for the install: every package the
+    plan writes has hashes, and a source distribution's match as its index publishes them
+    (the build downloads it checked against those)."""
+    changing = plan.to_install
+    missing = unhashed_message(p.name for p in changing if not hashes.allowed.get(p.name))
+    if missing is not None:
+        raise RequestError(missing)
+    for package in changing:
+        candidate = package.pick.candidate
+        if package.pick.is_sdist and candidate is not None:
+            allowed = hashes.allowed[package.name]
+            if verdict(allowed, candidate.file.hashes) is not True:
+                raise RequestError(
+                    f"hash-checking mode: the index publishes no hash of {candidate.file.filename} "
+                    f"that matches a --hash given for {package.name}, so its build cannot be "
+                    "checked; give the hash of a wheel of it, or of this file"
+                )
 
 
 def _pin_handler(
@@ -634,6 +689,9 @@ def _fetch(
         else:
             got = downloader.fetch(file, source=pick.candidate.source.name, on_bytes=on_bytes)
         meter.finished(file.filename, cached=got.from_cache)
+        allowed = result.hashes.for_project(package.name)
+        if allowed is not None:
+            got = _hash_checked(package.name, allowed, got, downloader, file, source)
         if prefetched is not None and area is not None and area is prefetched.area:
             # Unpacked while resolving, with the default options; waited for outside the
             # `unpacking` slots, which the prefetcher's own staging needs.
@@ -682,6 +740,45 @@ def _on_disk(
         return FetchedFile(path, got.filename, got.sha256, got.size, got.from_cache)
     assert source is not None
     return downloader.fetch(file, source=source.name, entries=False)
+
+
+def _hash_checked(
+    name: str,
+    allowed: frozenset[str],
+    got: FetchedFile,
+    downloader: Downloader,
+    file: IndexFile,
+    source: SourceRef | None,
+) -> FetchedFile:
+    """The fetched wheel, once its content has matched one of the --hash values given for its
+    project (hash-checking mode); raises `HashMismatch` before anything is written."""
+    from wheelnext_jupyter.index.errors import HashMismatch
+
+    digests = {"sha256": got.sha256}
+    if verdict(allowed, digests) is None:
+        # Hashes of another algorithm only: the wheel's own bytes are needed, which a wheel
+        # linked from the unpacked cache does not have at hand.
+        where = source.name if source is not None else "here"
+        if got.content is None and got.path is None:
+            got = downloader.fetch(file, source=where, entries=False)
+        data: bytes | mmap.mmap
+        if got.content is not None:
+            data = got.content
+        else:
+            assert got.path is not None
+            data = got.path.read_bytes()
+        for algorithm in needed_algorithms(allowed):
+            digests[algorithm] = hashlib.new(algorithm, data).hexdigest()
+    if verdict(allowed, digests) is not True:
+        where = source.name if source is not None else "here"
+        raise HashMismatch(
+            mismatch_message(name, got.filename, where, digests),
+            url=where,
+            algorithm=", ".join(sorted(digests)),
+            expected=", ".join(sorted(allowed)),
+            got=", ".join(f"{a}:{v}" for a, v in sorted(digests.items())),
+        )
+    return got
 
 
 def _fetched(

@@ -7,6 +7,7 @@ import contextlib
 import io
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -89,3 +90,18 @@ def test_help_is_wrapped_as_argparse_wraps_it(monkeypatch: pytest.MonkeyPatch) -
     plain = cli.build_parser("install")
     plain.formatter_class = argparse.HelpFormatter
     assert ours.format_help() == plain.format_help()
+
+
+@pytest.mark.parametrize("command", cli.COMMANDS)
+def test_the_reference_shows_each_commands_help_as_it_is(
+    command: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # docs/reference/cli.md shows `--help` at 100 columns; an option added without it is missed.
+    monkeypatch.setenv("COLUMNS", "100")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
+        cli.main([command, "--help"])
+    reference = Path(__file__).parents[2] / "docs" / "reference" / "cli.md"
+    text = reference.read_text(encoding="utf-8")
+    start = text.index(f"```text\nusage: wheelnext-jupyter {command} ") + len("```text\n")
+    assert text[start : text.index("```", start)] == out.getvalue()

@@ -169,7 +169,10 @@ def test_a_wheel_whose_tags_do_not_fit_the_target_is_passed_over(server, client)
     plan = run(["wnr-tagged"], make_finder(index_source(server, client)))
     chosen = package(plan, "wnr-tagged")
     assert str(chosen.version) == "1.0"
-    assert chosen.passed_over["2.0"] == "no file of this version fits the target"
+    assert chosen.passed_over["2.0"] == (
+        "no file of this version fits: its tags (cp27-cp27mu-win32) do not fit the target "
+        "interpreter"
+    )
     (foreign,) = chosen.rejected_files["2.0"]
     assert foreign.filename == "wnr_tagged-2.0-cp27-cp27mu-win32.whl"
     assert foreign.verdict == "rejected"
@@ -275,7 +278,7 @@ def test_an_sdist_is_not_chosen_when_source_builds_are_off(sdist_server, client)
     with pytest.raises(ResolutionError) as info:
         run(["wnr-fromsrc"], finder)
     assert "wnr-fromsrc" in str(info.value)
-    assert "no file of this version fits the target" in str(info.value)
+    assert "no file of this version fits: source builds are off (--only-binary)" in str(info.value)
 
 
 def test_an_sdist_pick_without_a_builder_says_builds_are_unavailable(sdist_server, client):

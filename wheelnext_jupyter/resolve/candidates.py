@@ -18,6 +18,7 @@ from packaging.version import Version
 from wheelnext_jupyter.index.models import FileKind
 from wheelnext_jupyter.index.priority import Strategy
 from wheelnext_jupyter.record import MutableRecord, Record, field
+from wheelnext_jupyter.resolve.hash_checking import HashRules, verdict
 from wheelnext_jupyter.variants.abi_dependency import abi_dependency_configs
 from wheelnext_jupyter.variants.markers import VariantMarkerEnvironment
 from wheelnext_jupyter.variants.ordering import (
@@ -201,8 +202,11 @@ class CandidateFinder:
         refresh: bool = False,
         only_binary: bool = False,
         python_version: Version | None = None,
+        hashes: HashRules | None = None,
     ) -> None:
         self.sources = sources
+        #: pip's hash-checking mode: files whose published hash matches no --hash are passed over.
+        self.hashes = hashes or HashRules()
         self.target = target
         self.policy = policy
         self.refresh = refresh
@@ -375,10 +379,14 @@ class CandidateFinder:
 
         wheels: list[Candidate] = []
         sdists: list[Candidate] = []
+        hashed = self.hashes.for_project(name)
         for candidate in files:
             file = candidate.file
             if candidate.unusable:
                 reject(candidate, candidate.unusable)
+                continue
+            if hashed and verdict(hashed, file.hashes) is False:
+                reject(candidate, f"its hash is not among the --hash values given for {name}")
                 continue
             if file.requires_python:
                 try:

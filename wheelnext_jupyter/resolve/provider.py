@@ -494,7 +494,11 @@ class Provider(AbstractProvider[Requirement, ResolverCandidate, str]):
                 continue
             outcome = self.finder.outcome(name, lookup, version_file.version, version_file.source)
             if outcome.pick is None:
-                reasons.setdefault(key, "no file of this version fits the target")
+                # One reason shared by every file says more than the general one (all passed
+                # over for their hash, their Python, their tags).
+                why = {f.reasons[0] for f in outcome.files if f.reasons}
+                shared = f"no file of this version fits: {why.pop()}" if len(why) == 1 else None
+                reasons.setdefault(key, shared or "no file of this version fits the target")
                 rejected[key] = outcome.files
                 continue
             if verdict.warning and verdict.warning not in self.warnings:
