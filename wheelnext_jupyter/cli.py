@@ -230,6 +230,7 @@ def add_install_arguments(parser: argparse.ArgumentParser) -> None:
     add("--dry-run", action="store_true", help="show the plan, install nothing")
     add("--report", metavar="FILE", help="write the JSON report to FILE ('-' for stdout)")
     add("--python", metavar="PATH", help="install into the environment of this interpreter")
+    add("--user", action="store_true", help="install into the interpreter's user site")
     add("--python-version", metavar="X.Y", help=argparse.SUPPRESS)
     _add_index_arguments(parser)
     variants = parser.add_argument_group("variants")
@@ -311,6 +312,7 @@ def request_from_args(args: argparse.Namespace) -> InstallRequest:
         upgrade=args.upgrade,
         force_reinstall=args.force_reinstall,
         python=args.python,
+        user=args.user,
         profile=args.profile,
         variants=list(args.variant),
         exclude_variants=list(args.exclude_variant),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import hashlib
+import sys
 import threading
 from concurrent.futures import as_completed
 from pathlib import Path
@@ -105,6 +106,8 @@ class InstallRequest(MutableRecord):
     force_reinstall: bool = False
     #: Install into the environment of this interpreter instead of the running one.
     python: str | None = None
+    #: Into the interpreter's user site (`pip install --user`).
+    user: bool = False
     #: Use this target profile (JSON or uv's TOML) instead of detecting the hardware.
     profile: str | None = None
     #: `NAME=LABEL`: choose this variant of NAME (only if the target supports it).
@@ -278,7 +281,9 @@ def _requests(request: InstallRequest) -> tuple[list[Request], list[Request], In
 
 
 def target_environment(request: InstallRequest) -> TargetEnvironment:
-    return probe_target(request.python) if request.python else current_target()
+    if request.python:
+        return probe_target(request.python, user=request.user)
+    return current_target(user=request.user)
 
 
 @paused()
@@ -303,7 +308,7 @@ def plan(
     if hashes.active and (loose := unpinned_message(requests)) is not None:
         raise RequestError(loose)
     target = target_environment(request)
-    installed = installed_distributions([target.scheme.purelib, target.scheme.platlib])
+    installed = installed_distributions(target.site_dirs)
     sources = resolve_index_config(request.index).open(http_client())
     if not request.refresh:
         # Their pages come while the profile is read and the installer is made ready. One
@@ -445,9 +450,24 @@ def _plan(
         versions = built
     if hashes.active:
         _check_hashes_given(result, hashes)
+    if target.also_visible_first:
+        _check_precedence(result, target)
     return PlanResult(
         result, request, target, detection, sources, finder, installed, metadata, prefetcher, hashes
     )
+
+
+def _check_precedence(plan: Plan, target: TargetEnvironment) -> None:
+    """An install into the user site must be what the interpreter imports: a copy in a
+    directory it reads first (a virtual environment's own) would still win, as pip refuses."""
+    for package in plan.to_install:
+        old = package.replaces
+        if old is not None and old.path is not None and old.path.parent in target.also_visible:
+            raise RequestError(
+                f"{package.name} {old.version} in {old.path.parent} comes before the user site on "
+                f"the interpreter's path, so {package.name} {package.version} installed there "
+                "would not be imported; install without --user"
+            )
 
 
 def _check_hashes_given(plan: Plan, hashes: HashRules) -> None:
@@ -945,7 +965,10 @@ def install(
                 area.close()
     restart: tuple[str, ...] = ()
     if result.target.is_current:
-        restart = tuple(need.name for need in restart_required(outcome))
+        if result.target.also_visible:
+            _read_user_site(result.target)
+        replacing = [p.name for p in packages if p.replaces is not None]
+        restart = tuple(need.name for need in restart_required(outcome, shadowing=replacing))
     report(Progress("done", total, total))
     return InstallResult(
         result=result,
@@ -955,6 +978,21 @@ def install(
         warnings=(*outcome.recovered, *warnings),
         wheels=tuple(fetched for fetched, _ in ordered),
     )
+
+
+def _read_user_site(target: TargetEnvironment) -> None:
+    """Put the user site on this interpreter's path, ahead of the system's, if a first install
+    there has just made it (`site` adds it at start-up only where it exists)."""
+    import site
+
+    system = {str(directory) for directory in target.also_visible}
+    for directory in dict.fromkeys(str(d) for d in (target.scheme.purelib, target.scheme.platlib)):
+        if directory in sys.path or not Path(directory).is_dir():
+            continue
+        site.addsitedir(directory)  # its .pth files too
+        sys.path.remove(directory)
+        first_system = next((i for i, entry in enumerate(sys.path) if entry in system), None)
+        sys.path.insert(len(sys.path) if first_system is None else first_system, directory)
 
 
 def _size(package: PlannedPackage) -> int:

@@ -49,3 +49,39 @@ def test_upgraded_imported_distribution_needs_restart_new_one_does_not(
     needs, fresh_version = out.stdout.splitlines()
     assert json.loads(needs) == [["demo-pkg", ["demo_pkg"]]]
     assert fresh_version == "0.1"
+
+
+_SHADOWED = """
+import json, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+import demo_pkg  # the copy a user-site install leaves where it is (outside the target's scheme)
+from wheelnext_jupyter.install.restart import restart_required
+from wheelnext_jupyter.install.target import current_target
+from tests.install.helpers import plan_for
+from wheelnext_jupyter.install.transaction import install_wheels
+
+target = current_target()
+outcome = install_wheels(plan_for([Path(sys.argv[2])], target), target)
+print(json.dumps([[n.name, list(n.modules)] for n in restart_required(outcome)]))
+print(json.dumps([[n.name, list(n.modules)] for n in restart_required(outcome, shadowing=["demo-pkg"])]))
+"""
+
+
+def test_a_distribution_installed_over_one_left_elsewhere_needs_a_restart_when_imported(
+    venv: Venv, engine_path: str, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "demo_pkg").mkdir(parents=True)
+    (elsewhere / "demo_pkg" / "__init__.py").write_text("__version__ = '1.0'\n")
+    newer = build_wheel(tmp_path / "v2", "demo-pkg", "2.0").path
+    out = subprocess.run(
+        [str(venv.python), "-c", _SHADOWED, str(elsewhere), str(newer)],
+        capture_output=True,
+        text=True,
+        env=clean_env({"PYTHONPATH": engine_path}),
+        check=True,
+    )
+    unaware, told = out.stdout.splitlines()
+    assert json.loads(unaware) == []
+    assert json.loads(told) == [["demo-pkg", ["demo_pkg"]]]

@@ -26,18 +26,25 @@ class RestartNeed(Record):
 
 
 def restart_required(
-    outcome: InstallOutcome, modules: Mapping[str, ModuleType | None] | None = None
+    outcome: InstallOutcome,
+    modules: Mapping[str, ModuleType | None] | None = None,
+    *,
+    shadowing: Iterable[str] = (),
 ) -> tuple[RestartNeed, ...]:
     """Invalidate import caches and list the changed distributions already imported.
 
     `modules` defaults to this interpreter's `sys.modules`; only meaningful when the install went
-    into the environment of this interpreter.
+    into the environment of this interpreter. `shadowing` names installed distributions that
+    took the place of one left where it was (a user-site install over the system's): changed
+    as much as one that replaced its old files.
     """
     importlib.invalidate_caches()
     loaded = sys.modules if modules is None else modules
     names: dict[str, set[str]] = {}
     for removed in outcome.removed:
         names.setdefault(removed.name, set()).update(removed.top_level)
+    for name in shadowing:
+        names.setdefault(name, set())
     for installed in outcome.installed:
         record = InstalledRecord(
             installed.name, installed.name, str(installed.version), installed.dist_info

@@ -128,6 +128,13 @@ class StagingArea:
     def __init__(self, target: TargetEnvironment, unpacked: UnpackedCache | None = None) -> None:
         self.target = target
         self.root = staging_root(target)
+        # Directories made for the root that were not there (a user site before its first
+        # install): removed with it when empty, so an install that fails leaves none behind.
+        self._made: list[Path] = []
+        missing = self.root
+        while not missing.exists() and missing.parent != missing:
+            self._made.append(missing)
+            missing = missing.parent
         sweep_staging(target)
         name = os.urandom(16).hex()  # as unique as a uuid4, without importing uuid
         self._owner_path = self.root / (name + _OWNER_SUFFIX)
@@ -263,7 +270,7 @@ class StagingArea:
             self._owner_path.unlink()
         # Empty directories are removed so a failed first install leaves no trace; a lock being
         # taken meanwhile makes its own parents again.
-        for directory in (self.root, self.root.parent):
+        for directory in dict.fromkeys((self.root, self.root.parent, *self._made)):
             with contextlib.suppress(OSError):
                 directory.rmdir()
 

@@ -77,6 +77,21 @@ class TargetEnvironment(Record):
     tags: tuple[Tag, ...]
     #: True when this is the interpreter running this code.
     is_current: bool
+    #: Site directories the interpreter reads besides the scheme's, for an install into the user
+    #: site: the system's, or a virtual environment's own. What they hold counts as installed;
+    #: nothing in them is ever removed.
+    also_visible: tuple[Path, ...] = ()
+    #: Whether `also_visible` comes before the scheme's directories on `sys.path` (a virtual
+    #: environment's own site-packages come before the user site).
+    also_visible_first: bool = False
+
+    @property
+    def site_dirs(self) -> tuple[Path, ...]:
+        """Where the interpreter finds distributions, in its `sys.path` order (first one wins)."""
+        own = (self.scheme.purelib, self.scheme.platlib)
+        if self.also_visible_first:
+            return (*self.also_visible, *own)
+        return (*own, *self.also_visible)
 
     @property
     def is_venv(self) -> bool:
@@ -245,13 +260,22 @@ def _from_facts(
     version = (int(version_raw[0]), int(version_raw[1]), int(version_raw[2]))
     prefix = Path(text("prefix"))
     in_venv = bool(facts["in_venv"])
+    also_visible: tuple[Path, ...] = ()
     if user:
         paths = mapping("user_paths")
         if not paths:
             raise TargetError(
                 "this interpreter has no user install scheme; use a virtual environment"
             )
+        if not facts.get("user_site_enabled"):
+            where = "inside a virtual environment" if in_venv else "as it is run"
+            raise TargetError(
+                f"the target interpreter does not read its user site {where}, so what --user "
+                "installed there would not import; install without --user"
+            )
         kind = EnvironmentKind.USER
+        system = mapping("paths")
+        also_visible = tuple(dict.fromkeys(Path(system[key]) for key in ("purelib", "platlib")))
     else:
         paths = mapping("paths")
         if in_venv:
@@ -289,6 +313,8 @@ def _from_facts(
         markers=mapping("markers"),
         tags=tags,
         is_current=is_current,
+        also_visible=also_visible,
+        also_visible_first=user and in_venv,
     )
 
 
