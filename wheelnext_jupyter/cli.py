@@ -383,6 +383,7 @@ def explain_request_from_args(args: argparse.Namespace) -> InstallRequest:
 
 def _add_list_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--python", metavar="PATH", help="list this interpreter's environment")
+    parser.add_argument("--user", action="store_true", help="list the user site's only")
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -641,7 +642,8 @@ def _report_and_install(args: argparse.Namespace, result: PlanResult) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    target = probe_target(args.python) if args.python else current_target()
+    user = args.user
+    target = probe_target(args.python, user=user) if args.python else current_target(user=user)
     dists = sorted(
         installed_distributions([target.scheme.purelib, target.scheme.platlib]).values(),
         key=lambda d: d.name,

@@ -134,3 +134,21 @@ def test_user_into_an_environment_that_does_not_read_the_user_site_is_refused(
     ) in done.stderr
     assert venv.listing() == before
     assert not userbase.exists()
+
+
+def test_list_user_shows_the_user_sites_distributions_only(index, seeing, tmp_path, userbase):
+    assert install(seeing, index, tmp_path, userbase, "--user", "wju-lib").returncode == 0
+
+    def listed(*words: str) -> dict[str, str]:
+        argv = [sys.executable, "-m", "wheelnext_jupyter", "list", "--python", str(seeing.python)]
+        done = subprocess.run(
+            [*argv, "--json", *words],
+            capture_output=True,
+            text=True,
+            env=env(tmp_path, userbase),
+            check=True,
+        )
+        return {row["name"]: row["version"] for row in json.loads(done.stdout)}
+
+    assert listed("--user") == {"wju-lib": "2.0"}
+    assert "wju-lib" not in listed()
