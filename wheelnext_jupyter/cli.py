@@ -207,7 +207,8 @@ def add_install_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="FILE",
-        help="install from the given requirements file (repeatable)",
+        help="install from the given requirements file (repeatable), or exactly what a PEP 751 "
+        "lock file (pylock.toml) lists",
     )
     add(
         "-c",

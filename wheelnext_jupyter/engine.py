@@ -235,8 +235,11 @@ def external_providers(detection: Detection, trust: TrustList, *, refresh: bool)
     return ask
 
 
-def _requests(request: InstallRequest) -> tuple[list[Request], list[Request], InstallRequest]:
-    """Parse requirement strings and files; files' index options join the request's."""
+def _requests(
+    request: InstallRequest, target: TargetEnvironment
+) -> tuple[list[Request], list[Request], InstallRequest]:
+    """Parse requirement strings and files; files' index options join the request's. A lock
+    file (`-r pylock.toml`) is read for `target`, alone: it lists every package to install."""
     requests: list[Request] = []
     constraints: list[Request] = []
     index = replace(
@@ -247,13 +250,30 @@ def _requests(request: InstallRequest) -> tuple[list[Request], list[Request], In
     )
     pre = request.pre
     require_hashes = request.require_hashes
+    no_deps = request.no_deps
     if request.requirement_files or request.constraint_files:
         # Imported only for files (`-r`, `-c`): names on the command line need no file reader.
+        from wheelnext_jupyter.resolve.lock_file import is_lock_file, read_lock_file
         from wheelnext_jupyter.resolve.requirements_file import read_requirements_file
     try:
         for text in request.requirements:
             requests.append(parse_request(text, "command line"))
         for path in request.requirement_files:
+            if is_lock_file(path):
+                if len(request.requirement_files) > 1 or request.requirements:
+                    raise RequestError(
+                        f"a lock file lists everything to install: give {path} alone, "
+                        "without other requirements or -r files"
+                    )
+                python = request.python_version or ".".join(map(str, target.version))
+                locked = read_lock_file(
+                    path, markers=target.markers, python_version=Version(python)
+                )
+                requests.extend(locked.requests)
+                index.extra_index_urls += list(locked.extra_index_urls)
+                index.find_links += list(locked.find_links)
+                require_hashes = no_deps = True
+                continue
             parsed = read_requirements_file(path, environ=request.environ)
             requests.extend(parsed.requests)
             constraints.extend(parsed.constraints)
@@ -276,7 +296,7 @@ def _requests(request: InstallRequest) -> tuple[list[Request], list[Request], In
     return (
         requests,
         constraints,
-        replace(request, index=index, pre=pre, require_hashes=require_hashes),
+        replace(request, index=index, pre=pre, require_hashes=require_hashes, no_deps=no_deps),
     )
 
 
@@ -303,11 +323,11 @@ def plan(
     `install()` (or `PlanResult.close()`) ends what is left. `installer` is the one that
     install will use: uv needs wheel files, the built-in one does not.
     """
-    requests, constraints, request = _requests(request)
+    target = target_environment(request)
+    requests, constraints, request = _requests(request, target)
     hashes = hash_rules(requests, constraints, require_hashes=request.require_hashes)
     if hashes.active and (loose := unpinned_message(requests)) is not None:
         raise RequestError(loose)
-    target = target_environment(request)
     installed = installed_distributions(target.site_dirs)
     sources = resolve_index_config(request.index).open(http_client())
     if not request.refresh:

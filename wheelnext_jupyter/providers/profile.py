@@ -8,7 +8,6 @@ Format `wheelnext-profile/1` (JSON): `{"format", "providers": {ns: [{"name", "va
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -187,19 +186,12 @@ def profile_to_uv_lock(
     return "\n".join(lines) + "\n"
 
 
-def _load_toml(text: str) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
-    data: dict[str, Any] = tomllib.loads(text)
-    return data
-
-
 def profile_from_uv_lock(text: str, *, source: str = "uv variant file") -> TargetProfile:
     """Read uv's static variant file into a profile (namespaces in file order)."""
     try:
-        data = _load_toml(text)
+        from wheelnext_jupyter.toml_text import load_toml
+
+        data = load_toml(text)
     except ValueError as exc:  # TOMLDecodeError is a ValueError
         raise ProfileError(f"{source}: not valid TOML ({exc})") from None
     metadata = data.get("metadata")

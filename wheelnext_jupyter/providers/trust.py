@@ -6,7 +6,6 @@ Sources: `--trust-provider NAME==VERSION` (repeatable) and the user configuratio
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -80,12 +79,10 @@ def _read_config(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise TrustError(f"cannot read {path}: {exc}") from None
     # Imported only for a file that exists (most runs have none): the parser is slow to load.
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+    from wheelnext_jupyter.toml_text import load_toml
+
     try:
-        data: dict[str, Any] = tomllib.loads(text)
+        data = load_toml(text)
     except ValueError as exc:
         raise TrustError(f"{path}: not valid TOML ({exc})") from None
     return data

@@ -494,11 +494,7 @@ class Provider(AbstractProvider[Requirement, ResolverCandidate, str]):
                 continue
             outcome = self.finder.outcome(name, lookup, version_file.version, version_file.source)
             if outcome.pick is None:
-                # One reason shared by every file says more than the general one (all passed
-                # over for their hash, their Python, their tags).
-                why = {f.reasons[0] for f in outcome.files if f.reasons}
-                shared = f"no file of this version fits: {why.pop()}" if len(why) == 1 else None
-                reasons.setdefault(key, shared or "no file of this version fits the target")
+                reasons.setdefault(key, _no_file_fits(outcome.files))
                 rejected[key] = outcome.files
                 continue
             if verdict.warning and verdict.warning not in self.warnings:
@@ -510,3 +506,13 @@ class Provider(AbstractProvider[Requirement, ResolverCandidate, str]):
 
 def canonical(name: str) -> NormalizedName:
     return canonicalize_name(name)
+
+
+def _no_file_fits(files: Sequence[FileVerdict]) -> str:
+    """Why no file of a version was taken: the files' reasons, each said once (their hash,
+    their Python, their tags, their variant), a few at most."""
+    why = list(dict.fromkeys(f.reasons[0] for f in files if f.reasons))
+    if not why:
+        return "no file of this version fits the target"
+    shown = "; ".join(why[:3]) + (f"; and {len(why) - 3} more" if len(why) > 3 else "")
+    return f"no file of this version fits: {shown}"

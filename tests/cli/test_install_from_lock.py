@@ -1,0 +1,220 @@
+"""`install -r pylock.toml`: exactly the files a PEP 751 lock lists, checked by their hashes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.index_server import IndexServer, IndexTree
+from tests.support.venvs import Venv, clean_env
+from wheelnext_jupyter.resolve.lock_file import is_lock_file
+
+CUDA = {"nvidia": {"cuda_version_lower_bound": ["12.0"]}}
+CUDA_PROFILE = {
+    "format": "wheelnext-profile/1",
+    "providers": {"nvidia": [{"name": "cuda_version_lower_bound", "values": ["12.9", "12.0"]}]},
+    "host": {"markers": {"platform_system": "Linux", "platform_machine": "x86_64"}},
+}
+CPU_PROFILE = {"format": "wheelnext-profile/1", "providers": {}, "host": {}}
+
+
+class Stack:
+    def __init__(self, tree: IndexTree) -> None:
+        self.tree = tree
+        tree.add_wheel("wjk-gpu", "2.0", label="cu12", variant=CUDA, requires_dist=["wjk-dep"])
+        tree.add_wheel("wjk-gpu", "2.0", label="null", variant={}, requires_dist=["wjk-dep"])
+        tree.add_variants_json("wjk-gpu", "2.0", {"cu12": CUDA, "null": {}})
+        self.dep = tree.add_wheel("wjk-dep", "1.0")
+        # Newer than the locked version: a resolution would take it, a lock install must not.
+        tree.add_wheel("wjk-dep", "1.1")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Stack:
+    return Stack(IndexTree(tmp_path_factory.mktemp("index")))
+
+
+@pytest.fixture(scope="module")
+def index(stack: Stack) -> Iterator[IndexServer]:
+    with IndexServer(stack.tree.root) as server:
+        yield server
+
+
+def install(venv: Venv, tmp_path: Path, *args: str, profile: dict = CUDA_PROFILE):
+    path = tmp_path / "profile.json"
+    path.write_text(json.dumps(profile))
+    argv = [sys.executable, "-m", "wheelnext_jupyter", "install", "--python", str(venv.python)]
+    argv += ["--profile", str(path), *args]
+    env = clean_env({"WHEELNEXT_JUPYTER_CACHE_DIR": str(tmp_path / "cache")})
+    return subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+
+
+def listed(venv: Venv) -> dict[str, tuple[str, str | None]]:
+    done = subprocess.run(
+        [sys.executable, "-m", "wheelnext_jupyter", "list", "--python", str(venv.python), "--json"],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        check=True,
+    )
+    rows = json.loads(done.stdout)
+    return {r["name"]: (r["version"], r["variant"]) for r in rows if r["name"].startswith("wjk")}
+
+
+@pytest.fixture
+def lock(index: IndexServer, venv_template: Path, tmp_path: Path) -> Path:
+    """A lock written by an install of wjk-gpu 2.0 and wjk-dep 1.0 on a CUDA machine."""
+    source = Venv(tmp_path / "locked-from")
+    shutil.copytree(venv_template, source.root, symlinks=True)
+    path = tmp_path / "pylock.toml"
+    args = ("--index", f"local={index.index_url}", "wjk-gpu", "wjk-dep==1.0", "--lock", str(path))
+    done = install(source, tmp_path, *args)
+    assert done.returncode == 0, done.stderr
+    return path
+
+
+def write_lock(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "pylock.toml"
+    path.write_text(text)
+    return path
+
+
+def test_a_lock_installs_the_same_files_and_variant_again(lock, venv, tmp_path):
+    done = install(venv, tmp_path, "-r", str(lock))
+    assert done.returncode == 0, done.stderr
+    assert listed(venv) == {"wjk-gpu": ("2.0", "cu12"), "wjk-dep": ("1.0", None)}
+    imported = venv.run("-c", "import wjk_gpu; print(wjk_gpu.VARIANT)")
+    assert imported.stdout.strip() == "cu12"
+
+
+def test_a_lock_for_a_machine_whose_variant_does_not_fit_installs_nothing(lock, venv, tmp_path):
+    before = venv.listing()
+    done = install(venv, tmp_path, "-r", str(lock), profile=CPU_PROFILE)
+    assert done.returncode == 2
+    assert "wjk-gpu==2.0" in done.stderr
+    assert "variant `cu12`" in done.stderr
+    assert venv.listing() == before
+
+
+def test_a_tampered_hash_in_a_lock_installs_nothing(lock, venv, tmp_path):
+    text = lock.read_text()
+    digest = text.split('sha256 = "', 1)[1].split('"', 1)[0]
+    lock.write_text(text.replace(digest, "0" * 64))
+    before = venv.listing()
+    done = install(venv, tmp_path, "-r", str(lock))
+    assert done.returncode == 2
+    assert "its hash is not among the --hash values" in done.stderr
+    assert venv.listing() == before
+
+
+def test_a_lock_is_read_alone(lock, venv, tmp_path):
+    done = install(venv, tmp_path, "-r", str(lock), "wjk-dep")
+    assert done.returncode == 2
+    assert f"a lock file lists everything to install: give {lock} alone" in done.stderr
+
+
+def test_a_wheel_given_by_a_path_next_to_the_lock_installs_without_an_index(stack, venv, tmp_path):
+    shutil.copy(stack.dep.path, tmp_path)
+    path = write_lock(
+        tmp_path,
+        f"""lock-version = "1.0"
+created-by = "hand"
+
+[[packages]]
+name = "wjk-dep"
+version = "1.0"
+wheels = [{{ name = "{stack.dep.path.name}", path = "./{stack.dep.path.name}", hashes = {{ sha256 = "{stack.dep.sha256}" }} }}]
+""",
+    )
+    done = install(venv, tmp_path, "--no-index", "-r", str(path))
+    assert done.returncode == 0, done.stderr
+    assert listed(venv) == {"wjk-dep": ("1.0", None)}
+
+
+def test_a_package_whose_marker_excludes_the_target_is_left_out(stack, venv, tmp_path):
+    shutil.copy(stack.dep.path, tmp_path)
+    wheel = f'{{ name = "{stack.dep.path.name}", path = "{stack.dep.path.name}", hashes = {{ sha256 = "{stack.dep.sha256}" }} }}'
+    path = write_lock(
+        tmp_path,
+        f"""lock-version = "1.0"
+created-by = "hand"
+
+[[packages]]
+name = "wjk-dep"
+version = "1.0"
+wheels = [{wheel}]
+
+[[packages]]
+name = "wjk-windows-only"
+version = "1.0"
+marker = "sys_platform == 'win32'"
+wheels = [{{ name = "wjk_windows_only-1.0-py3-none-any.whl", hashes = {{ sha256 = "{"1" * 64}" }} }}]
+""",
+    )
+    done = install(venv, tmp_path, "--no-index", "-r", str(path))
+    assert done.returncode == 0, done.stderr
+    assert listed(venv) == {"wjk-dep": ("1.0", None)}
+
+
+LOCK_HEAD = 'lock-version = "1.0"\ncreated-by = "hand"\n'
+PACKAGE = (
+    '\n[[packages]]\nname = "wjk-dep"\nversion = "1.0"\n'
+    'wheels = [{ name = "wjk_dep-1.0-py3-none-any.whl", hashes = { sha256 = "'
+    + "1" * 64
+    + '" } }]\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (
+            'lock-version = "2.0"\n' + PACKAGE,
+            "has lock-version '2.0'; this installer reads version 1 locks",
+        ),
+        (
+            LOCK_HEAD + "environments = [\"sys_platform == 'win32'\"]\n" + PACKAGE,
+            "is for other environments (sys_platform == 'win32'); lock again for this one",
+        ),
+        (
+            LOCK_HEAD + 'requires-python = ">=3.99"\n' + PACKAGE,
+            "requires Python >=3.99; the target runs Python",
+        ),
+        (
+            LOCK_HEAD + '\n[[packages]]\nname = "wjk-src"\nversion = "1.0"\n'
+            'sdist = { name = "wjk_src-1.0.tar.gz", hashes = { sha256 = "' + "1" * 64 + '" } }\n',
+            "package wjk-src: only a sdist; only wheels are installed from a lock",
+        ),
+        (LOCK_HEAD, "lists no [[packages]]"),
+        ("lock-version = ", "is not valid TOML"),
+    ],
+    ids=["version", "environments", "requires-python", "sdist", "empty", "not-toml"],
+)
+def test_a_lock_this_target_cannot_use_is_refused_naming_why(venv, tmp_path, text, says):
+    path = write_lock(tmp_path, text)
+    before = venv.listing()
+    done = install(venv, tmp_path, "--no-index", "-r", str(path))
+    assert done.returncode == 2
+    assert f"lock file {path}" in done.stderr
+    assert says in done.stderr
+    assert venv.listing() == before
+
+
+@pytest.mark.parametrize(
+    ("name", "is_lock"),
+    [
+        ("pylock.toml", True),
+        ("pylock.dev.toml", True),
+        ("pylock.a.b.toml", False),
+        ("requirements.txt", False),
+        ("mylock.toml", False),
+    ],
+)
+def test_lock_files_are_known_by_their_pep_751_names(name, is_lock):
+    assert is_lock_file(Path("some") / name) is is_lock
