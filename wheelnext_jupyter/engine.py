@@ -794,11 +794,11 @@ def _hash_checked(
     project (hash-checking mode); raises `HashMismatch` before anything is written."""
     from wheelnext_jupyter.index.errors import HashMismatch
 
+    where = source.name if source is not None else "here"
     digests = {"sha256": got.sha256}
     if verdict(allowed, digests) is None:
         # Hashes of another algorithm only: the wheel's own bytes are needed, which a wheel
         # linked from the unpacked cache does not have at hand.
-        where = source.name if source is not None else "here"
         if got.content is None and got.path is None:
             got = downloader.fetch(file, source=where, entries=False)
         data: bytes | mmap.mmap
@@ -810,7 +810,6 @@ def _hash_checked(
         for algorithm in needed_algorithms(allowed):
             digests[algorithm] = hashlib.new(algorithm, data).hexdigest()
     if verdict(allowed, digests) is not True:
-        where = source.name if source is not None else "here"
         raise HashMismatch(
             mismatch_message(name, got.filename, where, digests),
             url=where,
