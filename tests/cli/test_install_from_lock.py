@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support.cli_runs import install_into, listed
 from tests.support.index_server import IndexServer, IndexTree
-from tests.support.venvs import Venv, clean_env
+from tests.support.venvs import Venv
+from tests.support.wheels import BuiltWheel
 from wheelnext_jupyter.resolve.lock_file import is_lock_file
 
 CUDA = {"nvidia": {"cuda_version_lower_bound": ["12.0"]}}
@@ -47,24 +46,11 @@ def index(stack: Stack) -> Iterator[IndexServer]:
 
 
 def install(venv: Venv, tmp_path: Path, *args: str, profile: dict = CUDA_PROFILE):
-    path = tmp_path / "profile.json"
-    path.write_text(json.dumps(profile))
-    argv = [sys.executable, "-m", "wheelnext_jupyter", "install", "--python", str(venv.python)]
-    argv += ["--profile", str(path), *args]
-    env = clean_env({"WHEELNEXT_JUPYTER_CACHE_DIR": str(tmp_path / "cache")})
-    return subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+    return install_into(venv, tmp_path, *args, profile=profile)
 
 
-def listed(venv: Venv) -> dict[str, tuple[str, str | None]]:
-    done = subprocess.run(
-        [sys.executable, "-m", "wheelnext_jupyter", "list", "--python", str(venv.python), "--json"],
-        capture_output=True,
-        text=True,
-        env=clean_env(),
-        check=True,
-    )
-    rows = json.loads(done.stdout)
-    return {r["name"]: (r["version"], r["variant"]) for r in rows if r["name"].startswith("wjk")}
+def ours(venv: Venv) -> dict[str, tuple[str, str | None]]:
+    return {name: row for name, row in listed(venv).items() if name.startswith("wjk")}
 
 
 @pytest.fixture
@@ -88,7 +74,7 @@ def write_lock(tmp_path: Path, text: str) -> Path:
 def test_a_lock_installs_the_same_files_and_variant_again(lock, venv, tmp_path):
     done = install(venv, tmp_path, "-r", str(lock))
     assert done.returncode == 0, done.stderr
-    assert listed(venv) == {"wjk-gpu": ("2.0", "cu12"), "wjk-dep": ("1.0", None)}
+    assert ours(venv) == {"wjk-gpu": ("2.0", "cu12"), "wjk-dep": ("1.0", None)}
     imported = venv.run("-c", "import wjk_gpu; print(wjk_gpu.VARIANT)")
     assert imported.stdout.strip() == "cu12"
 
@@ -119,47 +105,36 @@ def test_a_lock_is_read_alone(lock, venv, tmp_path):
     assert f"a lock file lists everything to install: give {lock} alone" in done.stderr
 
 
-def test_a_wheel_given_by_a_path_next_to_the_lock_installs_without_an_index(stack, venv, tmp_path):
-    shutil.copy(stack.dep.path, tmp_path)
-    path = write_lock(
+def hand_lock(tmp_path: Path, wheel: BuiltWheel, path: str, more: str = "") -> Path:
+    """A lock of `wheel` given by `path` (the wheel copied next to the lock), then `more`."""
+    shutil.copy(wheel.path, tmp_path)
+    entry = f'{{ name = "{wheel.path.name}", path = "{path}", hashes = {{ sha256 = "{wheel.sha256}" }} }}'
+    return write_lock(
         tmp_path,
-        f"""lock-version = "1.0"
-created-by = "hand"
-
-[[packages]]
-name = "wjk-dep"
-version = "1.0"
-wheels = [{{ name = "{stack.dep.path.name}", path = "./{stack.dep.path.name}", hashes = {{ sha256 = "{stack.dep.sha256}" }} }}]
-""",
+        f'lock-version = "1.0"\ncreated-by = "hand"\n\n[[packages]]\nname = "{wheel.name}"\n'
+        f'version = "{wheel.version}"\nwheels = [{entry}]\n{more}',
     )
+
+
+def test_a_wheel_given_by_a_path_next_to_the_lock_installs_without_an_index(stack, venv, tmp_path):
+    path = hand_lock(tmp_path, stack.dep, f"./{stack.dep.path.name}")
     done = install(venv, tmp_path, "--no-index", "-r", str(path))
     assert done.returncode == 0, done.stderr
-    assert listed(venv) == {"wjk-dep": ("1.0", None)}
+    assert ours(venv) == {"wjk-dep": ("1.0", None)}
 
 
 def test_a_package_whose_marker_excludes_the_target_is_left_out(stack, venv, tmp_path):
-    shutil.copy(stack.dep.path, tmp_path)
-    wheel = f'{{ name = "{stack.dep.path.name}", path = "{stack.dep.path.name}", hashes = {{ sha256 = "{stack.dep.sha256}" }} }}'
-    path = write_lock(
-        tmp_path,
-        f"""lock-version = "1.0"
-created-by = "hand"
-
-[[packages]]
-name = "wjk-dep"
-version = "1.0"
-wheels = [{wheel}]
-
-[[packages]]
-name = "wjk-windows-only"
-version = "1.0"
-marker = "sys_platform == 'win32'"
-wheels = [{{ name = "wjk_windows_only-1.0-py3-none-any.whl", hashes = {{ sha256 = "{"1" * 64}" }} }}]
-""",
+    windows_only = (
+        '\n[[packages]]\nname = "wjk-windows-only"\nversion = "1.0"\n'
+        "marker = \"sys_platform == 'win32'\"\n"
+        'wheels = [{ name = "wjk_windows_only-1.0-py3-none-any.whl", hashes = { sha256 = "'
+        + "1" * 64
+        + '" } }]\n'
     )
+    path = hand_lock(tmp_path, stack.dep, stack.dep.path.name, windows_only)
     done = install(venv, tmp_path, "--no-index", "-r", str(path))
     assert done.returncode == 0, done.stderr
-    assert listed(venv) == {"wjk-dep": ("1.0", None)}
+    assert ours(venv) == {"wjk-dep": ("1.0", None)}
 
 
 LOCK_HEAD = 'lock-version = "1.0"\ncreated-by = "hand"\n'

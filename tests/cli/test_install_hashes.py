@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support.cli_runs import install_into
 from tests.support.index_server import IndexServer, IndexTree
-from tests.support.venvs import Venv, clean_env
+from tests.support.venvs import Venv
 from tests.support.wheels import BuiltWheel
 
 CUDA = {"nvidia": {"cuda_version_lower_bound": ["12.0"]}}
@@ -57,12 +56,7 @@ def requirements(tmp_path: Path, *lines: str) -> Path:
 
 
 def install(venv: Venv, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    profile = tmp_path / "profile.json"
-    profile.write_text(json.dumps(CUDA_PROFILE))
-    argv = [sys.executable, "-m", "wheelnext_jupyter", "install", "--python", str(venv.python)]
-    argv += ["--profile", str(profile), *args]
-    env = clean_env({"WHEELNEXT_JUPYTER_CACHE_DIR": str(tmp_path / "cache")})
-    return subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+    return install_into(venv, tmp_path, *args, profile=CUDA_PROFILE)
 
 
 def from_index(index: IndexServer) -> tuple[str, str]:

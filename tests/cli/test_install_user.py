@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -10,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli_runs import install_into, listed
 from tests.support.index_server import IndexServer, IndexTree
 from tests.support.venvs import Venv, clean_env
 
@@ -42,57 +42,47 @@ def seeing(tmp_path: Path) -> Venv:
     return Venv(root)
 
 
-def env(tmp_path: Path, userbase: Path) -> dict[str, str]:
-    return clean_env(
-        {"PYTHONUSERBASE": str(userbase), "WHEELNEXT_JUPYTER_CACHE_DIR": str(tmp_path / "cache")}
-    )
+def env(userbase: Path) -> dict[str, str]:
+    return {"PYTHONUSERBASE": str(userbase)}
 
 
 def install(
     venv: Venv, index: IndexServer, tmp_path: Path, userbase: Path, *args: str
 ) -> subprocess.CompletedProcess[str]:
-    profile = tmp_path / "profile.json"
-    profile.write_text(json.dumps(PROFILE))
-    argv = [sys.executable, "-m", "wheelnext_jupyter", "install", "--python", str(venv.python)]
-    argv += ["--index-url", index.index_url, "--profile", str(profile), *args]
-    return subprocess.run(
-        argv, capture_output=True, text=True, env=env(tmp_path, userbase), check=False
+    words = ("--index-url", index.index_url, *args)
+    return install_into(venv, tmp_path, *words, profile=PROFILE, env=env(userbase))
+
+
+def ask(venv: Venv, userbase: Path, code: str) -> str:
+    """What the environment's interpreter prints for `code`, with this user base."""
+    done = subprocess.run(
+        [str(venv.python), "-c", code],
+        capture_output=True,
+        text=True,
+        env=clean_env(env(userbase)),
+        check=True,
     )
+    return done.stdout.strip()
 
 
-def version_seen(venv: Venv, tmp_path: Path, userbase: Path) -> tuple[str, str]:
+def version_seen(venv: Venv, userbase: Path) -> tuple[str, Path]:
     """The version of wju-lib the environment's interpreter imports, and where from."""
     code = "import importlib.metadata as m, wju_lib; print(m.version('wju-lib'), wju_lib.__file__)"
-    done = subprocess.run(
-        [str(venv.python), "-c", code],
-        capture_output=True,
-        text=True,
-        env=env(tmp_path, userbase),
-        check=True,
-    )
-    version, where = done.stdout.split()
-    return version, where
+    version, where = ask(venv, userbase, code).split()
+    return version, Path(where)
 
 
-def user_site(venv: Venv, tmp_path: Path, userbase: Path) -> Path:
-    code = "import site; print(site.getusersitepackages())"
-    done = subprocess.run(
-        [str(venv.python), "-c", code],
-        capture_output=True,
-        text=True,
-        env=env(tmp_path, userbase),
-        check=True,
-    )
-    return Path(done.stdout.strip())
+def user_site(venv: Venv, userbase: Path) -> Path:
+    return Path(ask(venv, userbase, "import site; print(site.getusersitepackages())"))
 
 
 def test_user_installs_into_the_user_site_and_imports_from_there(index, seeing, tmp_path, userbase):
     before = seeing.listing()
     done = install(seeing, index, tmp_path, userbase, "--user", "wju-lib")
     assert done.returncode == 0, done.stderr
-    version, where = version_seen(seeing, tmp_path, userbase)
+    version, where = version_seen(seeing, userbase)
     assert version == "2.0"
-    assert Path(where).is_relative_to(user_site(seeing, tmp_path, userbase))
+    assert where.is_relative_to(user_site(seeing, userbase))
     assert (userbase / "bin" / "wju-lib").is_file()
     assert seeing.listing() == before
 
@@ -139,16 +129,5 @@ def test_user_into_an_environment_that_does_not_read_the_user_site_is_refused(
 def test_list_user_shows_the_user_sites_distributions_only(index, seeing, tmp_path, userbase):
     assert install(seeing, index, tmp_path, userbase, "--user", "wju-lib").returncode == 0
 
-    def listed(*words: str) -> dict[str, str]:
-        argv = [sys.executable, "-m", "wheelnext_jupyter", "list", "--python", str(seeing.python)]
-        done = subprocess.run(
-            [*argv, "--json", *words],
-            capture_output=True,
-            text=True,
-            env=env(tmp_path, userbase),
-            check=True,
-        )
-        return {row["name"]: row["version"] for row in json.loads(done.stdout)}
-
-    assert listed("--user") == {"wju-lib": "2.0"}
-    assert "wju-lib" not in listed()
+    assert listed(seeing, "--user", env=env(userbase)) == {"wju-lib": ("2.0", None)}
+    assert "wju-lib" not in listed(seeing, env=env(userbase))

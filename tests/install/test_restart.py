@@ -27,6 +27,18 @@ print(fresh_pkg.__version__)
 """
 
 
+def _live(venv: Venv, engine_path: str, script: str, *args: Path) -> list[str]:
+    """The lines `script` prints, run by the venv's interpreter with the engine importable."""
+    out = subprocess.run(
+        [str(venv.python), "-c", script, *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=clean_env({"PYTHONPATH": engine_path}),
+        check=True,
+    )
+    return out.stdout.splitlines()
+
+
 def test_upgraded_imported_distribution_needs_restart_new_one_does_not(
     venv: Venv, engine_path: str, tmp_path: Path
 ) -> None:
@@ -39,14 +51,7 @@ def test_upgraded_imported_distribution_needs_restart_new_one_does_not(
     )
     upgrade = build_wheel(tmp_path / "v2", "demo-pkg", "2.0").path
     fresh = build_wheel(tmp_path / "v2", "fresh-pkg", "0.1").path
-    out = subprocess.run(
-        [str(venv.python), "-c", _LIVE, str(upgrade), str(fresh)],
-        capture_output=True,
-        text=True,
-        env=clean_env({"PYTHONPATH": engine_path}),
-        check=True,
-    )
-    needs, fresh_version = out.stdout.splitlines()
+    needs, fresh_version = _live(venv, engine_path, _LIVE, upgrade, fresh)
     assert json.loads(needs) == [["demo-pkg", ["demo_pkg"]]]
     assert fresh_version == "0.1"
 
@@ -75,13 +80,6 @@ def test_a_distribution_installed_over_one_left_elsewhere_needs_a_restart_when_i
     (elsewhere / "demo_pkg").mkdir(parents=True)
     (elsewhere / "demo_pkg" / "__init__.py").write_text("__version__ = '1.0'\n")
     newer = build_wheel(tmp_path / "v2", "demo-pkg", "2.0").path
-    out = subprocess.run(
-        [str(venv.python), "-c", _SHADOWED, str(elsewhere), str(newer)],
-        capture_output=True,
-        text=True,
-        env=clean_env({"PYTHONPATH": engine_path}),
-        check=True,
-    )
-    unaware, told = out.stdout.splitlines()
+    unaware, told = _live(venv, engine_path, _SHADOWED, elsewhere, newer)
     assert json.loads(unaware) == []
     assert json.loads(told) == [["demo-pkg", ["demo_pkg"]]]
