@@ -87,6 +87,10 @@ def test_a_file_whose_published_hash_matches_none_is_passed_over_and_nothing_cha
         "1.0: no file of this version fits: its hash is not among the --hash values given for "
         "wjh-dep"
     ) in done.stderr
+    assert done.stderr.rstrip().endswith(
+        "The files the sources have match none of the --hash values given: write the hashes "
+        "again for them (`pip-compile --generate-hashes`), or find out where a file changed."
+    )
     assert venv.listing() == before
     assert venv.pip("freeze", "--all").stdout == frozen
 

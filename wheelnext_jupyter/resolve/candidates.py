@@ -18,7 +18,7 @@ from packaging.version import Version
 from wheelnext_jupyter.index.models import FileKind
 from wheelnext_jupyter.index.priority import Strategy
 from wheelnext_jupyter.record import MutableRecord, Record, field
-from wheelnext_jupyter.resolve.hash_checking import HashRules, verdict
+from wheelnext_jupyter.resolve.hash_checking import NOT_HASHED_AS_GIVEN, HashRules, verdict
 from wheelnext_jupyter.variants.abi_dependency import abi_dependency_configs
 from wheelnext_jupyter.variants.markers import VariantMarkerEnvironment
 from wheelnext_jupyter.variants.ordering import (
@@ -386,7 +386,7 @@ class CandidateFinder:
                 reject(candidate, candidate.unusable)
                 continue
             if hashed and verdict(hashed, file.hashes) is False:
-                reject(candidate, f"its hash is not among the --hash values given for {name}")
+                reject(candidate, NOT_HASHED_AS_GIVEN.format(name=name))
                 continue
             if file.requires_python:
                 try:

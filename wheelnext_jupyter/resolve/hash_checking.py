@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 #: The algorithms a `--hash` may name (as pip allows).
 ALGORITHMS = ("sha256", "sha384", "sha512")
+#: Why the resolver passes over a file (its verdict's reason), and how that reason starts.
+NOT_HASHED_AS_GIVEN = "its hash is not among the --hash values given for {name}"
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ def mismatch_message(name: str, filename: str, where: str, digests: Mapping[str,
 
 __all__ = [
     "ALGORITHMS",
+    "NOT_HASHED_AS_GIVEN",
     "HashRules",
     "hash_rules",
     "is_pinned",

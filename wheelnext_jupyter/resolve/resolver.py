@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
 
 from wheelnext_jupyter.record import Record, field
+from wheelnext_jupyter.resolve.hash_checking import NOT_HASHED_AS_GIVEN
 from wheelnext_jupyter.resolve.lookahead import Lookahead
 from wheelnext_jupyter.resolve.provider import (
     PYTHON,
@@ -106,6 +107,7 @@ def _explain(exc: ResolutionImpossible[Requirement, ResolverCandidate], provider
     conflict = any(len(lines) > 1 for lines in by_name.values())
     parts = [f"the requested packages cannot be installed{' together' if conflict else ''}:"]
     missing: list[str] = []
+    hash_refused = False
     for name, lines in by_name.items():
         parts.append(f"  {'Python' if name == PYTHON else name}:")
         parts.extend(f"    {line}" for line in lines)
@@ -116,6 +118,8 @@ def _explain(exc: ResolutionImpossible[Requirement, ResolverCandidate], provider
             parts.append(f"    no source has {name} ({where or 'no sources configured'})")
             missing.append(name)
         elif reasons:
+            passed_over = NOT_HASHED_AS_GIVEN.format(name=name)
+            hash_refused = hash_refused or any(passed_over in why for why in reasons.values())
             shown = list(reasons.items())[:6]
             parts.append("    versions passed over:")
             parts.extend(f"      {version}: {why}" for version, why in shown)
@@ -130,6 +134,12 @@ def _explain(exc: ResolutionImpossible[Requirement, ResolverCandidate], provider
         parts.append(
             "Loosen one of the conflicting requirements, or pick versions that agree "
             "(`wheelnext-jupyter explain NAME` shows what each version offers)."
+        )
+    elif hash_refused:
+        parts.append(
+            "The files the sources have match none of the --hash values given: write the "
+            "hashes again for them (`pip-compile --generate-hashes`), or find out where a file "
+            "changed."
         )
     elif len(missing) < len(by_name):
         parts.append(
