@@ -23,7 +23,12 @@ from wheelnext_jupyter.collector import paused
 from wheelnext_jupyter.detection import Detection, detect
 from wheelnext_jupyter.index.config import IndexOptions, resolve_index_config
 from wheelnext_jupyter.index.http import HttpClient
-from wheelnext_jupyter.install.target import TargetEnvironment, current_target, probe_target
+from wheelnext_jupyter.install.target import (
+    EnvironmentKind,
+    TargetEnvironment,
+    current_target,
+    probe_target,
+)
 from wheelnext_jupyter.paths import cache_dir
 from wheelnext_jupyter.providers import builtin
 from wheelnext_jupyter.providers.trust import load_trust_list
@@ -470,7 +475,7 @@ def _plan(
         versions = built
     if hashes.active:
         _check_hashes_given(result, hashes)
-    if target.also_visible_first:
+    if target.reads_first:
         _check_precedence(result, target)
     return PlanResult(
         result, request, target, detection, sources, finder, installed, metadata, prefetcher, hashes
@@ -478,16 +483,25 @@ def _plan(
 
 
 def _check_precedence(plan: Plan, target: TargetEnvironment) -> None:
-    """An install into the user site must be what the interpreter imports: a copy in a
-    directory it reads first (a virtual environment's own) would still win, as pip refuses."""
+    """What an install writes must be what the interpreter imports: a copy of it in a site
+    directory read first (the user site ahead of a plain interpreter's site-packages, a virtual
+    environment's own ahead of the user site) would still win. pip refuses the same."""
     for package in plan.to_install:
         old = package.replaces
-        if old is not None and old.path is not None and old.path.parent in target.also_visible:
-            raise RequestError(
-                f"{package.name} {old.version} in {old.path.parent} comes before the user site on "
-                f"the interpreter's path, so {package.name} {package.version} installed there "
-                "would not be imported; install without --user"
+        if old is None or old.path is None or old.path.parent not in target.reads_first:
+            continue
+        if target.kind is EnvironmentKind.USER:
+            way_out = "install without --user"
+        else:
+            way_out = (
+                f"install with --user (it replaces that copy), or remove it first "
+                f"(python -m pip uninstall {package.name})"
             )
+        raise RequestError(
+            f"{package.name} {old.version} in {old.path.parent} comes first on the "
+            f"interpreter's path, so {package.name} {package.version} installed into "
+            f"{target.scheme.purelib} would not be imported; {way_out}"
+        )
 
 
 def _check_hashes_given(plan: Plan, hashes: HashRules) -> None:
@@ -984,7 +998,7 @@ def install(
                 area.close()
     restart: tuple[str, ...] = ()
     if result.target.is_current:
-        if result.target.also_visible:
+        if result.target.kind is EnvironmentKind.USER:
             _read_user_site(result.target)
         replacing = [p.name for p in packages if p.replaces is not None]
         restart = tuple(need.name for need in restart_required(outcome, shadowing=replacing))
@@ -1000,18 +1014,21 @@ def install(
 
 
 def _read_user_site(target: TargetEnvironment) -> None:
-    """Put the user site on this interpreter's path, ahead of the system's, if a first install
-    there has just made it (`site` adds it at start-up only where it exists)."""
+    """Put the user site on this interpreter's path where `site` would have (after a virtual
+    environment's own site-packages, ahead of a plain interpreter's) if a first install there
+    has just made it: `site` adds it at start-up only where it exists."""
     import site
 
-    system = {str(directory) for directory in target.also_visible}
+    first = {str(directory) for directory in target.reads_first}
+    after = {str(directory) for directory in target.reads_after}
     for directory in dict.fromkeys(str(d) for d in (target.scheme.purelib, target.scheme.platlib)):
         if directory in sys.path or not Path(directory).is_dir():
             continue
         site.addsitedir(directory)  # its .pth files too
         sys.path.remove(directory)
-        first_system = next((i for i, entry in enumerate(sys.path) if entry in system), None)
-        sys.path.insert(len(sys.path) if first_system is None else first_system, directory)
+        behind = [i + 1 for i, entry in enumerate(sys.path) if entry in first]
+        ahead = [i for i, entry in enumerate(sys.path) if entry in after]
+        sys.path.insert(max(behind) if behind else min(ahead, default=len(sys.path)), directory)
 
 
 def _size(package: PlannedPackage) -> int:

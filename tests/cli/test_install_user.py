@@ -105,8 +105,9 @@ def test_an_upgrade_for_the_user_of_what_the_environment_reads_first_is_refused(
     done = install(seeing, index, tmp_path, userbase, "--user", "-U", "wju-lib")
     assert done.returncode == 2
     assert (
-        f"wju-lib 1.0 in {seeing.site_packages} comes before the user site on the interpreter's "
-        "path, so wju-lib 2.0 installed there would not be imported; install without --user"
+        f"wju-lib 1.0 in {seeing.site_packages} comes first on the interpreter's path, so "
+        f"wju-lib 2.0 installed into {user_site(seeing, userbase)} would not be imported; "
+        "install without --user"
     ) in done.stderr
     assert seeing.listing() == before
     assert not userbase.exists()

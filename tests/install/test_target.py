@@ -330,3 +330,38 @@ def test_a_probe_started_ahead_that_fails_is_reported_with_its_last_line(tmp_pat
     with pytest.raises(TargetError, match=r"exit 3\): no such module") as raised:
         probe_target(fake)
     assert str(raised.value).endswith("; pass --python the path of a Python 3 executable")
+
+
+def _described(tmp_path: Path, *, in_venv: bool, user_site: bool, user: bool = False):
+    """The target a probe with these facts describes (paths made up, the rest this Python's)."""
+    facts = _probe.describe()
+    facts.update(
+        in_venv=in_venv,
+        user_site_enabled=user_site,
+        paths={**facts["paths"], "purelib": "/env/site", "platlib": "/env/site"},
+        user_paths={**facts["paths"], "purelib": "/home/u/site", "platlib": "/home/u/site"},
+    )
+    fake = _fake_interpreter(tmp_path, f"cat <<'EOF'\n{json.dumps(facts)}\nEOF\n")
+    return probe_target(fake, user=user)
+
+
+@pytest.mark.parametrize(
+    ("in_venv", "user_site", "user", "first", "after"),
+    [
+        (False, True, False, ["/home/u/site"], []),
+        (False, False, False, [], []),
+        (True, True, False, [], ["/home/u/site"]),
+        (True, False, False, [], []),
+        (False, True, True, [], ["/env/site"]),
+        (True, True, True, ["/env/site"], []),
+    ],
+    ids=["plain", "plain-no-user-site", "venv-reading-it", "venv", "user", "user-in-venv"],
+)
+def test_the_site_directories_read_besides_the_schemes_are_in_the_paths_order(
+    tmp_path: Path, in_venv: bool, user_site: bool, user: bool, first: list, after: list
+) -> None:
+    target = _described(tmp_path, in_venv=in_venv, user_site=user_site, user=user)
+    assert target.reads_first == tuple(map(Path, first))
+    assert target.reads_after == tuple(map(Path, after))
+    own = (target.scheme.purelib, target.scheme.platlib)
+    assert target.site_dirs == (*target.reads_first, *own, *target.reads_after)

@@ -77,21 +77,18 @@ class TargetEnvironment(Record):
     tags: tuple[Tag, ...]
     #: True when this is the interpreter running this code.
     is_current: bool
-    #: Site directories the interpreter reads besides the scheme's, for an install into the user
-    #: site: the system's, or a virtual environment's own. What they hold counts as installed;
-    #: nothing in them is ever removed.
-    also_visible: tuple[Path, ...] = ()
-    #: Whether `also_visible` comes before the scheme's directories on `sys.path` (a virtual
-    #: environment's own site-packages come before the user site).
-    also_visible_first: bool = False
+    #: Site directories the interpreter reads before the scheme's: the user site of a plain
+    #: interpreter that reads it, or a virtual environment's own for an install into the user
+    #: site. What they hold counts as installed, and is imported ahead of what is installed.
+    reads_first: tuple[Path, ...] = ()
+    #: Site directories it reads after the scheme's: the system's, for an install into the user
+    #: site. What they hold counts as installed; nothing in either is ever removed.
+    reads_after: tuple[Path, ...] = ()
 
     @property
     def site_dirs(self) -> tuple[Path, ...]:
         """Where the interpreter finds distributions, in its `sys.path` order (first one wins)."""
-        own = (self.scheme.purelib, self.scheme.platlib)
-        if self.also_visible_first:
-            return (*self.also_visible, *own)
-        return (*own, *self.also_visible)
+        return (*self.reads_first, self.scheme.purelib, self.scheme.platlib, *self.reads_after)
 
     @property
     def is_venv(self) -> bool:
@@ -260,24 +257,39 @@ def _from_facts(
     version = (int(version_raw[0]), int(version_raw[1]), int(version_raw[2]))
     prefix = Path(text("prefix"))
     in_venv = bool(facts["in_venv"])
-    also_visible: tuple[Path, ...] = ()
+
+    def site(scheme: Mapping[str, str]) -> tuple[Path, ...]:
+        return tuple(dict.fromkeys(Path(scheme[key]) for key in ("purelib", "platlib")))
+
+    # The order `site` puts them on the path: a virtual environment's own site-packages, the
+    # user site (where read), then a plain interpreter's site-packages.
+    reads_first: tuple[Path, ...] = ()
+    reads_after: tuple[Path, ...] = ()
+    user_paths = mapping("user_paths")
+    reads_user_site = bool(facts.get("user_site_enabled")) and bool(user_paths)
     if user:
-        paths = mapping("user_paths")
+        paths = user_paths
         if not paths:
             raise TargetError(
                 "this interpreter has no user install scheme; use a virtual environment"
             )
-        if not facts.get("user_site_enabled"):
+        if not reads_user_site:
             where = "inside a virtual environment" if in_venv else "as it is run"
             raise TargetError(
                 f"the target interpreter does not read its user site {where}, so what --user "
                 "installed there would not import; install without --user"
             )
         kind = EnvironmentKind.USER
-        system = mapping("paths")
-        also_visible = tuple(dict.fromkeys(Path(system[key]) for key in ("purelib", "platlib")))
+        if in_venv:
+            reads_first = site(mapping("paths"))
+        else:
+            reads_after = site(mapping("paths"))
     else:
         paths = mapping("paths")
+        if reads_user_site and in_venv:
+            reads_after = site(user_paths)
+        elif reads_user_site:
+            reads_first = site(user_paths)
         if in_venv:
             kind = EnvironmentKind.VENV
         elif facts["conda"]:
@@ -313,8 +325,8 @@ def _from_facts(
         markers=mapping("markers"),
         tags=tags,
         is_current=is_current,
-        also_visible=also_visible,
-        also_visible_first=user and in_venv,
+        reads_first=reads_first,
+        reads_after=reads_after,
     )
 
 
