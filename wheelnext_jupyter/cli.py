@@ -645,10 +645,10 @@ def _report_and_install(args: argparse.Namespace, result: PlanResult) -> int:
 def run_list(args: argparse.Namespace) -> int:
     user = args.user
     target = probe_target(args.python, user=user) if args.python else current_target(user=user)
-    dists = sorted(
-        installed_distributions([target.scheme.purelib, target.scheme.platlib]).values(),
-        key=lambda d: d.name,
-    )
+    # As pip lists: everything the interpreter would import (its user site included, a shadowed
+    # copy left out), or with --user the user site's alone.
+    where = (target.scheme.purelib, target.scheme.platlib) if user else target.site_dirs
+    dists = sorted(installed_distributions(where).values(), key=lambda d: d.name)
     if args.json:
         rows = [
             {

@@ -127,8 +127,12 @@ def test_user_into_an_environment_that_does_not_read_the_user_site_is_refused(
     assert not userbase.exists()
 
 
-def test_list_user_shows_the_user_sites_distributions_only(index, seeing, tmp_path, userbase):
+def test_list_shows_what_the_interpreter_reads_and_list_user_the_user_sites_only(
+    index, seeing, tmp_path, userbase
+):
     assert install(seeing, index, tmp_path, userbase, "--user", "wju-lib").returncode == 0
 
     assert listed(seeing, "--user", env=env(userbase)) == {"wju-lib": ("2.0", None)}
-    assert "wju-lib" not in listed(seeing, env=env(userbase))
+    everything = listed(seeing, env=env(userbase))
+    assert everything["wju-lib"] == ("2.0", None)
+    assert "wju-lib" not in listed(seeing, env={"PYTHONUSERBASE": str(tmp_path / "elsewhere")})
