@@ -188,9 +188,9 @@ def profile_to_uv_lock(
 
 def profile_from_uv_lock(text: str, *, source: str = "uv variant file") -> TargetProfile:
     """Read uv's static variant file into a profile (namespaces in file order)."""
-    try:
-        from wheelnext_jupyter.toml_text import load_toml
+    from wheelnext_jupyter.toml_text import load_toml
 
+    try:
         data = load_toml(text)
     except ValueError as exc:  # TOMLDecodeError is a ValueError
         raise ProfileError(f"{source}: not valid TOML ({exc})") from None

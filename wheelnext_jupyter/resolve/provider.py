@@ -494,7 +494,8 @@ class Provider(AbstractProvider[Requirement, ResolverCandidate, str]):
                 continue
             outcome = self.finder.outcome(name, lookup, version_file.version, version_file.source)
             if outcome.pick is None:
-                reasons.setdefault(key, _no_file_fits(outcome.files))
+                if key not in reasons:  # asked again at every match: said once
+                    reasons[key] = _no_file_fits(outcome.files)
                 rejected[key] = outcome.files
                 continue
             if verdict.warning and verdict.warning not in self.warnings:
