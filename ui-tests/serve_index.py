@@ -6,13 +6,12 @@ import argparse
 import signal
 import sys
 import tempfile
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.comm.loopback import build_index
-from tests.support.index_server import IndexServer, _Handler
+from tests.support.index_server import IndexServer, LoopbackHTTPServer, _Handler
 
 
 def _stop(signum: int, frame: object) -> None:
@@ -28,7 +27,7 @@ def main() -> None:
         index = IndexServer(build_index(Path(directory)))
         # A fixed port, so the browser tests can name the index (the test helper picks a free one).
         handler = type("Handler", (_Handler,), {"index": index})
-        httpd = ThreadingHTTPServer(("127.0.0.1", args.port), handler)
+        httpd = LoopbackHTTPServer(("127.0.0.1", args.port), handler)
         print(f"serving http://127.0.0.1:{args.port}/simple/", flush=True)
         httpd.serve_forever()
 

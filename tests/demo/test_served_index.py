@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import selectors
+import socket
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -73,3 +76,31 @@ def test_port_in_use_is_reported_with_the_way_out(served: tuple[DemoIndex, DemoS
     demo, server = served
     with pytest.raises(DemoServerError, match="--port"):
         DemoServer(demo.root, port=server.port)
+
+
+def test_a_burst_of_connections_is_taken_while_the_server_is_busy(tmp_path: Path) -> None:
+    # An install opens a dozen connections at once. Listening, not yet accepting (as when its
+    # accepting thread is busy), the server must still complete every handshake: one dropped
+    # for a full backlog stalls its request until the client sends again.
+    server = DemoServer(tmp_path)
+    clients = [socket.socket() for _ in range(40)]
+    try:
+        for client in clients:
+            client.setblocking(False)
+            client.connect_ex(("127.0.0.1", server.port))
+        with selectors.DefaultSelector() as waiting:
+            for client in clients:
+                waiting.register(client, selectors.EVENT_WRITE)
+            connected = 0
+            # A bound for a failing run only: with room in the backlog all connect at once.
+            give_up = time.monotonic() + 5
+            while connected < len(clients) and time.monotonic() < give_up:
+                ready = waiting.select(timeout=give_up - time.monotonic())
+                for key, _ in ready:
+                    waiting.unregister(key.fileobj)
+                    connected += key.fileobj.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
+        assert connected == len(clients)
+    finally:
+        for client in clients:
+            client.close()
+        server.stop()

@@ -153,7 +153,7 @@ class IndexServer:
 
     def start(self) -> IndexServer:
         handler = type("Handler", (_Handler,), {"index": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd = LoopbackHTTPServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
         if self.tls:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -347,6 +347,14 @@ class IndexServer:
             + "\n</body></html>\n"
         )
         return body.encode()
+
+
+class LoopbackHTTPServer(ThreadingHTTPServer):
+    # The standard library listens with a backlog of 5: a client opening a dozen connections
+    # at once (uv does, and our own downloads can) overflowed it, and a dropped handshake
+    # stalled a request for a retransmission (200 ms or more) now and then. Real indexes
+    # accept far more.
+    request_queue_size = 128
 
 
 class _Handler(BaseHTTPRequestHandler):

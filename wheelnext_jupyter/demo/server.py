@@ -27,13 +27,19 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
+class _Listener(ThreadingHTTPServer):
+    # The standard library's backlog of 5 overflows when an install opens a dozen connections
+    # at once, and each handshake dropped then stalls its request for a retransmission.
+    request_queue_size = 128
+
+
 class DemoServer:
     """`with DemoServer(root, port=0) as server: server.url` — a free port when `port` is 0."""
 
     def __init__(self, root: Path, *, port: int = 0) -> None:
         handler = functools.partial(_QuietHandler, directory=str(root))
         try:
-            self._httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
+            self._httpd = _Listener(("127.0.0.1", port), handler)
         except OSError as exc:
             raise DemoServerError(
                 f"cannot serve the demo index on 127.0.0.1:{port}: {exc.strerror}; "
