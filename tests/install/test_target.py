@@ -365,3 +365,41 @@ def test_the_site_directories_read_besides_the_schemes_are_in_the_paths_order(
     assert target.reads_after == tuple(map(Path, after))
     own = (target.scheme.purelib, target.scheme.platlib)
     assert target.site_dirs == (*target.reads_first, *own, *target.reads_after)
+
+
+def test_a_target_run_without_its_user_site_here_is_described_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The probe runs with -E, which hides PYTHONNOUSERSITE from it.
+    monkeypatch.setenv("PYTHONNOUSERSITE", "1")
+    target = _described(tmp_path, in_venv=False, user_site=True)
+    assert target.reads_first == ()
+    assert target.reads_after == ()
+
+
+def test_user_installs_are_refused_for_a_target_run_without_its_user_site_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTHONNOUSERSITE", "1")
+    with pytest.raises(TargetError, match="does not read its user site as it is run"):
+        _described(tmp_path, in_venv=False, user_site=True, user=True)
+
+
+def test_an_empty_pythonnousersite_leaves_the_user_site_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As Python itself reads it: set to an empty string is not set.
+    monkeypatch.setenv("PYTHONNOUSERSITE", "")
+    target = _described(tmp_path, in_venv=False, user_site=True)
+    assert target.reads_first == (Path("/home/u/site"),)
+
+
+def test_a_plain_interpreter_probed_under_pythonnousersite_reads_no_user_site(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    base = getattr(sys, "_base_executable", sys.executable)
+    reading = probe_target(base)
+    if not reading.reads_first:
+        pytest.skip("this interpreter does not read a user site")
+    monkeypatch.setenv("PYTHONNOUSERSITE", "1")
+    assert probe_target(base).reads_first == ()

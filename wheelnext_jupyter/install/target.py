@@ -146,6 +146,10 @@ def probe_target(python: str | os.PathLike[str], *, user: bool = False) -> Targe
                 f"({facts['packaging_error']}), which works out which wheels fit it; install "
                 f"packaging into the target ({executable} -m pip install packaging) and try again"
             )
+    if os.environ.get("PYTHONNOUSERSITE"):
+        # The probe runs with -E, so that PYTHONPATH and the like do not change what it reports,
+        # which hides this one too; run from here, the target would not read its user site.
+        facts = {**facts, "user_site_enabled": False}
     is_current = facts.get("executable") == sys.executable and facts.get("prefix") == sys.prefix
     return _from_facts(facts, user=user, is_current=is_current, tags=tags)
 
