@@ -277,6 +277,7 @@ def _requests(
                 requests.extend(locked.requests)
                 index.extra_index_urls += list(locked.extra_index_urls)
                 index.find_links += list(locked.find_links)
+                index.locked = locked.wheels
                 require_hashes = no_deps = True
                 continue
             parsed = read_requirements_file(path, environ=request.environ)

@@ -95,8 +95,20 @@ def test_a_tampered_hash_in_a_lock_installs_nothing(lock, venv, tmp_path):
     before = venv.listing()
     done = install(venv, tmp_path, "-r", str(lock))
     assert done.returncode == 2
-    assert "its hash is not among the --hash values" in done.stderr
+    assert "but the lock gives 000" in done.stderr
+    assert "lock again from files you trust" in done.stderr
     assert venv.listing() == before
+
+
+def test_a_lock_written_here_takes_its_files_from_their_urls_without_the_index(
+    lock, index, venv, tmp_path
+):
+    asked = len(index.requests_for("/simple/wjk-gpu/"))
+    done = install(venv, tmp_path, "-r", str(lock))
+    assert done.returncode == 0, done.stderr
+    # The variant comes from the metadata the lock inlines.
+    assert ours(venv) == {"wjk-gpu": ("2.0", "cu12"), "wjk-dep": ("1.0", None)}
+    assert len(index.requests_for("/simple/wjk-gpu/")) == asked
 
 
 def test_a_lock_is_read_alone(lock, venv, tmp_path):
@@ -193,3 +205,69 @@ def test_a_lock_this_target_cannot_use_is_refused_naming_why(venv, tmp_path, tex
 )
 def test_lock_files_are_known_by_their_pep_751_names(name, is_lock):
     assert is_lock_file(Path("some") / name) is is_lock
+
+
+def url_lock(tmp_path: Path, wheels: list[tuple[str, str, str]]) -> Path:
+    """A lock of wjk-dep 1.0 whose wheels are (name, url, sha256)."""
+    entries = ", ".join(
+        f'{{ name = "{name}", url = "{url}", hashes = {{ sha256 = "{sha256}" }} }}'
+        for name, url, sha256 in wheels
+    )
+    return write_lock(
+        tmp_path,
+        LOCK_HEAD + f'\n[[packages]]\nname = "wjk-dep"\nversion = "1.0"\nwheels = [{entries}]\n',
+    )
+
+
+def served(index: IndexServer, wheel: BuiltWheel) -> str:
+    return f"{index.url}/files/{wheel.name}/{wheel.path.name}"
+
+
+def test_a_wheel_named_by_url_installs_without_an_index(stack, index, venv, tmp_path):
+    dep = stack.dep
+    path = url_lock(tmp_path, [(dep.path.name, served(index, dep), dep.sha256)])
+    done = install(venv, tmp_path, "--no-index", "-r", str(path))
+    assert done.returncode == 0, done.stderr
+    assert ours(venv) == {"wjk-dep": ("1.0", None)}
+
+
+def test_of_the_wheels_named_by_url_the_one_that_fits_the_target_is_taken(
+    stack, index, venv, tmp_path
+):
+    dep = stack.dep
+    other = "wjk_dep-1.0-cp39-cp39-win_amd64.whl"
+    wheels = [
+        (other, f"{index.url}/files/wjk-dep/{other}", "2" * 64),
+        (dep.path.name, served(index, dep), dep.sha256),
+    ]
+    done = install(venv, tmp_path, "--no-index", "-r", str(url_lock(tmp_path, wheels)))
+    assert done.returncode == 0, done.stderr
+    assert ours(venv) == {"wjk-dep": ("1.0", None)}
+    assert not index.requests_for(f"/files/wjk-dep/{other}")
+
+
+def test_a_wheel_named_by_url_that_is_not_what_the_lock_hashed_installs_nothing(
+    stack, index, venv, tmp_path
+):
+    dep = stack.dep
+    path = url_lock(tmp_path, [(dep.path.name, served(index, dep), "3" * 64)])
+    before = venv.listing()
+    done = install(venv, tmp_path, "--no-index", "-r", str(path))
+    assert done.returncode == 2
+    assert f"{dep.path.name} from lock file {path}" in done.stderr
+    assert "but the lock gives 333" in done.stderr
+    assert venv.listing() == before
+
+
+def test_a_wheel_named_by_a_url_that_is_not_there_is_reported_with_the_way_out(
+    stack, index, venv, tmp_path
+):
+    dep = stack.dep
+    gone = f"{index.url}/files/wjk-dep/gone/{dep.path.name}"
+    path = url_lock(tmp_path, [(dep.path.name, gone, dep.sha256)])
+    before = venv.listing()
+    done = install(venv, tmp_path, "--no-index", "-r", str(path))
+    assert done.returncode == 2
+    assert f"lock file {path}: {gone} answered HTTP 404" in done.stderr
+    assert "the lock names a file that is not there: lock again" in done.stderr
+    assert venv.listing() == before

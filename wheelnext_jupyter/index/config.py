@@ -25,7 +25,13 @@ from urllib.parse import urlsplit
 from wheelnext_jupyter.index.errors import ConfigError
 from wheelnext_jupyter.index.priority import SourceSet, Strategy
 from wheelnext_jupyter.index.redact import redact_url
-from wheelnext_jupyter.index.sources import FindLinksDirectory, FlatPageSource, IndexSource
+from wheelnext_jupyter.index.sources import (
+    FindLinksDirectory,
+    FlatPageSource,
+    IndexSource,
+    LockedWheels,
+    LockSource,
+)
 from wheelnext_jupyter.paths import file_url_path, user_base, user_config_path
 from wheelnext_jupyter.record import MutableRecord, Record
 from wheelnext_jupyter.record import field as record_field
@@ -55,6 +61,8 @@ class IndexOptions(MutableRecord):
     #: `--pin NAME=INDEX` (INDEX is a source name or URL).
     pins: list[str] = record_field(default_factory=list)
     allow_fallthrough: bool | None = None
+    #: The wheels a lock file being installed names by URL (`-r pylock.toml`).
+    locked: LockedWheels | None = None
 
     def names_a_source(self) -> bool:
         return bool(
@@ -69,12 +77,14 @@ class IndexOptions(MutableRecord):
 class SourceSpec(Record):
     """A source before it is opened."""
 
-    kind: str  # "index" | "find-links"
+    kind: str  # "index" | "find-links" | "lock"
     location: str
     name: str | None = None
     explicit: bool = False
     #: Where it was configured: "command line", "config file", "pip configuration", "default".
     origin: str = "command line"
+    #: For a lock: the files it names.
+    locked: LockedWheels | None = None
 
     def __repr__(self) -> str:
         return (
@@ -101,6 +111,8 @@ class IndexConfig(Record):
 
 
 def open_source(spec: SourceSpec, client: HttpClient) -> Source:
+    if spec.locked is not None:
+        return LockSource(spec.locked, client)
     if spec.kind == "index":
         return IndexSource(spec.location, client, name=spec.name, explicit=spec.explicit)
     parts = urlsplit(spec.location)
@@ -344,6 +356,10 @@ def resolve_index_config(
     options = options or IndexOptions()
     user = user_config if user_config is not None else read_user_config()
     specs: list[SourceSpec] = []
+    if options.locked is not None and options.locked.files:
+        # First, and whatever else is configured (even --no-index): the lock says where its
+        # files are, and its hashes take only those.
+        specs.append(SourceSpec("lock", options.locked.lock, locked=options.locked))
     pip = None
     if not options.names_a_source():
         pip = pip_settings if pip_settings is not None else read_pip_config()

@@ -1,4 +1,5 @@
-"""Where distributions come from: a simple-API index, a find-links directory, a flat page of links.
+"""Where distributions come from: a simple-API index, a find-links directory, a flat page of links,
+the wheels a lock file names by URL.
 
 Every source answers the same questions: the project page of a name (None = "not here"), the
 candidates on it, a file's core metadata (PEP 658 file when published, else read from the wheel),
@@ -67,7 +68,7 @@ class SourceRef(Record):
 
     name: str
     url: str
-    kind: str  # "index" | "find-links" | "flat-page"
+    kind: str  # "index" | "find-links" | "flat-page" | "lock"
 
     def __str__(self) -> str:
         return self.name if self.name == self.url else f"{self.name} ({self.url})"
@@ -374,6 +375,102 @@ class FlatPageSource(_HttpSource):
         return page if page.files or page.variants_files else None
 
 
+# --- wheels a lock file names --------------------------------------------------------------------
+
+
+#: How a lock file is named as the source of its files ("lock file pylock.toml").
+LOCK_NAMING = "lock file "
+
+
+class LockedFile(Record):
+    """A wheel a PEP 751 lock names by its URL (`packages.wheels.url`), with the lock's hashes."""
+
+    project: str
+    filename: str
+    url: str
+    hashes: Mapping[str, str]
+    size: int | None = None
+    upload_time: str | None = None
+
+
+class LockedWheels(Record):
+    """What a lock file says about files: where its wheels are, and the variant metadata it
+    inlines (PEP 825) for a project's version."""
+
+    lock: str
+    files: tuple[LockedFile, ...] = ()
+    variants: Mapping[tuple[str, str], Mapping[str, object]] = MappingProxyType({})
+
+
+class LockSource(_HttpSource):
+    """The wheels a lock file names by URL, for the projects it lists so: looked up before any
+    index (the lock says where its files are), each download checked against the lock's hash."""
+
+    def __init__(self, locked: LockedWheels, client: HttpClient) -> None:
+        super().__init__(client)
+        named = LOCK_NAMING + locked.lock
+        self.ref = SourceRef(name=named, url=named, kind="lock")
+        self.explicit = False
+        self._locked = locked
+        self._files: dict[str, list[LockedFile]] = {}
+        for file in locked.files:
+            self._files.setdefault(normalize_project_name(file.project), []).append(file)
+
+    def __repr__(self) -> str:
+        return f"LockSource({self.ref.name!r})"
+
+    def ask_ahead(self, name: str) -> None:
+        """Nothing to ask: the lock lists the files."""
+
+    def project(self, name: str, *, refresh: bool = False) -> ProjectPage | None:
+        project = normalize_project_name(name)
+        files = self._files.get(project)
+        if not files:
+            return None
+        made = []
+        for file in files:
+            wheel = parse_wheel_filename(file.filename)
+            made.append(
+                IndexFile(
+                    filename=file.filename,
+                    url=file.url,
+                    hashes=MappingProxyType(dict(file.hashes)),
+                    kind=FileKind.WHEEL,
+                    name=canonicalize_name(project),
+                    version=wheel.version,
+                    wheel=wheel,
+                    size=file.size,
+                    upload_time=file.upload_time,
+                )
+            )
+        return ProjectPage(
+            name=project,
+            files=PageFiles.made(made),
+            variants_files=MappingProxyType({}),
+            versions=(),
+            api_version=SUPPORTED_API_VERSION,
+            status=ProjectStatus.ACTIVE,
+            status_reason=None,
+            source_url=self.ref.url,
+        )
+
+    def offer(self, page: ProjectPage) -> Offer:
+        known = {
+            version
+            for version in page.files.versions()
+            if (page.name, str(version)) in self._locked.variants
+        }
+        return Offer(self.ref, page, known)
+
+    def variant_metadata(self, page: ProjectPage, version: Version) -> VariantMetadata | None:
+        """The variant metadata the lock inlines for the version (narrowed to its wheel's
+        variant when the lock was written here)."""
+        document = self._locked.variants.get((page.name, str(version)))
+        if document is None:
+            return None
+        return read_variant_metadata(document, source=f"lock file {self._locked.lock}")
+
+
 # --- local directories -------------------------------------------------------------------------
 
 
@@ -561,10 +658,14 @@ def _local_path(url: str) -> Path:
 
 
 __all__ = [
+    "LOCK_NAMING",
     "Candidate",
     "FindLinksDirectory",
     "FlatPageSource",
     "IndexSource",
+    "LockSource",
+    "LockedFile",
+    "LockedWheels",
     "Offer",
     "Source",
     "SourceRef",

@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 from wheelnext_jupyter.index.errors import HashMismatch, IndexHTTPError, IndexNetworkError
 from wheelnext_jupyter.index.http import network_error
 from wheelnext_jupyter.index.redact import redact_text, redact_url
+from wheelnext_jupyter.index.sources import LOCK_NAMING
 from wheelnext_jupyter.index.transfer import NotDirect, Transfer
 from wheelnext_jupyter.paths import file_url_path
 from wheelnext_jupyter.record import Record
@@ -167,16 +168,28 @@ class _Digests:
         return self._hashers[algorithm].hexdigest()
 
 
+def _source(source: str) -> str:
+    """A source as download errors name it: "index 'NAME'", or "lock file PATH"."""
+    return source if source.startswith(LOCK_NAMING) else f"index {source!r}"
+
+
 def _check(digests: _Digests, published: Mapping[str, str], filename: str, where: str) -> None:
     for algorithm, expected in sorted(published.items()):
         if algorithm not in hashlib.algorithms_available:
             continue
         got = digests.hexdigest(algorithm)
         if got != expected.lower():
+            if where.startswith(LOCK_NAMING):
+                given = "the lock gives"
+                why = "the file changed since it was locked, or the lock was edited"
+                way_out = "lock again from files you trust"
+            else:
+                given = "the index published"
+                why = "the file changed after publication or was tampered with in transit"
+                way_out = "report it to the index operator"
             raise HashMismatch(
-                f"{filename} from {where}: {algorithm} is {got}, but the index published "
-                f"{expected}; the file changed after publication or was tampered with in "
-                "transit — nothing was installed; report it to the index operator",
+                f"{filename} from {where}: {algorithm} is {got}, but {given} {expected}; {why} "
+                f"— nothing was installed; {way_out}",
                 url=where,
                 algorithm=algorithm,
                 expected=expected,
@@ -397,10 +410,12 @@ class Downloader:
                         continue
                     if status >= 400:
                         raise IndexHTTPError(
-                            f"index {source!r}: {shown} answered HTTP {status}"
+                            f"{_source(source)}: {shown} answered HTTP {status}"
                             + (
                                 " (not authorised); put credentials in the index URL or ~/.netrc"
                                 if status in (401, 403)
+                                else "; the lock names a file that is not there: lock again"
+                                if source.startswith(LOCK_NAMING)
                                 else ""
                             ),
                             url=shown,
@@ -424,7 +439,7 @@ class Downloader:
                 # On disk, the bytes written so far stay in the .part file for the next attempt.
                 problem = f"{type(exc).__name__}: {redact_text(str(exc)) or 'no detail'}"
         raise IndexNetworkError(
-            f"index {source!r}: could not download {file.filename} from {shown} after "
+            f"{_source(source)}: could not download {file.filename} from {shown} after "
             f"{attempts} attempts ({problem}); check the network and try again"
             + (" — the part already downloaded is kept and resumed" if sink.resumable else ""),
             url=shown,

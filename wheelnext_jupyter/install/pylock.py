@@ -79,6 +79,9 @@ def index_for(ref: SourceRef, *, default_index: str | None) -> LockedIndex:
     named = ref.name != ref.url
     if ref.kind == "find-links":
         return LockedIndex(ref.name if named else "find-links")
+    if ref.kind == "lock":
+        # Files another lock named by URL: looked up again by name and hash, as PyPI's are.
+        return LockedIndex("lock file")
     if default_index is not None and _same_index(url, default_index):
         return LockedIndex(ref.name if named else PYPI_NAME)
     return LockedIndex(ref.name if named else url, url)
