@@ -219,6 +219,15 @@ def url_lock(tmp_path: Path, wheels: list[tuple[str, str, str]]) -> Path:
     )
 
 
+def refused(venv: Venv, tmp_path: Path, lock: Path) -> str:
+    """What an install of `lock` without an index says, once it has failed changing nothing."""
+    before = venv.listing()
+    done = install(venv, tmp_path, "--no-index", "-r", str(lock))
+    assert done.returncode == 2
+    assert venv.listing() == before
+    return done.stderr
+
+
 def served(index: IndexServer, wheel: BuiltWheel) -> str:
     return f"{index.url}/files/{wheel.name}/{wheel.path.name}"
 
@@ -251,12 +260,9 @@ def test_a_wheel_named_by_url_that_is_not_what_the_lock_hashed_installs_nothing(
 ):
     dep = stack.dep
     path = url_lock(tmp_path, [(dep.path.name, served(index, dep), "3" * 64)])
-    before = venv.listing()
-    done = install(venv, tmp_path, "--no-index", "-r", str(path))
-    assert done.returncode == 2
-    assert f"{dep.path.name} from lock file {path}" in done.stderr
-    assert "but the lock gives 333" in done.stderr
-    assert venv.listing() == before
+    says = refused(venv, tmp_path, path)
+    assert f"{dep.path.name} from lock file {path}" in says
+    assert "but the lock gives 333" in says
 
 
 def test_a_wheel_named_by_a_url_that_is_not_there_is_reported_with_the_way_out(
@@ -265,9 +271,6 @@ def test_a_wheel_named_by_a_url_that_is_not_there_is_reported_with_the_way_out(
     dep = stack.dep
     gone = f"{index.url}/files/wjk-dep/gone/{dep.path.name}"
     path = url_lock(tmp_path, [(dep.path.name, gone, dep.sha256)])
-    before = venv.listing()
-    done = install(venv, tmp_path, "--no-index", "-r", str(path))
-    assert done.returncode == 2
-    assert f"lock file {path}: {gone} answered HTTP 404" in done.stderr
-    assert "the lock names a file that is not there: lock again" in done.stderr
-    assert venv.listing() == before
+    says = refused(venv, tmp_path, path)
+    assert f"lock file {path}: {gone} answered HTTP 404" in says
+    assert "the lock names a file that is not there: lock again" in says

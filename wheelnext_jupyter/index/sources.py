@@ -443,16 +443,7 @@ class LockSource(_HttpSource):
                     upload_time=file.upload_time,
                 )
             )
-        return ProjectPage(
-            name=project,
-            files=PageFiles.made(made),
-            variants_files=MappingProxyType({}),
-            versions=(),
-            api_version=SUPPORTED_API_VERSION,
-            status=ProjectStatus.ACTIVE,
-            status_reason=None,
-            source_url=self.ref.url,
-        )
+        return _listed_page(project, made, {}, self.ref.url)
 
     def offer(self, page: ProjectPage) -> Offer:
         known = {
@@ -526,16 +517,7 @@ class FindLinksDirectory:
                 variants[made.version] = made
             else:
                 dists.append(made)
-        return ProjectPage(
-            name=project,
-            files=PageFiles.made(dists),
-            variants_files=MappingProxyType(variants),
-            versions=(),
-            api_version=SUPPORTED_API_VERSION,
-            status=ProjectStatus.ACTIVE,
-            status_reason=None,
-            source_url=self.ref.url,
-        )
+        return _listed_page(project, dists, variants, self.ref.url)
 
     def offer(self, page: ProjectPage) -> Offer:
         # Variant wheels here carry their own variant.json, so any version can be merged.
@@ -601,6 +583,22 @@ class FindLinksDirectory:
                 exc,
             )
             return None
+
+
+def _listed_page(
+    project: str, files: list[IndexFile], variants: dict[Version, IndexFile], source_url: str
+) -> ProjectPage:
+    """The page of files known without asking an index (a directory's, a lock's)."""
+    return ProjectPage(
+        name=canonicalize_name(project),
+        files=PageFiles.made(files),
+        variants_files=MappingProxyType(variants),
+        versions=(),
+        api_version=SUPPORTED_API_VERSION,
+        status=ProjectStatus.ACTIVE,
+        status_reason=None,
+        source_url=source_url,
+    )
 
 
 def _project_of(filename: str) -> str | None:
