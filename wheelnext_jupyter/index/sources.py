@@ -436,7 +436,7 @@ class LockSource(_HttpSource):
                     url=file.url,
                     hashes=MappingProxyType(dict(file.hashes)),
                     kind=FileKind.WHEEL,
-                    name=canonicalize_name(project),
+                    name=project,
                     version=wheel.version,
                     wheel=wheel,
                     size=file.size,
@@ -459,7 +459,7 @@ class LockSource(_HttpSource):
         document = self._locked.variants.get((page.name, str(version)))
         if document is None:
             return None
-        return read_variant_metadata(document, source=f"lock file {self._locked.lock}")
+        return read_variant_metadata(document, source=self.ref.name)
 
 
 # --- local directories -------------------------------------------------------------------------
