@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -60,3 +61,32 @@ def test_the_cache_variable_overrides_the_cache_directory(
 ) -> None:
     monkeypatch.setenv(paths.CACHE_DIR_VARIABLE, str(tmp_path))
     assert paths.cache_dir() == tmp_path
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///tmp/a%20b/c.whl",
+        "file://localhost/srv/y%2Bz-1.0-py3-none-any.whl",
+        "file:///d%C3%A9j%C3%A0/w.whl",
+        "file:///100%25/x",
+    ],
+)
+def test_a_file_url_names_the_path_the_standard_library_reads_in_it(url: str) -> None:
+    from urllib.parse import urlsplit
+    from urllib.request import url2pathname
+
+    assert paths.file_url_path(url) == Path(url2pathname(urlsplit(url).path))
+
+
+def test_reading_a_file_url_imports_no_http_client() -> None:
+    # urllib.request brings http.client, email and more: tens of milliseconds, which download
+    # threads reading local wheels spent contending for the interpreter lock.
+    program = (
+        "import sys\n"
+        "from wheelnext_jupyter.paths import file_url_path\n"
+        "file_url_path('file:///tmp/a%20b.whl')\n"
+        "print('urllib.request' in sys.modules, 'http.client' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert done.stdout.split() == ["False", "False"], done.stderr

@@ -46,8 +46,16 @@ def user_config_path() -> Path:
 
 
 def file_url_path(url: str) -> Path:
-    """The local path a `file:` URL names (its percent escapes decoded once)."""
-    from urllib.parse import urlsplit
-    from urllib.request import url2pathname  # only for local files: it takes ms to import
+    """The local path a `file:` URL names (its percent escapes decoded once), as
+    `urllib.request.url2pathname` reads it. Importing `urllib.request` (http.client, email and
+    more) took a find-links install's download threads a quarter of a second, contending for the
+    interpreter lock while the resolver ran; its function is `unquote` on POSIX and `nturl2path`'s
+    on Windows."""
+    from urllib.parse import unquote, urlsplit
 
-    return Path(url2pathname(urlsplit(url).path))
+    path = urlsplit(url).path
+    if os.name == "nt":
+        from nturl2path import url2pathname
+
+        return Path(url2pathname(path))
+    return Path(unquote(path))
